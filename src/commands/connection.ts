@@ -1,0 +1,318 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Errors, RespError } from '../protocol/errors';
+import { bulk, OK, PONG, simple, textMap, verbatim, NO_REPLY, type Reply } from '../protocol/reply';
+import type { ServerContext } from '../server/context';
+import { integer, parseInt64, word } from './args';
+import { command, type ClientState, type CommandSpec } from './types';
+
+/** Version reported to clients: the Redis release whose behaviour respql follows. */
+export const REDIS_COMPAT_VERSION = '7.0.15';
+
+/** Constant-time password check (hashes first so lengths do not leak either). */
+export function passwordMatches(given: Buffer, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/** AUTH/HELLO credentials: users are `default` (with --requirepass) only. */
+function authenticate(server: ServerContext, client: ClientState, user: Buffer, pass: Buffer): RespError | null {
+  const password = server.config.requirepass;
+  const userOk = user.toString('utf8') === 'default';
+  const passOk = password === null ? true : passwordMatches(pass, password);
+  if (!userOk || !passOk) return Errors.wrongPass();
+  client.authenticated = true;
+  client.user = 'default';
+  return null;
+}
+
+export const ping = command<Buffer | null>({
+  name: 'ping', arity: -1, flags: ['fast'], keys: [0, 0, 0], data: false,
+  summary: 'Returns the server\'s liveliness response.', group: 'connection', since: '1.0.0',
+  parse(argv) {
+    if (argv.length > 2) throw Errors.wrongArity('ping');
+    return argv[1] ?? null;
+  },
+  run: (message) => message ?? PONG,
+});
+
+export const echo = command<Buffer>({
+  name: 'echo', arity: 2, flags: ['fast'], keys: [0, 0, 0], data: false,
+  summary: 'Returns the given string.', group: 'connection', since: '1.0.0',
+  parse: (argv) => argv[1],
+  run: (message) => message,
+});
+
+export const quit = command<null>({
+  name: 'quit', arity: -1, flags: ['no_auth', 'fast', 'loading', 'stale'], keys: [0, 0, 0], data: false,
+  summary: 'Closes the connection.', group: 'connection', since: '1.0.0',
+  parse: () => null,
+  run(_, { client }) {
+    client.closeAfterReply = true;
+    return OK;
+  },
+});
+
+interface AuthArgs { user: Buffer | null; pass: Buffer }
+
+export const auth = command<AuthArgs>({
+  name: 'auth', arity: -2, flags: ['no_auth', 'fast', 'loading', 'stale', 'noscript'], keys: [0, 0, 0], data: false,
+  summary: 'Authenticates the connection.', group: 'connection', since: '1.0.0',
+  parse(argv) {
+    if (argv.length > 3) throw Errors.syntax();
+    return argv.length === 2 ? { user: null, pass: argv[1] } : { user: argv[1], pass: argv[2] };
+  },
+  run({ user, pass }, { client, server }) {
+    if (user === null && server.config.requirepass === null) return Errors.authNotConfigured();
+    return authenticate(server, client, user ?? Buffer.from('default'), pass) ?? OK;
+  },
+});
+
+/** The map HELLO answers with (flattened to an array in RESP2). */
+function helloReply(client: ClientState): Reply {
+  return textMap({
+    server: bulk('redis'),
+    version: bulk(REDIS_COMPAT_VERSION),
+    proto: client.protocol,
+    id: client.id,
+    mode: bulk('standalone'),
+    role: bulk('master'),
+    modules: [],
+  });
+}
+
+interface HelloArgs { version: 2 | 3 | null; user: Buffer | null; pass: Buffer | null; name: Buffer | null }
+
+export const hello = command<HelloArgs>({
+  name: 'hello', arity: -1, flags: ['no_auth', 'fast', 'loading', 'stale', 'noscript'], keys: [0, 0, 0], data: false,
+  summary: 'Handshakes with the Redis server.', group: 'connection', since: '6.0.0',
+  parse(argv) {
+    const args: HelloArgs = { version: null, user: null, pass: null, name: null };
+    if (argv.length >= 2) {
+      const v = parseInt64(argv[1]);
+      if (v === null) throw new RespError('ERR Protocol version is not an integer or out of range');
+      if (v !== 2n && v !== 3n) throw Errors.noProto();
+      args.version = Number(v) as 2 | 3;
+    }
+    for (let i = 2; i < argv.length; i++) {
+      const more = argv.length - 1 - i;
+      const opt = word(argv[i]);
+      if (opt === 'AUTH' && more >= 2) {
+        args.user = argv[i + 1];
+        args.pass = argv[i + 2];
+        i += 2;
+      } else if (opt === 'SETNAME' && more >= 1) {
+        args.name = argv[++i];
+      } else {
+        throw new RespError(`ERR Syntax error in HELLO option '${argv[i].toString('latin1')}'`);
+      }
+    }
+    return args;
+  },
+  run(a, { client, server }) {
+    if (a.user && a.pass) {
+      const failed = authenticate(server, client, a.user, a.pass);
+      if (failed) return failed;
+    }
+    if (!client.authenticated) {
+      return new RespError(
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH ' +
+          '<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      );
+    }
+    if (a.name) {
+      const error = setClientName(client, a.name);
+      if (error) return error;
+    }
+    if (a.version) client.protocol = a.version;
+    return helloReply(client);
+  },
+});
+
+export const select = command<number>({
+  name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], keys: [0, 0, 0], data: false,
+  summary: 'Changes the selected database (respql has only database 0).', group: 'connection', since: '1.0.0',
+  parse: (argv) => integer(argv[1]),
+  run: (db) => (db === 0 ? OK : Errors.dbIndexOutOfRange()),
+});
+
+export const reset = command<null>({
+  name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
+  summary: 'Resets the connection.', group: 'connection', since: '6.2.0',
+  parse: () => null,
+  run(_, { client, server }) {
+    client.multi = null;
+    client.name = null;
+    client.protocol = 2;
+    client.replyMode = 'on';
+    client.authenticated = server.config.requirepass === null;
+    client.user = 'default';
+    return simple('RESET');
+  },
+});
+
+/** Redis accepts client names made of printable ASCII without spaces. */
+function setClientName(client: ClientState, name: Buffer): RespError | null {
+  for (const c of name) if (c < 0x21 || c > 0x7e) return Errors.clientNameSpaces();
+  client.name = name.length ? name.toString('latin1') : null;
+  return null;
+}
+
+/** One line of CLIENT LIST / CLIENT INFO, with Redis's field names. */
+export function clientInfoLine(c: ClientState, now: number): string {
+  const age = Math.floor((now - c.createdAt) / 1000);
+  const idle = Math.floor((now - c.lastInteraction) / 1000);
+  const multi = c.multi ? c.multi.queue.length : -1;
+  return (
+    `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=-1 name=${c.name ?? ''} ` +
+    `age=${age} idle=${idle} flags=${c.multi ? 'x' : 'N'} db=0 sub=0 psub=0 ssub=0 multi=${multi} ` +
+    `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ` +
+    `cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.protocol} lib-name=${c.libName ?? ''} lib-ver=${c.libVersion ?? ''}`
+  );
+}
+
+const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'since'> & Partial<CommandSpec<A>>): CommandSpec<A> =>
+  command<A>({ keys: [0, 0, 0], data: false, group: 'connection', since: '2.4.0', ...spec });
+
+const clientSubcommands: Record<string, CommandSpec<any>> = {
+  setname: sub<Buffer>({
+    name: 'client|setname', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Sets the connection name.',
+    parse: (argv) => argv[2],
+    run: (name, { client }) => setClientName(client, name) ?? OK,
+  }),
+  getname: sub<null>({
+    name: 'client|getname', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns the name of the connection.',
+    parse: () => null,
+    run: (_, { client }) => (client.name === null ? null : bulk(client.name)),
+  }),
+  setinfo: sub<{ attr: string; value: Buffer }>({
+    name: 'client|setinfo', arity: 4, flags: ['noscript', 'loading', 'stale'], summary: 'Sets information specific to the client or connection.',
+    since: '7.2.0',
+    parse(argv) {
+      const attr = word(argv[2]);
+      if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') {
+        throw new RespError(`ERR Unrecognized option '${argv[2].toString('latin1')}'`);
+      }
+      for (const c of argv[3]) {
+        if (c < 0x21 || c > 0x7e) {
+          throw new RespError(`ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`);
+        }
+      }
+      return { attr, value: argv[3] };
+    },
+    run({ attr, value }, { client }) {
+      const text = value.length ? value.toString('latin1') : null;
+      if (attr === 'LIB-NAME') client.libName = text;
+      else client.libVersion = text;
+      return OK;
+    },
+  }),
+  id: sub<null>({
+    name: 'client|id', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns the unique client ID of the connection.',
+    parse: () => null,
+    run: (_, { client }) => client.id,
+  }),
+  info: sub<null>({
+    name: 'client|info', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns information about the connection.',
+    since: '6.2.0',
+    parse: () => null,
+    run: (_, { client, server }) => verbatim(clientInfoLine(client, server.now()) + '\n'),
+  }),
+  list: sub<number[] | null>({
+    name: 'client|list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Lists open connections.',
+    parse(argv) {
+      if (argv.length === 2) return null;
+      if (argv.length >= 4 && word(argv[2]) === 'ID') return argv.slice(3).map((a) => integer(a, () => new RespError('ERR Invalid client ID')));
+      if (argv.length === 4 && word(argv[2]) === 'TYPE') {
+        const type = word(argv[3]);
+        if (type === 'NORMAL') return null;
+        if (type === 'MASTER' || type === 'REPLICA' || type === 'SLAVE' || type === 'PUBSUB') return [];
+        throw new RespError(`ERR Unknown client type '${argv[3].toString('latin1')}'`);
+      }
+      throw Errors.syntax();
+    },
+    run(ids, { server }) {
+      const now = server.now();
+      const lines = [...server.clients.values()]
+        .filter((c) => ids === null || ids.includes(c.id))
+        .map((c) => clientInfoLine(c, now) + '\n');
+      return verbatim(lines.join(''));
+    },
+  }),
+  kill: sub<{ id: number | null; addr: string | null }>({
+    name: 'client|kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Terminates open connections.',
+    parse(argv) {
+      if (argv.length === 3) return { id: null, addr: argv[2].toString('latin1') };
+      const out = { id: null as number | null, addr: null as string | null };
+      for (let i = 2; i < argv.length; i += 2) {
+        if (i + 1 >= argv.length) throw Errors.syntax();
+        const opt = word(argv[i]);
+        if (opt === 'ID') out.id = integer(argv[i + 1], () => new RespError('ERR client-id should be greater than 0'));
+        else if (opt === 'ADDR') out.addr = argv[i + 1].toString('latin1');
+        else if (opt === 'SKIPME' || opt === 'TYPE' || opt === 'USER' || opt === 'LADDR') continue;
+        else throw Errors.syntax();
+      }
+      return out;
+    },
+    run({ id, addr }, { server }) {
+      const victims = [...server.clients.values()].filter((c) => (id === null || c.id === id) && (addr === null || c.remoteAddress === addr));
+      const killed = victims.filter((c) => server.killClient(c.id)).length;
+      // The old form (CLIENT KILL addr) answers OK or an error; the new form counts.
+      if (id === null && addr !== null && id === null) {
+        return killed ? OK : new RespError('ERR No such client');
+      }
+      return killed;
+    },
+  }),
+  reply: sub<'on' | 'off' | 'skip'>({
+    name: 'client|reply', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Instructs the server whether to reply to commands.',
+    since: '3.2.0',
+    parse(argv) {
+      const mode = argv[2].toString('latin1').toLowerCase();
+      if (mode !== 'on' && mode !== 'off' && mode !== 'skip') throw Errors.syntax();
+      return mode;
+    },
+    run(mode, { client }) {
+      client.replyMode = mode;
+      return mode === 'on' ? OK : NO_REPLY;
+    },
+  }),
+  'no-evict': sub<null>({
+    name: 'client|no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Sets the client eviction mode of the connection.',
+    since: '7.0.0',
+    parse(argv) {
+      const v = word(argv[2]);
+      if (v !== 'ON' && v !== 'OFF') throw Errors.syntax();
+      return null;
+    },
+    run: () => OK,
+  }),
+  'no-touch': sub<null>({
+    name: 'client|no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.',
+    since: '7.2.0',
+    parse(argv) {
+      const v = word(argv[2]);
+      if (v !== 'ON' && v !== 'OFF') throw Errors.syntax();
+      return null;
+    },
+    run: () => OK,
+  }),
+  help: sub<null>({
+    name: 'client|help', arity: 2, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.',
+    parse: () => null,
+    run: () =>
+      ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', ...Object.keys(clientSubcommands).map((s) => s.toUpperCase())].map(
+        (line) => simple(line),
+      ),
+  }),
+};
+
+export const client = command<null>({
+  name: 'client', arity: -2, flags: [], keys: [0, 0, 0], data: false,
+  summary: 'A container for client connection commands.', group: 'connection', since: '2.4.0',
+  parse: () => null,
+  run: () => null,
+  subcommands: clientSubcommands,
+});
+
+export const connectionCommands = [ping, echo, quit, auth, hello, select, reset, client];

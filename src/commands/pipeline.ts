@@ -1,0 +1,97 @@
+import { Errors, RespError } from '../protocol/errors';
+import { QUEUED, type Reply } from '../protocol/reply';
+import type { ServerContext } from '../server/context';
+import type { Store } from '../store/store';
+import type { ClientState, CommandContext, CommandSpec } from './types';
+
+/** Commands that run immediately even inside MULTI (Redis's list in processCommand). */
+const RUN_INSIDE_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+const NO_STORE: Store = new Proxy({} as Store, {
+  get() {
+    throw new Error('internal error: a command without `data: true` used the store');
+  },
+});
+
+/**
+ * The one central pipeline, in Redis's order: lookup -> arity -> auth -> MULTI queueing
+ * -> parse -> run. Commands never check these things themselves.
+ */
+export class CommandPipeline {
+  constructor(private readonly server: ServerContext) {}
+
+  /** Finds the spec for argv (descending into subcommands) or throws Redis's error. */
+  resolve(argv: Buffer[]): CommandSpec<unknown> {
+    const name = argv[0].toString('latin1').toLowerCase();
+    const spec = this.server.commands.get(name);
+    if (!spec) throw Errors.unknownCommand(argv[0], argv.slice(1));
+    checkArity(spec, argv.length);
+    if (!spec.subcommands || argv.length < 2) return spec;
+    const subName = argv[1].toString('latin1').toLowerCase();
+    const sub = spec.subcommands[subName];
+    if (!sub) throw Errors.unknownSubcommand(argv[1], spec.name);
+    checkArity(sub, argv.length);
+    return sub;
+  }
+
+  /** Handles one request from a client; the reply is a value or a promise of one. */
+  dispatch(client: ClientState, argv: Buffer[]): Reply | Promise<Reply> {
+    let spec: CommandSpec<unknown>;
+    try {
+      spec = this.resolve(argv);
+    } catch (err) {
+      if (client.multi) client.multi.aborted = true;
+      return err as RespError;
+    }
+    client.lastCommand = spec.name;
+    if (!client.authenticated && !spec.flags.includes('no_auth')) {
+      if (client.multi) client.multi.aborted = true;
+      return Errors.noAuth();
+    }
+    if (client.multi && !RUN_INSIDE_MULTI.has(argv[0].toString('latin1').toLowerCase())) {
+      if (spec.flags.includes('no_multi')) {
+        client.multi.aborted = true;
+        return Errors.forbiddenInMulti(spec.name);
+      }
+      client.multi.queue.push({ spec, argv });
+      return QUEUED;
+    }
+    return this.execute(spec, argv, client);
+  }
+
+  /** parse -> run, in a store transaction when the command touches data. */
+  execute(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply> {
+    this.server.stats.commandsProcessed++;
+    let args: unknown;
+    try {
+      args = spec.parse(argv);
+    } catch (err) {
+      return asReply(err);
+    }
+    if (!spec.data) return this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
+    if (store) return this.run(spec, args, { client, server: this.server, store });
+    return this.server.engine
+      .transaction(async (tx) => spec.run(args, { client, server: this.server, store: tx }))
+      .catch(asReply);
+  }
+
+  private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {
+    try {
+      const result = spec.run(args, ctx);
+      return result instanceof Promise ? result.catch(asReply) : result;
+    } catch (err) {
+      return asReply(err);
+    }
+  }
+}
+
+function checkArity(spec: CommandSpec<unknown>, argc: number): void {
+  if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) throw Errors.wrongArity(spec.name);
+}
+
+/** A command's error becomes its reply; anything else is a database or internal failure. */
+export function asReply(err: unknown): RespError {
+  if (err instanceof RespError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return Errors.databaseUnavailable(message.split('\n')[0]);
+}

@@ -1,0 +1,83 @@
+import type { ProtocolVersion } from '../protocol/encoder';
+import type { Reply } from '../protocol/reply';
+import type { Store } from '../store/store';
+import type { ServerContext } from '../server/context';
+
+/** Redis's command flags (as COMMAND INFO shows them) that respql uses. */
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'no_multi'
+  | 'allow_busy';
+
+/** A queued MULTI command: the spec and raw arguments, parsed when EXEC runs (as Redis does). */
+export interface QueuedCommand {
+  spec: CommandSpec<unknown>;
+  argv: Buffer[];
+}
+
+/** Per-connection state that commands may read and change. */
+export interface ClientState {
+  readonly id: number;
+  name: string | null;
+  protocol: ProtocolVersion;
+  authenticated: boolean;
+  user: string;
+  libName: string | null;
+  libVersion: string | null;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand: string;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** Non-null between MULTI and EXEC/DISCARD. */
+  multi: { queue: QueuedCommand[]; aborted: boolean } | null;
+  /** Close the connection once the reply to the current command is written (QUIT). */
+  closeAfterReply: boolean;
+  /** CLIENT REPLY ON|OFF|SKIP */
+  replyMode: 'on' | 'off' | 'skip';
+}
+
+export interface CommandContext {
+  readonly client: ClientState;
+  readonly server: ServerContext;
+  /** The store, inside the transaction of this command (only for commands with `data: true`). */
+  readonly store: Store;
+}
+
+export interface CommandSpec<A = unknown> {
+  /** Lower-case name; for subcommands 'container|sub' as Redis 7 names them in errors. */
+  readonly name: string;
+  /** Redis arity: exact count including the name, or negative for "at least". */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  /** First key, last key (-1 = last argument), step; 0,0,0 when there are no keys. */
+  readonly keys: readonly [number, number, number];
+  /** Runs inside a store transaction (reads and writes of keys). */
+  readonly data: boolean;
+  readonly summary: string;
+  readonly group: string;
+  readonly since: string;
+  /** Pure: turns arguments into a typed value or throws RespError. */
+  parse(argv: Buffer[]): A;
+  run(args: A, ctx: CommandContext): Reply | Promise<Reply>;
+  /** For containers (CLIENT, CONFIG, COMMAND): lower-case subcommand name -> spec. */
+  readonly subcommands?: Readonly<Record<string, CommandSpec<any>>>;
+}
+
+/** Identity helper that keeps each command's argument type while checking its shape. */
+export function command<A>(spec: CommandSpec<A>): CommandSpec<A> {
+  return spec;
+}

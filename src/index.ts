@@ -1,0 +1,4 @@
+export { createServer, RespqlServer, DEFAULTS, type RespqlOptions } from './server/server';
+export { RespError } from './protocol/errors';
+export { knexConfigFor } from './store/dialect';
+export { migrationConfig } from './store/migrations';

@@ -1,0 +1,59 @@
+/**
+ * Every error text respql sends lives here. The texts are Redis 7's, byte for byte:
+ * clients match on them (ioredis falls back from HELLO on "NOPROTO"/"unknown command").
+ */
+export class RespError extends Error {
+  /** `message` is the full wire text, prefix code included (e.g. "ERR syntax error"). */
+  constructor(message: string) {
+    super(message);
+    this.name = 'RespError';
+  }
+  /** The first word of the message: ERR, WRONGTYPE, NOAUTH, ... */
+  get code(): string {
+    const space = this.message.indexOf(' ');
+    return space === -1 ? this.message : this.message.slice(0, space);
+  }
+}
+
+/** Redis prints arguments in errors truncated to 128 bytes. */
+function clip(arg: Buffer | string): string {
+  const text = typeof arg === 'string' ? arg : arg.toString('latin1');
+  return text.length > 128 ? text.slice(0, 128) : text;
+}
+
+export const Errors = {
+  syntax: () => new RespError('ERR syntax error'),
+  unknownCommand: (name: Buffer | string, args: Buffer[]) =>
+    new RespError(
+      `ERR unknown command '${clip(name)}', with args beginning with: ` +
+        args.map((a) => `'${clip(a)}' `).join(''),
+    ),
+  unknownSubcommand: (sub: Buffer | string, command: string) =>
+    new RespError(`ERR unknown subcommand '${clip(sub)}'. Try ${command.toUpperCase()} HELP.`),
+  wrongArity: (name: string) => new RespError(`ERR wrong number of arguments for '${name}' command`),
+  notInteger: () => new RespError('ERR value is not an integer or out of range'),
+  notFloat: () => new RespError('ERR value is not a valid float'),
+  invalidExpire: (command: string) => new RespError(`ERR invalid expire time in '${command}' command`),
+  noAuth: () => new RespError('NOAUTH Authentication required.'),
+  wrongPass: () => new RespError('WRONGPASS invalid username-password pair or user is disabled.'),
+  authNotConfigured: () =>
+    new RespError(
+      'ERR AUTH <password> called without any password configured for the default user. ' +
+        'Are you sure your configuration is correct?',
+    ),
+  noProto: () => new RespError('NOPROTO unsupported protocol version'),
+  dbIndexOutOfRange: () => new RespError('ERR DB index is out of range'),
+  invalidDbIndex: () => new RespError('ERR value is not an integer or out of range'),
+  execAbort: () => new RespError('EXECABORT Transaction discarded because of previous errors.'),
+  nestedMulti: () => new RespError('ERR MULTI calls can not be nested'),
+  execWithoutMulti: () => new RespError('ERR EXEC without MULTI'),
+  discardWithoutMulti: () => new RespError('ERR DISCARD without MULTI'),
+  watchInMulti: () => new RespError('ERR WATCH inside MULTI is not allowed'),
+  forbiddenInMulti: (name: string) => new RespError(`ERR Command not allowed inside a transaction`),
+  clientNameSpaces: () =>
+    new RespError('ERR Client names cannot contain spaces, newlines or special characters.'),
+  /** respql-specific: keys are stored in a text column. */
+  keyNotText: () => new RespError('ERR respql keys must be valid UTF-8 text without NUL bytes'),
+  databaseUnavailable: (detail: string) => new RespError(`ERR database unavailable: ${detail}`),
+  protocol: (detail: string) => new RespError(`ERR Protocol error: ${detail}`),
+} as const;

@@ -1,0 +1,163 @@
+import type { Socket } from 'node:net';
+import type { CommandPipeline } from '../commands/pipeline';
+import type { ClientState } from '../commands/types';
+import { RequestDecoder, type DecoderLimits } from '../protocol/decoder';
+import { ReplyWriter, type ProtocolVersion } from '../protocol/encoder';
+import type { RespError } from '../protocol/errors';
+import { NO_REPLY, type Reply } from '../protocol/reply';
+import type { ServerStats } from './context';
+
+/** A reply waiting for its turn: replies leave in request order even when they finish out of order. */
+interface Slot {
+  reply: Reply | undefined;
+  protocol: ProtocolVersion;
+  closeAfter: boolean;
+}
+
+let nextClientId = 1;
+
+/**
+ * One client connection: decodes requests, hands them to the pipeline in order, and
+ * writes replies in request order, several per socket write when they are ready together.
+ */
+export class Connection {
+  readonly state: ClientState;
+  private readonly decoder: RequestDecoder;
+  private readonly writer = new ReplyWriter(2);
+  private readonly slots: Slot[] = [];
+  private flushScheduled = false;
+  private closing = false;
+  /** Resolves when every dispatched command has replied (graceful close). */
+  private drainedWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly pipeline: CommandPipeline,
+    private readonly stats: ServerStats,
+    options: { requirePassword: boolean; limits?: DecoderLimits },
+  ) {
+    const now = Date.now();
+    this.state = {
+      id: nextClientId++,
+      name: null,
+      protocol: 2,
+      authenticated: !options.requirePassword,
+      user: 'default',
+      libName: null,
+      libVersion: null,
+      createdAt: now,
+      lastInteraction: now,
+      lastCommand: 'NULL',
+      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      localAddress: `${socket.localAddress}:${socket.localPort}`,
+      multi: null,
+      closeAfterReply: false,
+      replyMode: 'on',
+    };
+    this.decoder = new RequestDecoder(
+      (argv) => this.onRequest(argv),
+      (error) => this.onProtocolError(error),
+      options.limits,
+      () => this.state.authenticated,
+    );
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      this.decoder.feed(chunk);
+      this.flush();
+    });
+    socket.on('error', () => socket.destroy());
+  }
+
+  get socketHandle(): Socket {
+    return this.socket;
+  }
+
+  private onRequest(argv: Buffer[]): void {
+    if (this.closing) return;
+    const state = this.state;
+    state.lastInteraction = Date.now();
+    let silent = state.replyMode === 'off';
+    if (state.replyMode === 'skip') {
+      silent = true;
+      state.replyMode = 'on';
+    }
+    const result = this.pipeline.dispatch(state, argv);
+    const slot: Slot = { reply: undefined, protocol: state.protocol, closeAfter: state.closeAfterReply };
+    if (result instanceof Promise) {
+      this.slots.push(slot);
+      result.then((reply) => {
+        slot.reply = silent ? NO_REPLY : reply;
+        this.scheduleFlush();
+      });
+    } else {
+      slot.reply = silent ? NO_REPLY : result;
+      this.slots.push(slot);
+    }
+    if (slot.closeAfter) {
+      // QUIT: nothing after it is read.
+      this.closing = true;
+      this.decoder.stop();
+    }
+  }
+
+  private onProtocolError(error: RespError): void {
+    this.slots.push({ reply: error, protocol: this.state.protocol, closeAfter: true });
+    this.closing = true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Replies settled in the same turn leave in one write.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes every leading reply that is ready. */
+  private flush(): void {
+    let closeNow = false;
+    while (this.slots.length && this.slots[0].reply !== undefined) {
+      const slot = this.slots.shift()!;
+      if (slot.reply instanceof Error) this.stats.errorReplies++;
+      this.writer.protocol = slot.protocol;
+      this.writer.write(slot.reply!);
+      if (slot.closeAfter) {
+        closeNow = true;
+        break;
+      }
+    }
+    const chunks = this.writer.take();
+    if (chunks.length && !this.socket.destroyed) {
+      this.socket.cork();
+      for (const chunk of chunks) {
+        this.stats.netOutputBytes += chunk.length;
+        this.socket.write(chunk);
+      }
+      this.socket.uncork();
+    }
+    if (closeNow) {
+      this.slots.length = 0;
+      this.socket.end();
+    }
+    if (!this.slots.length) for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  /** Waits for replies in flight, then closes the socket. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.decoder.stop();
+    if (this.slots.length) await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  /** Closes at once (CLIENT KILL). */
+  kill(): void {
+    this.closing = true;
+    this.decoder.stop();
+    this.socket.destroy();
+  }
+}

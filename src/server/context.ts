@@ -1,0 +1,55 @@
+import type { CommandSpec, ClientState } from '../commands/types';
+import type { SqlEngine } from '../store/sql-store';
+import type { SweeperStats } from '../store/sweeper';
+
+/** Settings that CONFIG GET shows (and CONFIG SET may change), by Redis's names. */
+export interface RuntimeConfig {
+  port: number;
+  bind: string;
+  requirepass: string | null;
+  table: string;
+  cleanupIntervalMs: number;
+  databaseUrl: string;
+}
+
+/** What commands may know about the server they run in. */
+export interface ServerContext {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly config: RuntimeConfig;
+  readonly engine: SqlEngine;
+  readonly commands: ReadonlyMap<string, CommandSpec<any>>;
+  readonly clients: ReadonlyMap<number, ClientState>;
+  readonly stats: ServerStats;
+  readonly sweeper: SweeperStats;
+  /** Server clock in ms (injectable for tests). */
+  now(): number;
+  /** Closes another client's connection (CLIENT KILL). */
+  killClient(id: number): boolean;
+}
+
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  expiredKeys: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  errorReplies: number;
+}
+
+export function emptyStats(): ServerStats {
+  return {
+    connectionsReceived: 0,
+    commandsProcessed: 0,
+    rejectedConnections: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    expiredKeys: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+  };
+}

@@ -1,0 +1,155 @@
+import net from 'node:net';
+import { knex as createKnex, type Knex } from 'knex';
+import { CommandPipeline } from '../commands/pipeline';
+import { buildCommandTable } from '../commands/table';
+import type { ClientState } from '../commands/types';
+import { knexConfigFor } from '../store/dialect';
+import { SqlEngine } from '../store/sql-store';
+import { Sweeper } from '../store/sweeper';
+import { Connection } from './connection';
+import { emptyStats, type RuntimeConfig, type ServerContext } from './context';
+import { VERSION } from '../version';
+
+export interface RespqlOptions {
+  /** An existing Knex instance to use (its pool is left open on close). */
+  knex?: Knex;
+  /** A postgres:// URL or a SQLite file path; used when `knex` is not given. */
+  databaseUrl?: string;
+  /** TCP port; 0 picks a free one. Default 6379. */
+  port?: number;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Sessions table name. Default `sessions`. */
+  table?: string;
+  /** Expiry sweeper interval in ms; 0 disables. Default 5 minutes. */
+  cleanupIntervalMs?: number;
+  /** Run pending migrations on listen(). Default true. */
+  migrate?: boolean;
+  /** Password for the `default` user (AUTH / HELLO AUTH). */
+  requirepass?: string | null;
+  /** Clock in epoch ms, for tests. */
+  clock?: () => number;
+  /** Called with errors that have no client to go to (sweeper failures). */
+  onError?: (err: unknown) => void;
+}
+
+export const DEFAULTS = {
+  port: 6379,
+  host: '127.0.0.1',
+  table: 'sessions',
+  cleanupIntervalMs: 5 * 60 * 1000,
+  databaseUrl: 'respql.sqlite',
+} as const;
+
+export class RespqlServer {
+  readonly engine: SqlEngine;
+  readonly config: RuntimeConfig;
+  private readonly ownsKnex: boolean;
+  private readonly sweeper: Sweeper;
+  private readonly tcp: net.Server;
+  private readonly connections = new Map<number, Connection>();
+  private readonly clients = new Map<number, ClientState>();
+  private readonly context: ServerContext;
+  private readonly pipeline: CommandPipeline;
+  private readonly migrateOnListen: boolean;
+  private closed: Promise<void> | null = null;
+
+  constructor(options: RespqlOptions = {}) {
+    const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
+    this.ownsKnex = !options.knex;
+    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl));
+    const clock = options.clock ?? Date.now;
+    this.config = {
+      port: options.port ?? DEFAULTS.port,
+      bind: options.host ?? DEFAULTS.host,
+      requirepass: options.requirepass ?? null,
+      table: options.table ?? DEFAULTS.table,
+      cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
+      databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
+    };
+    this.migrateOnListen = options.migrate ?? true;
+    this.engine = new SqlEngine(knex, { table: this.config.table, clock });
+    this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, 1000, options.onError);
+    this.context = {
+      version: VERSION,
+      startedAt: clock(),
+      config: this.config,
+      engine: this.engine,
+      commands: buildCommandTable(),
+      clients: this.clients,
+      stats: emptyStats(),
+      sweeper: this.sweeper.stats,
+      now: clock,
+      killClient: (id) => {
+        const conn = this.connections.get(id);
+        conn?.kill();
+        return conn !== undefined;
+      },
+    };
+    this.pipeline = new CommandPipeline(this.context);
+    this.tcp = net.createServer((socket) => this.accept(socket));
+  }
+
+  private accept(socket: net.Socket): void {
+    const conn = new Connection(socket, this.pipeline, this.context.stats, {
+      requirePassword: this.config.requirepass !== null,
+    });
+    const id = conn.state.id;
+    this.connections.set(id, conn);
+    this.clients.set(id, conn.state);
+    this.context.stats.connectionsReceived++;
+    socket.on('close', () => {
+      this.connections.delete(id);
+      this.clients.delete(id);
+    });
+  }
+
+  /** Migrates (unless disabled), starts the sweeper and listens. Resolves with the bound address. */
+  async listen(): Promise<net.AddressInfo> {
+    if (this.migrateOnListen) await this.engine.migrate();
+    await new Promise<void>((resolve, reject) => {
+      this.tcp.once('error', reject);
+      this.tcp.listen(this.config.port, this.config.bind, () => {
+        this.tcp.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.tcp.address() as net.AddressInfo;
+    this.config.port = address.port;
+    this.sweeper.start();
+    return address;
+  }
+
+  address(): net.AddressInfo | null {
+    return this.tcp.address() as net.AddressInfo | null;
+  }
+
+  /** Runs one full expiry sweep now (tests, and the periodic timer). */
+  sweep(): Promise<void> {
+    return this.sweeper.sweepNow();
+  }
+
+  /**
+   * Stops accepting, lets in-flight commands reply, ends connections, stops the sweeper,
+   * waits for the last commit, and destroys the Knex pool only if this server created it.
+   */
+  close(): Promise<void> {
+    if (!this.closed) this.closed = this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasListening = this.tcp.listening;
+    const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    await Promise.all([...this.connections.values()].map((c) => c.close()));
+    await this.sweeper.stop();
+    await this.engine.whenIdle();
+    if (wasListening) await stopped;
+    if (this.ownsKnex) await this.engine.knex.destroy();
+  }
+}
+
+/** The library form of the server. */
+export function createServer(options: RespqlOptions = {}): RespqlServer {
+  return new RespqlServer(options);
+}

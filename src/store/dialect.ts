@@ -1,0 +1,176 @@
+/**
+ * Every difference between SQLite and PostgreSQL lives in this file: connection set-up,
+ * the driver calls, the schema's column types, and the SQL for the store's operations.
+ *
+ * Expiry: SQLite keeps epoch milliseconds in an INTEGER; PostgreSQL keeps a real
+ * `timestamptz(3)` so that SQL users can write `WHERE expiry > now()`. Both are
+ * millisecond-exact. Statements use `?` placeholders; the PostgreSQL driver numbers them.
+ */
+import type { Knex } from 'knex';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Client as PgClient } from 'pg';
+
+export type DialectName = 'sqlite' | 'postgres';
+type Row = Record<string, unknown>;
+
+/** One acquired database connection, driven directly (no query builder on the hot path). */
+export interface SqlConnection {
+  all(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  run(sql: string, params: readonly unknown[]): Promise<number>;
+}
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** Wraps a connection from Knex's pool. */
+  wrap(raw: unknown): SqlConnection;
+  readonly begin: string;
+  /** Run once on every connection before first use: the durability settings. */
+  readonly connectionSetup: readonly string[];
+  /** SQL expression turning a bound epoch-ms parameter into the column's type. */
+  expiryParam(): string;
+  /** SQL expression reading the expiry column as epoch ms (integer). */
+  expiryMs(column: string): string;
+  /** Row-lock suffix for read-modify-write; empty where the writer lock already serializes. */
+  readonly forUpdate: string;
+  /** Column that orders rows for SCAN cursors. */
+  readonly rowId: string;
+  /** LIKE with a backslash escape character. */
+  readonly likeEscape: string;
+  /** Random row. */
+  readonly random: string;
+  /** `token IN <list>` with the whole list bound as one parameter (one statement text for any length). */
+  readonly tokenInList: string;
+  keyListParam(keys: readonly string[]): unknown;
+  /** Creates the table in the first migration. */
+  createTable(knex: Knex, table: string): Promise<void>;
+}
+
+const sqliteStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+function sqliteConnection(db: BetterSqlite3.Database): SqlConnection {
+  let cache = sqliteStatements.get(db);
+  if (!cache) {
+    cache = new Map();
+    sqliteStatements.set(db, cache);
+  }
+  const statements = cache;
+  const prepare = (sql: string): BetterSqlite3.Statement => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+  return {
+    // better-sqlite3 is synchronous; the promise only keeps one interface for both dialects.
+    async all(sql, params) {
+      const stmt = prepare(sql);
+      return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
+    },
+    async run(sql, params) {
+      const stmt = prepare(sql);
+      return stmt.run(...params).changes;
+    },
+  };
+}
+
+/** Turns `?` placeholders into `$1..$n` once per statement text. */
+const numbered = new Map<string, string>();
+function numberPlaceholders(sql: string): string {
+  let out = numbered.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, out);
+  }
+  return out;
+}
+
+function postgresConnection(client: PgClient): SqlConnection {
+  return {
+    async all(sql, params) {
+      const result = await client.query(numberPlaceholders(sql), params as unknown[]);
+      return result.rows as Row[];
+    },
+    async run(sql, params) {
+      const result = await client.query(numberPlaceholders(sql), params as unknown[]);
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+export const sqlite: Dialect = {
+  name: 'sqlite',
+  wrap: (raw) => sqliteConnection(raw as BetterSqlite3.Database),
+  // IMMEDIATE takes the write lock up front, so a batch never fails half-way on a busy upgrade.
+  begin: 'BEGIN IMMEDIATE',
+  connectionSetup: ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL', 'PRAGMA busy_timeout = 5000'],
+  expiryParam: () => '?',
+  expiryMs: (column) => column,
+  forUpdate: '',
+  rowId: 'rowid',
+  likeEscape: "ESCAPE '\\'",
+  random: 'random()',
+  tokenInList: 'token IN (SELECT value FROM json_each(?))',
+  keyListParam: (keys) => JSON.stringify(keys),
+  async createTable(knex, table) {
+    await knex.schema.createTable(table, (t) => {
+      t.text('token').primary().notNullable();
+      t.binary('data').notNullable();
+      t.bigInteger('expiry').nullable();
+      t.index(['expiry'], `${table}_expiry_idx`);
+    });
+  },
+};
+
+export const postgres: Dialect = {
+  name: 'postgres',
+  wrap: (raw) => postgresConnection(raw as PgClient),
+  begin: 'BEGIN',
+  connectionSetup: ['SET synchronous_commit = on'],
+  expiryParam: () => `(timestamptz 'epoch' + ?::bigint * interval '1 millisecond')`,
+  expiryMs: (column) => `(extract(epoch from ${column}) * 1000)::bigint`,
+  forUpdate: ' FOR UPDATE',
+  rowId: 'id',
+  likeEscape: "ESCAPE '\\'",
+  random: 'random()',
+  tokenInList: 'token = ANY(?::text[])',
+  keyListParam: (keys) => keys,
+  async createTable(knex, table) {
+    await knex.schema.createTable(table, (t) => {
+      t.text('token').primary().notNullable();
+      t.binary('data').notNullable();
+      t.timestamp('expiry', { useTz: true, precision: 3 }).nullable();
+      t.index(['expiry'], `${table}_expiry_idx`);
+    });
+    // A stable, increasing row id for SCAN cursors (SQLite has its rowid).
+    await knex.raw(`ALTER TABLE ?? ADD COLUMN id bigint GENERATED BY DEFAULT AS IDENTITY`, [table]);
+    await knex.raw(`CREATE UNIQUE INDEX ?? ON ?? (id)`, [`${table}_id_idx`, table]);
+  },
+};
+
+export function dialectOf(knex: Knex): Dialect {
+  return dialectFromConfig(knex.client.config as Knex.Config);
+}
+
+export function dialectFromConfig(config: Knex.Config): Dialect {
+  const client = String(config.client ?? '');
+  if (client === 'pg' || client === 'postgres' || client === 'postgresql') return postgres;
+  if (client === 'better-sqlite3') return sqlite;
+  throw new Error(`unsupported Knex client '${client}': respql supports 'better-sqlite3' and 'pg'`);
+}
+
+/** Knex configuration for a `--database-url`: a postgres:// URL or a SQLite file path. */
+export function knexConfigFor(databaseUrl: string, poolMax = 10): Knex.Config {
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    return { client: 'pg', connection: databaseUrl, pool: { min: 0, max: poolMax } };
+  }
+  const filename = databaseUrl.replace(/^sqlite:(\/\/)?/i, '');
+  return {
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: { min: 1, max: 1 },
+  };
+}

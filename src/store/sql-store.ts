@@ -1,0 +1,273 @@
+import type { Knex } from 'knex';
+import { RespError } from '../protocol/errors';
+import { dialectOf, type Dialect, type SqlConnection } from './dialect';
+import { migrationConfig } from './migrations';
+import type { Entry, ScanPage, SetOptions, SetOutcome, Store } from './store';
+
+/** The SQL text of every store operation, built once per table. */
+function statements(table: string, d: Dialect) {
+  const t = `"${table}"`;
+  const E = d.expiryParam();
+  const live = `(expiry IS NULL OR expiry > ${E})`;
+  const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`;
+  return {
+    get: `SELECT data FROM ${t} WHERE token = ? AND ${live}`,
+    getMany: `SELECT token, data FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    getEntry: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
+    getEntryForUpdate: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
+    put: upsert,
+    // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
+    putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
+    setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
+    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
+    expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
+    scan: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} ORDER BY ${d.rowId} LIMIT ?`,
+    scanLike: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} AND token LIKE ? ${d.likeEscape} ORDER BY ${d.rowId} LIMIT ?`,
+    keys: `SELECT token FROM ${t} WHERE ${live}`,
+    keysLike: `SELECT token FROM ${t} WHERE ${live} AND token LIKE ? ${d.likeEscape}`,
+    flush: `DELETE FROM ${t}`,
+    randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
+    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?)`,
+  };
+}
+type Statements = ReturnType<typeof statements>;
+
+const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
+
+/** Escapes a literal prefix for LIKE ... ESCAPE '\'. */
+export function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}
+
+/** The Store bound to one connection inside one transaction, at one clock reading. */
+class SqlStore implements Store {
+  constructor(
+    private readonly conn: SqlConnection,
+    private readonly sql: Statements,
+    private readonly dialect: Dialect,
+    readonly now: number,
+  ) {}
+
+  async get(key: string): Promise<Buffer | null> {
+    const rows = await this.conn.all(this.sql.get, [key, this.now]);
+    return rows.length ? toBuffer(rows[0].data) : null;
+  }
+
+  async getMany(keys: string[]): Promise<(Buffer | null)[]> {
+    const rows = await this.conn.all(this.sql.getMany, [this.dialect.keyListParam(keys), this.now]);
+    const found = new Map<string, Buffer>();
+    for (const row of rows) found.set(row.token as string, toBuffer(row.data));
+    return keys.map((k) => found.get(k) ?? null);
+  }
+
+  async getEntry(key: string, forUpdate = false): Promise<Entry | null> {
+    const rows = await this.conn.all(forUpdate ? this.sql.getEntryForUpdate : this.sql.getEntry, [key, this.now]);
+    if (!rows.length) return null;
+    const expiry = rows[0].expiry_ms;
+    return { value: toBuffer(rows[0].data), expiry: expiry === null ? null : toNumber(expiry) };
+  }
+
+  async put(key: string, value: Buffer, expiry: number | null): Promise<void> {
+    await this.conn.run(this.sql.put, [key, value, expiry]);
+  }
+
+  private async putIfAbsent(key: string, value: Buffer, expiry: number | null): Promise<boolean> {
+    return (await this.conn.run(this.sql.putIfAbsent, [key, value, expiry, this.now])) > 0;
+  }
+
+  async set(key: string, value: Buffer, o: SetOptions): Promise<SetOutcome> {
+    // The common cases are one statement each.
+    if (!o.keepTtl && !o.returnPrevious) {
+      if (!o.condition) {
+        await this.put(key, value, o.expiry);
+        return { written: true };
+      }
+      if (o.condition === 'NX') return { written: await this.putIfAbsent(key, value, o.expiry) };
+    }
+    const entry = await this.getEntry(key, true);
+    const previous = entry ? entry.value : null;
+    const result = (written: boolean): SetOutcome => (o.returnPrevious ? { written, previous } : { written });
+    if ((o.condition === 'NX' && entry) || (o.condition === 'XX' && !entry)) return result(false);
+    const expiry = o.keepTtl ? (entry?.expiry ?? null) : o.expiry;
+    if (o.condition === 'NX') return result(await this.putIfAbsent(key, value, expiry));
+    await this.put(key, value, expiry);
+    return result(true);
+  }
+
+  async setExpiry(key: string, expiry: number | null): Promise<boolean> {
+    return (await this.conn.run(this.sql.setExpiry, [expiry, key, this.now])) > 0;
+  }
+
+  async delete(keys: string[]): Promise<number> {
+    const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam(keys), this.now]);
+    return rows.reduce((n, row) => n + toNumber(row.live), 0);
+  }
+
+  async countExisting(keys: string[]): Promise<number> {
+    const rows = await this.conn.all(this.sql.liveAmong, [this.dialect.keyListParam(keys), this.now]);
+    const live = new Set(rows.map((r) => r.token as string));
+    return keys.reduce((n, k) => n + (live.has(k) ? 1 : 0), 0);
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.conn.all(this.sql.count, [this.now]);
+    return toNumber(rows[0].n);
+  }
+
+  async expiryStats(): Promise<{ keys: number; expires: number; avgTtl: number }> {
+    const [row] = await this.conn.all(this.sql.expiryStats, [this.now]);
+    const expires = toNumber(row.expires);
+    const avgTtl = expires ? Math.max(0, Math.round(toNumber(row.avg_expiry) - this.now)) : 0;
+    return { keys: toNumber(row.n), expires, avgTtl };
+  }
+
+  async scan(cursor: number, count: number, prefix?: string): Promise<ScanPage> {
+    const rows = prefix
+      ? await this.conn.all(this.sql.scanLike, [cursor, this.now, likePrefix(prefix), count])
+      : await this.conn.all(this.sql.scan, [cursor, this.now, count]);
+    const keys = rows.map((r) => Buffer.from(r.token as string, 'utf8'));
+    return { keys, cursor: rows.length < count ? 0 : toNumber(rows[rows.length - 1].id) };
+  }
+
+  async allKeys(prefix?: string): Promise<Buffer[]> {
+    const rows = prefix
+      ? await this.conn.all(this.sql.keysLike, [this.now, likePrefix(prefix)])
+      : await this.conn.all(this.sql.keys, [this.now]);
+    return rows.map((r) => Buffer.from(r.token as string, 'utf8'));
+  }
+
+  async flush(): Promise<void> {
+    await this.conn.run(this.sql.flush, []);
+  }
+
+  async deleteExpired(limit: number): Promise<number> {
+    return this.conn.run(this.sql.sweep, [this.now, limit]);
+  }
+
+  async randomKey(): Promise<string | null> {
+    const rows = await this.conn.all(this.sql.randomKey, [this.now]);
+    return rows.length ? (rows[0].token as string) : null;
+  }
+}
+
+interface QueuedWork {
+  work: (store: Store) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface EngineOptions {
+  table: string;
+  clock: () => number;
+}
+
+/**
+ * Owns the database side: migrations, durability settings per connection, and the
+ * group-commit queue. All work submitted while a transaction is in flight goes into the
+ * next single transaction; each caller's promise settles only after that COMMIT returns,
+ * so a reply is never sent for a write that is not durable.
+ */
+export class SqlEngine {
+  readonly dialect: Dialect;
+  private readonly sql: Statements;
+  private readonly prepared = new WeakSet<object>();
+  private pending: QueuedWork[] = [];
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Figures for INFO. */
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0 };
+
+  constructor(
+    readonly knex: Knex,
+    private readonly options: EngineOptions,
+  ) {
+    this.dialect = dialectOf(knex);
+    this.sql = statements(options.table, this.dialect);
+  }
+
+  get table(): string {
+    return this.options.table;
+  }
+
+  async migrate(): Promise<void> {
+    await this.knex.migrate.latest(migrationConfig(this.options.table, this.dialect));
+  }
+
+  /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let every connection's data of this I/O turn join the batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** Resolves when no work is queued or in flight. */
+  whenIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.runBatch(batch);
+      } catch (err) {
+        // The batch was rolled back. Run each piece alone so one failure fails only its own caller.
+        if (batch.length === 1) batch[0].reject(err);
+        else for (const item of batch) await this.runBatch([item]).catch(item.reject);
+      }
+    }
+    this.running = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async runBatch(batch: QueuedWork[]): Promise<void> {
+    const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
+    const raw = await client.acquireConnection();
+    try {
+      const conn = this.dialect.wrap(raw);
+      if (!this.prepared.has(raw)) {
+        for (const statement of this.dialect.connectionSetup) await conn.all(statement, []);
+        this.prepared.add(raw);
+      }
+      await conn.run(this.dialect.begin, []);
+      const outcomes: { ok: boolean; value: unknown }[] = [];
+      try {
+        for (const item of batch) {
+          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          try {
+            outcomes.push({ ok: true, value: await item.work(store) });
+          } catch (err) {
+            // A command's own error (wrong type, syntax...) does not abort the others.
+            if (!(err instanceof RespError)) throw err;
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+        await conn.run('COMMIT', []);
+      } catch (err) {
+        await conn.run('ROLLBACK', []).catch(() => undefined);
+        throw err;
+      }
+      this.stats.transactions++;
+      this.stats.batchedWork += batch.length;
+      this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+      batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
+    } finally {
+      await client.releaseConnection(raw);
+    }
+  }
+
+  /** Deletes up to `limit` expired rows in one transaction; returns how many. */
+  async sweepBatch(limit: number): Promise<number> {
+    return this.transaction((store) => store.deleteExpired(limit));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The storage interface, shaped like the operations commands need, not like tables.
+ * Every method runs inside the caller's transaction (see SqlEngine.transaction) and
+ * treats a row whose expiry has passed (expiry <= now) as absent.
+ * Times are Unix epoch milliseconds; `expiry: null` means no TTL.
+ */
+export interface Entry {
+  value: Buffer;
+  expiry: number | null;
+}
+
+export interface SetOptions {
+  /** Absolute expiry to write; null = no TTL. Ignored when keepTtl. */
+  expiry: number | null;
+  keepTtl?: boolean;
+  /** NX: only when absent; XX: only when present. */
+  condition?: 'NX' | 'XX';
+  /** Return the previous value (SET ... GET). */
+  returnPrevious?: boolean;
+}
+
+export interface SetOutcome {
+  written: boolean;
+  /** Present when returnPrevious was asked: the value before the command (null if absent). */
+  previous?: Buffer | null;
+}
+
+export interface ScanPage {
+  keys: Buffer[];
+  /** 0 when the iteration is complete. */
+  cursor: number;
+}
+
+export interface Store {
+  /** The clock of this transaction (ms); one reading per command batch item. */
+  readonly now: number;
+  get(key: string): Promise<Buffer | null>;
+  getMany(keys: string[]): Promise<(Buffer | null)[]>;
+  /** Value and expiry; with forUpdate, the row is locked for the rest of the transaction. */
+  getEntry(key: string, forUpdate?: boolean): Promise<Entry | null>;
+  /** SET with all its options, as one operation. */
+  set(key: string, value: Buffer, options: SetOptions): Promise<SetOutcome>;
+  /** Unconditional write of value and expiry. */
+  put(key: string, value: Buffer, expiry: number | null): Promise<void>;
+  /** Changes the expiry of a live key; false if the key is absent. */
+  setExpiry(key: string, expiry: number | null): Promise<boolean>;
+  /** Deletes keys; returns how many of them were live. */
+  delete(keys: string[]): Promise<number>;
+  /** How many of the keys are live, counting repeats (EXISTS semantics). */
+  countExisting(keys: string[]): Promise<number>;
+  /** Live keys in the table. */
+  count(): Promise<number>;
+  /** Live keys with an expiry, and the sum of their remaining ms (INFO keyspace). */
+  expiryStats(): Promise<{ keys: number; expires: number; avgTtl: number }>;
+  /**
+   * One page of SCAN: rows with id > cursor, in id order, at most `count` rows examined.
+   * `likePrefix` narrows the SQL side; callers still apply the exact glob.
+   */
+  scan(cursor: number, count: number, likePrefix?: string): Promise<ScanPage>;
+  /** Every live key, optionally narrowed by a literal prefix (KEYS). */
+  allKeys(prefix?: string): Promise<Buffer[]>;
+  /** Deletes everything (FLUSHDB). */
+  flush(): Promise<void>;
+  /** Deletes up to `limit` expired rows (the sweeper's garbage collection); returns how many. */
+  deleteExpired(limit: number): Promise<number>;
+  /** A random live key or null (RANDOMKEY). */
+  randomKey(): Promise<string | null>;
+}
