@@ -142,6 +142,7 @@ export const reset = command<null>({
   parse: () => null,
   run(_, { client, server }) {
     client.multi = null;
+    server.watches.unwatchAll(client);
     client.name = null;
     client.protocol = 2;
     client.replyMode = 'on';

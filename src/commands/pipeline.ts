@@ -68,11 +68,24 @@ export class CommandPipeline {
     } catch (err) {
       return asReply(err);
     }
-    if (!spec.data) return this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
-    if (store) return this.run(spec, args, { client, server: this.server, store });
-    return this.server.engine
-      .transaction(async (tx) => spec.run(args, { client, server: this.server, store: tx }))
-      .catch(asReply);
+    let reply: Reply | Promise<Reply>;
+    if (!spec.data) reply = this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
+    else if (store) reply = this.run(spec, args, { client, server: this.server, store });
+    else {
+      reply = this.server.engine
+        .transaction(async (tx) => spec.run(args, { client, server: this.server, store: tx }))
+        .catch(asReply);
+    }
+    if (!spec.flags.includes('write')) return reply;
+    // A successful write invalidates WATCHes on its keys (Redis's signalModifiedKey).
+    const touch = (r: Reply): Reply => {
+      if (!(r instanceof RespError)) {
+        if (spec.touchesAllKeys) this.server.watches.touchAll();
+        else this.server.watches.touch(keyArguments(spec, argv).map((k) => k.toString('utf8')));
+      }
+      return r;
+    };
+    return reply instanceof Promise ? reply.then(touch) : touch(reply);
   }
 
   private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {
@@ -83,6 +96,16 @@ export class CommandPipeline {
       return asReply(err);
     }
   }
+}
+
+/** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */
+export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer[] {
+  const [first, last, step] = spec.keys;
+  if (first === 0) return [];
+  const end = last < 0 ? argv.length + last : last;
+  const out: Buffer[] = [];
+  for (let i = first; i <= end && i < argv.length; i += step) out.push(argv[i]);
+  return out;
 }
 
 function checkArity(spec: CommandSpec<unknown>, argc: number): void {

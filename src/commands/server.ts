@@ -6,6 +6,7 @@ import type { Store } from '../store/store';
 import { word } from './args';
 import { REDIS_COMPAT_VERSION } from './connection';
 import { globMatch } from './glob';
+import { keyArguments } from './pipeline';
 import { command, type CommandSpec } from './types';
 
 const INFO_DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
@@ -301,12 +302,8 @@ const commandSubcommands: Record<string, CommandSpec<any>> = {
       if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
         return new RespError('ERR Invalid number of arguments specified for command');
       }
-      const [first, last, step] = spec.keys;
-      if (first === 0) return new RespError('ERR The command has no key arguments');
-      const end = last < 0 ? argv.length + last : last;
-      const out: Buffer[] = [];
-      for (let i = first; i <= end; i += step) out.push(argv[i]);
-      return out;
+      if (spec.keys[0] === 0) return new RespError('ERR The command has no key arguments');
+      return keyArguments(spec, argv);
     },
   }),
 };

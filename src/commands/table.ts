@@ -2,12 +2,14 @@ import { connectionCommands } from './connection';
 import { keyCommands } from './keys';
 import { serverCommands } from './server';
 import { stringCommands } from './strings';
+import type { CommandPipeline } from './pipeline';
+import { discard, execCommand, multi, unwatch, watch } from './transactions';
 import type { CommandSpec } from './types';
 
 /** The command table: every command respql answers, by lower-case name. */
-export function buildCommandTable(): Map<string, CommandSpec<any>> {
+export function buildCommandTable(pipeline: () => CommandPipeline): Map<string, CommandSpec<any>> {
   const table = new Map<string, CommandSpec<any>>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...keyCommands, ...serverCommands]) {
+  for (const spec of [...connectionCommands, ...stringCommands, ...keyCommands, ...serverCommands, multi, execCommand(pipeline), discard, watch, unwatch]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

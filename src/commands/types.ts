@@ -46,6 +46,8 @@ export interface ClientState {
   multi: { queue: QueuedCommand[]; aborted: boolean } | null;
   /** Close the connection once the reply to the current command is written (QUIT). */
   closeAfterReply: boolean;
+  /** Keys under WATCH, with their snapshot (see transactions.ts). */
+  readonly watched: Map<string, import('./transactions').Watch>;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
 }
@@ -65,6 +67,8 @@ export interface CommandSpec<A = unknown> {
   readonly flags: readonly CommandFlag[];
   /** First key, last key (-1 = last argument), step; 0,0,0 when there are no keys. */
   readonly keys: readonly [number, number, number];
+  /** A write that may change every key (FLUSHDB): invalidates all WATCHes. */
+  readonly touchesAllKeys?: boolean;
   /** Runs inside a store transaction (reads and writes of keys). */
   readonly data: boolean;
   readonly summary: string;

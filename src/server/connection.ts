@@ -51,6 +51,7 @@ export class Connection {
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       localAddress: `${socket.localAddress}:${socket.localPort}`,
       multi: null,
+      watched: new Map(),
       closeAfterReply: false,
       replyMode: 'on',
     };

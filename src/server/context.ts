@@ -1,6 +1,7 @@
 import type { CommandSpec, ClientState } from '../commands/types';
 import type { SqlEngine } from '../store/sql-store';
 import type { SweeperStats } from '../store/sweeper';
+import type { WatchRegistry } from '../commands/transactions';
 
 /** Settings that CONFIG GET shows (and CONFIG SET may change), by Redis's names. */
 export interface RuntimeConfig {
@@ -22,6 +23,7 @@ export interface ServerContext {
   readonly clients: ReadonlyMap<number, ClientState>;
   readonly stats: ServerStats;
   readonly sweeper: SweeperStats;
+  readonly watches: WatchRegistry;
   /** Server clock in ms (injectable for tests). */
   now(): number;
   /** Closes another client's connection (CLIENT KILL). */

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { knex as createKnex, type Knex } from 'knex';
 import { CommandPipeline } from '../commands/pipeline';
 import { buildCommandTable } from '../commands/table';
+import { WatchRegistry } from '../commands/transactions';
 import type { ClientState } from '../commands/types';
 import { knexConfigFor } from '../store/dialect';
 import { SqlEngine } from '../store/sql-store';
@@ -75,10 +76,11 @@ export class RespqlServer {
       startedAt: clock(),
       config: this.config,
       engine: this.engine,
-      commands: buildCommandTable(),
+      commands: buildCommandTable(() => this.pipeline),
       clients: this.clients,
       stats: emptyStats(),
       sweeper: this.sweeper.stats,
+      watches: new WatchRegistry(),
       now: clock,
       killClient: (id) => {
         const conn = this.connections.get(id);
@@ -99,6 +101,7 @@ export class RespqlServer {
     this.clients.set(id, conn.state);
     this.context.stats.connectionsReceived++;
     socket.on('close', () => {
+      this.context.watches.unwatchAll(conn.state);
       this.connections.delete(id);
       this.clients.delete(id);
     });
