@@ -1,0 +1,44 @@
+/**
+ * Starts respql for a test on either backend: a fresh SQLite file in a temp dir, or a
+ * fresh database in the shared throwaway PostgreSQL cluster. Both run in every test run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
+import { freshDatabase } from './postgres';
+
+export type Backend = 'sqlite' | 'postgres';
+export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+
+export interface RunningRespql {
+  server: RespqlServer;
+  port: number;
+  /** redis://127.0.0.1:port */
+  url: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A database URL for a backend: a new SQLite path or a new PostgreSQL database. */
+export async function freshDatabaseUrl(backend: Backend): Promise<{ url: string; cleanup(): void }> {
+  if (backend === 'postgres') return { url: await freshDatabase(), cleanup: () => undefined };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'respql-test-'));
+  return { url: path.join(dir, 'respql.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startRespql(backend: Backend, options: Partial<RespqlOptions> = {}): Promise<RunningRespql> {
+  const db = options.knex ? { url: '', cleanup: () => undefined } : await freshDatabaseUrl(backend);
+  const server = createServer({ databaseUrl: db.url, port: 0, cleanupIntervalMs: 0, ...options });
+  const { port } = await server.listen();
+  return {
+    server,
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    databaseUrl: db.url,
+    async stop() {
+      await server.close();
+      db.cleanup();
+    },
+  };
+}
