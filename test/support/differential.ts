@@ -1,0 +1,75 @@
+/**
+ * Differential testing: the same command scripts run against a real redis-server and
+ * against respql on each backend; the replies must be identical. This is how we show that
+ * the expected replies are Redis's, not ours.
+ *
+ * A script is a list of argv arrays. Each script runs on a fresh connection; scripts use
+ * their own keys (prefix them) so no flush is needed between them.
+ */
+import { expect } from 'chai';
+import { RawClient, toStrings, type Reply } from './resp-client';
+import { startRedisServer, type RedisServer } from './redis-server';
+import { BACKENDS, startRespql, type RunningRespql } from './respql';
+
+export interface Script {
+  name: string;
+  commands: string[][];
+}
+
+/** Runs a script and returns each reply in comparable form (errors as {error}). */
+export async function runScript(port: number, commands: string[][]): Promise<unknown[]> {
+  const client = await RawClient.connect(port);
+  try {
+    const out: unknown[] = [];
+    for (const argv of commands) out.push(toStrings((await client.send(...argv)) as Reply));
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Remaining-time replies move while a script runs: equal within this much. */
+const CLOCK_TOLERANCE: Record<string, number> = { TTL: 1, PTTL: 1000 };
+
+/**
+ * Pairs each command with its reply, so a failure shows which command differed. A TTL or
+ * PTTL reply within the clock tolerance of the reference is shown as the reference's.
+ */
+export function transcript(commands: string[][], replies: unknown[], reference: unknown[] = replies): string[] {
+  return commands.map((argv, i) => {
+    let reply = replies[i];
+    const tolerance = CLOCK_TOLERANCE[argv[0].toUpperCase()];
+    const ref = reference[i];
+    if (tolerance && typeof reply === 'number' && typeof ref === 'number' && reply >= 0 && ref >= 0 && Math.abs(reply - ref) <= tolerance) {
+      reply = ref;
+    }
+    return `${argv.join(' ')} -> ${JSON.stringify(reply)}`;
+  });
+}
+
+/**
+ * Declares, for each backend, one test per script comparing respql with redis-server.
+ * `prepare` may rewrite a script per run (e.g. to insert absolute times).
+ */
+export function describeDifferential(title: string, scripts: Script[] | (() => Script[])): void {
+  for (const backend of BACKENDS) {
+    describe(`differential vs redis-server: ${title} (${backend})`, () => {
+      let redis: RedisServer;
+      let respql: RunningRespql;
+      before(async () => {
+        // respql has one database, like a redis-server started with `databases 1`.
+        [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
+      });
+      after(async () => {
+        await Promise.all([redis?.stop(), respql?.stop()]);
+      });
+      for (const script of typeof scripts === 'function' ? scripts() : scripts) {
+        it(script.name, async () => {
+          const expected = await runScript(redis.port, script.commands);
+          const actual = await runScript(respql.port, script.commands);
+          expect(transcript(script.commands, actual, expected)).to.deep.equal(transcript(script.commands, expected));
+        });
+      }
+    });
+  }
+}
