@@ -1,6 +1,7 @@
 /** Argument parsing shared by all commands, with Redis's rules and error texts. */
 import { isUtf8 } from 'node:buffer';
 import { Errors, RespError } from '../protocol/errors';
+import { KeyErrors } from './errors';
 
 export const LLONG_MAX = 9223372036854775807n;
 export const LLONG_MIN = -9223372036854775808n;
@@ -59,5 +60,50 @@ export function absoluteExpiry(arg: ExpireArg, now: number, command: string): nu
   if (seconds) ms *= 1000n;
   if (arg.unit === 'EX' || arg.unit === 'PX') ms += BigInt(now);
   if (ms > LLONG_MAX) throw Errors.invalidExpire(command);
-  return Number(ms);
+  return storableExpiry(ms);
 }
+
+/**
+ * The latest expiry respql stores: 8.64e15 ms (year 275760, the end of JavaScript's Date
+ * range), exact as a JS number and inside PostgreSQL's timestamptz range. Redis accepts
+ * later times (up to 2^63-1 ms); respql keeps such keys until this date instead.
+ */
+export const MAX_EXPIRY_MS = 8_640_000_000_000_000;
+
+export function storableExpiry(ms: bigint): number {
+  return ms > BigInt(MAX_EXPIRY_MS) ? MAX_EXPIRY_MS : Number(ms);
+}
+
+/**
+ * The time argument of EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT as absolute epoch ms, as
+ * Redis 7's expireGenericCommand: any 64-bit integer (negative and past times allowed:
+ * they delete the key); seconds that overflow on *1000, or a sum with `basetime`
+ * (now for EXPIRE/PEXPIRE, 0 for the -AT forms) beyond 2^63-1 -> "invalid expire time".
+ * The result may be <= now (the caller deletes) and is a bigint: it may exceed 2^53.
+ */
+export function expireCommandTime(time: bigint, seconds: boolean, basetime: number, command: string): bigint {
+  let when = time;
+  if (seconds) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw Errors.invalidExpire(command);
+    when *= 1000n;
+  }
+  if (when > LLONG_MAX - BigInt(basetime)) throw Errors.invalidExpire(command);
+  return when + BigInt(basetime);
+}
+
+/**
+ * A SCAN cursor as Redis's parseScanCursorOrReply reads it with strtoul: optional sign
+ * (a '-' wraps modulo 2^64), decimal digits, nothing else; no leading space; "" is 0;
+ * beyond 2^64-1 -> "ERR invalid cursor".
+ */
+export function scanCursor(arg: Buffer): bigint {
+  const s = arg.toString('latin1');
+  if (s === '') return 0n;
+  const m = /^([+-]?)([0-9]+)$/.exec(s);
+  if (!m) throw KeyErrors.invalidCursor();
+  const v = BigInt(m[2]);
+  if (v > ULONG_MAX) throw KeyErrors.invalidCursor();
+  return m[1] === '-' && v !== 0n ? ULONG_MAX + 1n - v : v;
+}
+
+export const ULONG_MAX = 18446744073709551615n;

@@ -1,4 +1,8 @@
-import { key, keys } from './args';
+import { Errors } from '../protocol/errors';
+import { bulk, OK, simple, type Reply } from '../protocol/reply';
+import { key, keys, parseInt64, scanCursor, word } from './args';
+import { KeyErrors } from './errors';
+import { globMatch, globPrefix } from './glob';
 import { command } from './types';
 
 export const del = command<string[]>({
@@ -8,24 +12,197 @@ export const del = command<string[]>({
   run: (ks, { store }) => store.delete(ks),
 });
 
-/** TTL/PTTL: -2 when absent, -1 without expiry, else the remaining time (TTL rounds to nearest second). */
-function ttlCommand(name: 'ttl' | 'pttl', divisor: number) {
-  return command<string>({
-    name, arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
-    summary: name === 'ttl' ? 'Returns the expiration time in seconds of a key.' : 'Returns the expiration time in milliseconds of a key.',
-    group: 'generic', since: name === 'ttl' ? '1.0.0' : '2.6.0',
-    parse: (argv) => key(argv[1]),
-    async run(k, { store }) {
-      const entry = await store.getEntry(k);
-      if (!entry) return -2;
-      if (entry.expiry === null) return -1;
-      const remaining = Math.max(0, entry.expiry - store.now);
-      return divisor === 1 ? remaining : Math.floor((remaining + 500) / divisor);
+export const unlink = command<string[]>({
+  name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [1, -1, 1], data: true,
+  summary: 'Asynchronously deletes one or more keys.', group: 'generic', since: '4.0.0',
+  parse: (argv) => keys(argv.slice(1)),
+  run: (ks, { store }) => store.delete(ks),
+});
+
+export const exists = command<string[]>({
+  name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
+  summary: 'Determines whether one or more keys exist.', group: 'generic', since: '1.0.0',
+  parse: (argv) => keys(argv.slice(1)),
+  run: (ks, { store }) => store.countExisting(ks),
+});
+
+/** TOUCH only updates access times in Redis; respql keeps none, so it counts live keys (repeats included). */
+export const touch = command<string[]>({
+  name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
+  summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
+  group: 'generic', since: '3.2.1',
+  parse: (argv) => keys(argv.slice(1)),
+  run: (ks, { store }) => store.countExisting(ks),
+});
+
+export const type = command<string>({
+  name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Determines the type of value stored at a key.', group: 'generic', since: '1.0.0',
+  parse: (argv) => key(argv[1]),
+  async run(k, { store }) {
+    return simple((await store.countExisting([k])) > 0 ? 'string' : 'none');
+  },
+});
+
+/** Keys matching a glob: the SQL side narrowed by the pattern's literal prefix, the glob deciding. */
+function matching(found: Buffer[], pattern: Buffer | null): Buffer[] {
+  return pattern ? found.filter((k) => globMatch(pattern, k)) : found;
+}
+
+/** "*" matches everything: Redis skips matching then, and so does respql. */
+const matchAll = (pattern: Buffer) => pattern.length === 1 && pattern[0] === 0x2a;
+
+export const keysCommand = command<Buffer>({
+  name: 'keys', arity: 2, flags: ['readonly'], keys: [0, 0, 0], data: true,
+  summary: 'Returns all key names that match a pattern.', group: 'generic', since: '1.0.0',
+  parse: (argv) => argv[1],
+  async run(pattern, { store }) {
+    if (matchAll(pattern)) return store.allKeys();
+    return matching(await store.allKeys(globPrefix(pattern) || undefined), pattern);
+  },
+});
+
+export interface ScanArgs {
+  cursor: bigint;
+  count: number;
+  /** null = every key (no MATCH, or MATCH *). */
+  pattern: Buffer | null;
+  /** TYPE filter, lower-cased; null = none. */
+  type: string | null;
+}
+
+/** Redis 7.0's scanGenericCommand option grammar; the cursor is checked first. */
+function parseScan(argv: Buffer[]): ScanArgs {
+  const args: ScanArgs = { cursor: scanCursor(argv[1]), count: 10, pattern: null, type: null };
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = word(argv[i]);
+    const hasValue = i + 1 < argv.length;
+    if (opt === 'COUNT' && hasValue) {
+      const count = parseInt64(argv[i + 1]);
+      if (count === null) throw Errors.notInteger();
+      if (count < 1n) throw Errors.syntax();
+      // A hint: anything beyond what a JS number holds exactly means "everything".
+      args.count = count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(count);
+    } else if (opt === 'MATCH' && hasValue) {
+      args.pattern = matchAll(argv[i + 1]) ? null : argv[i + 1];
+    } else if (opt === 'TYPE' && hasValue) {
+      args.type = argv[i + 1].toString('latin1').toLowerCase();
+    } else {
+      throw Errors.syntax();
+    }
+  }
+  return args;
+}
+
+/**
+ * SCAN's cursor is the last row id examined (SQLite rowid / PostgreSQL identity column):
+ * rows are visited in id order, so a key that lives through the whole iteration is
+ * returned exactly once unless it is rewritten (a new row id) during it. "0" means done.
+ */
+export const scan = command<ScanArgs>({
+  name: 'scan', arity: -2, flags: ['readonly'], keys: [0, 0, 0], data: true,
+  summary: 'Iterates over the key names in the database.', group: 'generic', since: '2.8.0',
+  parse: parseScan,
+  async run(a, { store }): Promise<Reply> {
+    // No row id is that large: the iteration is over.
+    if (a.cursor > BigInt(Number.MAX_SAFE_INTEGER)) return [bulk('0'), []];
+    const page = await store.scan(Number(a.cursor), a.count, a.pattern ? globPrefix(a.pattern) || undefined : undefined);
+    // respql stores strings only: TYPE string keeps every key, any other type none.
+    const found = a.type !== null && a.type !== 'string' ? [] : matching(page.keys, a.pattern);
+    return [bulk(String(page.cursor)), found];
+  },
+});
+
+/** FLUSHDB / FLUSHALL [ASYNC|SYNC]: respql has one database, so both empty the table. */
+function flushCommand(name: 'flushdb' | 'flushall', summary: string) {
+  return command<null>({
+    name, arity: -1, flags: ['write'], keys: [0, 0, 0], touchesAllKeys: true, data: true, summary, group: 'server', since: '1.0.0',
+    parse(argv) {
+      if (argv.length > 2) throw Errors.syntax();
+      if (argv.length === 2 && word(argv[1]) !== 'SYNC' && word(argv[1]) !== 'ASYNC') throw Errors.syntax();
+      return null;
+    },
+    async run(_, { store }) {
+      await store.flush();
+      return OK;
     },
   });
 }
 
-export const ttl = ttlCommand('ttl', 1000);
-export const pttl = ttlCommand('pttl', 1);
+export const flushdb = flushCommand('flushdb', 'Removes all keys from the current database.');
+export const flushall = flushCommand('flushall', 'Removes all keys from all databases.');
 
-export const keyCommands = [del, ttl, pttl];
+export const randomkey = command<null>({
+  name: 'randomkey', arity: 1, flags: ['readonly'], keys: [0, 0, 0], data: true,
+  summary: 'Returns a random key name from the database.', group: 'generic', since: '1.0.0',
+  parse: () => null,
+  async run(_, { store }) {
+    const k = await store.randomKey();
+    return k === null ? null : bulk(k);
+  },
+});
+
+interface RenameArgs {
+  from: string;
+  to: string;
+}
+
+function renameCommand(nx: boolean) {
+  return command<RenameArgs>({
+    name: nx ? 'renamenx' : 'rename', arity: 3, flags: nx ? ['write', 'fast'] : ['write'], keys: [1, 2, 1], data: true,
+    summary: nx ? 'Renames a key only when the target key name doesn\'t exist.' : 'Renames a key and overwrites the destination.',
+    group: 'generic', since: '1.0.0',
+    parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]) }),
+    async run({ from, to }, { store }): Promise<Reply> {
+      if (from === to) {
+        // Nothing moves, but a missing key is still an error.
+        if ((await store.countExisting([from])) === 0) throw KeyErrors.noSuchKey();
+        return nx ? 0 : OK;
+      }
+      const outcome = await store.rename(from, to, nx);
+      if (outcome === 'missing') throw KeyErrors.noSuchKey();
+      if (nx) return outcome === 'done' ? 1 : 0;
+      return OK;
+    },
+  });
+}
+
+export const rename = renameCommand(false);
+export const renamenx = renameCommand(true);
+
+export interface CopyArgs {
+  from: string;
+  to: string;
+  replace: boolean;
+}
+
+/** COPY source destination [DB destination-db] [REPLACE]; respql has database 0 only. */
+function parseCopy(argv: Buffer[]): CopyArgs {
+  const args: CopyArgs = { from: key(argv[1]), to: key(argv[2]), replace: false };
+  for (let j = 3; j < argv.length; j++) {
+    const opt = word(argv[j]);
+    if (opt === 'REPLACE') {
+      args.replace = true;
+    } else if (opt === 'DB' && j + 1 < argv.length) {
+      const db = parseInt64(argv[j + 1]);
+      if (db === null || db > 2147483647n || db < -2147483648n) throw Errors.notInteger();
+      if (db !== 0n) throw Errors.dbIndexOutOfRange();
+      j++;
+    } else {
+      throw Errors.syntax();
+    }
+  }
+  if (args.from === args.to) throw KeyErrors.sameObject();
+  return args;
+}
+
+export const copy = command<CopyArgs>({
+  name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], data: true,
+  summary: 'Copies the value of a key to a new key.', group: 'generic', since: '6.2.0',
+  parse: parseCopy,
+  async run(a, { store }) {
+    return (await store.copy(a.from, a.to, a.replace)) === 'done' ? 1 : 0;
+  },
+});
+
+export const keyCommands = [del, unlink, exists, touch, type, keysCommand, scan, flushdb, flushall, randomkey, rename, renamenx, copy];

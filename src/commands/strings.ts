@@ -1,6 +1,7 @@
 import { Errors } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
-import { absoluteExpiry, key, word, type ExpireArg } from './args';
+import { absoluteExpiry, int64, key, keys, word, type ExpireArg } from './args';
+import { checkStringLength, KeyErrors } from './errors';
 import { command } from './types';
 
 interface SetArgs {
@@ -58,4 +59,242 @@ export const set = command<SetArgs>({
   },
 });
 
-export const stringCommands = [get, set];
+export const mget = command<string[]>({
+  name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
+  summary: 'Atomically returns the string values of one or more keys.', group: 'string', since: '1.0.0',
+  parse: (argv) => keys(argv.slice(1)),
+  run: (ks, { store }) => store.getMany(ks),
+});
+
+/** MSET/MSETNX pairs; an odd count of key/value arguments is an arity error, as in Redis. */
+function parsePairs(argv: Buffer[], name: string): [string, Buffer][] {
+  if (argv.length % 2 === 0) throw Errors.wrongArity(name);
+  const pairs: [string, Buffer][] = [];
+  for (let i = 1; i < argv.length; i += 2) pairs.push([key(argv[i]), argv[i + 1]]);
+  return pairs;
+}
+
+export const mset = command<[string, Buffer][]>({
+  name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], data: true,
+  summary: 'Atomically creates or modifies the string values of one or more keys.', group: 'string', since: '1.0.1',
+  parse: (argv) => parsePairs(argv, 'mset'),
+  async run(pairs, { store }) {
+    await store.putMany(pairs);
+    return OK;
+  },
+});
+
+export const msetnx = command<[string, Buffer][]>({
+  name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], data: true,
+  summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.',
+  group: 'string', since: '1.0.1',
+  parse: (argv) => parsePairs(argv, 'msetnx'),
+  async run(pairs, { store }) {
+    return (await store.putManyIfAbsent(pairs)) ? 1 : 0;
+  },
+});
+
+interface SetexArgs {
+  key: string;
+  expire: ExpireArg;
+  value: Buffer;
+}
+
+/** SETEX key seconds value / PSETEX key milliseconds value: SET with EX / PX. */
+function setexCommand(name: 'setex' | 'psetex') {
+  return command<SetexArgs>({
+    name, arity: 4, flags: ['write', 'denyoom'], keys: [1, 1, 1], data: true,
+    summary: name === 'setex'
+      ? 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.'
+      : 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
+    group: 'string', since: name === 'setex' ? '2.0.0' : '2.6.0',
+    parse: (argv) => ({ key: key(argv[1]), expire: { unit: name === 'setex' ? 'EX' : 'PX', raw: argv[2] }, value: argv[3] }),
+    async run(a, { store }) {
+      await store.set(a.key, a.value, { expiry: absoluteExpiry(a.expire, store.now, name) });
+      return OK;
+    },
+  });
+}
+
+export const setex = setexCommand('setex');
+export const psetex = setexCommand('psetex');
+
+interface KeyValue {
+  key: string;
+  value: Buffer;
+}
+
+const keyValue = (argv: Buffer[]): KeyValue => ({ key: key(argv[1]), value: argv[2] });
+
+export const setnx = command<KeyValue>({
+  name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Set the string value of a key only when the key doesn\'t exist.', group: 'string', since: '1.0.0',
+  parse: keyValue,
+  async run(a, { store }) {
+    return (await store.set(a.key, a.value, { expiry: null, condition: 'NX' })).written ? 1 : 0;
+  },
+});
+
+/** GETSET: SET ... GET, which also drops the TTL. */
+export const getset = command<KeyValue>({
+  name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Returns the previous string value of a key after setting it to a new value.', group: 'string', since: '1.0.0',
+  parse: keyValue,
+  async run(a, { store }) {
+    return (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null;
+  },
+});
+
+export const getdel = command<string>({
+  name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Returns the string value of a key after deleting the key.', group: 'string', since: '6.2.0',
+  parse: (argv) => key(argv[1]),
+  run: (k, { store }) => store.take(k),
+});
+
+interface GetexArgs {
+  key: string;
+  expire: ExpireArg | null;
+  persist: boolean;
+}
+
+/** GETEX's options, as Redis 7.0's parseExtendedStringArgumentsOrReply(COMMAND_GET). */
+function parseGetex(argv: Buffer[]): GetexArgs {
+  const args: GetexArgs = { key: key(argv[1]), expire: null, persist: false };
+  for (let i = 2; i < argv.length; i++) {
+    const opt = word(argv[i]);
+    const next = i + 1 < argv.length ? argv[i + 1] : undefined;
+    if (opt === 'PERSIST' && !args.expire) args.persist = true;
+    else if (
+      (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
+      !args.persist && (!args.expire || args.expire.unit === opt) && next
+    ) {
+      args.expire = { unit: opt, raw: next };
+      i++;
+    } else throw Errors.syntax();
+  }
+  return args;
+}
+
+/**
+ * GETEX: the value, after changing the expiry. As in Redis the time is checked only when
+ * the key exists, and an EXAT/PXAT time not in the future deletes the key.
+ */
+export const getex = command<GetexArgs>({
+  name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Returns the string value of a key after setting its expiration time.', group: 'string', since: '6.2.0',
+  parse: parseGetex,
+  async run(a, { store }): Promise<Reply> {
+    if (!a.expire && !a.persist) return store.get(a.key);
+    const entry = await store.getEntry(a.key, true);
+    if (!entry) return null;
+    if (a.expire) {
+      const expiry = absoluteExpiry(a.expire, store.now, 'getex');
+      if ((a.expire.unit === 'EXAT' || a.expire.unit === 'PXAT') && expiry <= store.now) await store.delete([a.key]);
+      else await store.setExpiry(a.key, expiry);
+    } else {
+      await store.persist(a.key);
+    }
+    return entry.value;
+  },
+});
+
+export const strlen = command<string>({
+  name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Returns the length of a string value.', group: 'string', since: '2.2.0',
+  parse: (argv) => key(argv[1]),
+  async run(k, { store }) {
+    return (await store.valueLength(k)) ?? 0;
+  },
+});
+
+/** APPEND: creates the key or extends its value, keeping its TTL; replies the new length. */
+export const append = command<KeyValue>({
+  name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', group: 'string', since: '2.0.0',
+  parse: keyValue,
+  async run(a, { store }) {
+    const entry = await store.getEntry(a.key, true);
+    if (!entry) {
+      await store.put(a.key, a.value, null);
+      return a.value.length;
+    }
+    checkStringLength(entry.value.length, a.value.length);
+    const value = Buffer.concat([entry.value, a.value]);
+    await store.put(a.key, value, entry.expiry);
+    return value.length;
+  },
+});
+
+interface RangeArgs {
+  key: string;
+  start: bigint;
+  end: bigint;
+}
+
+/** GETRANGE's index rules (Redis 7.0 getrangeCommand), on a value of `length` bytes. */
+export function byteRange(length: number, start: bigint, end: bigint): [number, number] | null {
+  const len = BigInt(length);
+  if (start < 0n && end < 0n && start > end) return null;
+  if (start < 0n) start += len;
+  if (end < 0n) end += len;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= len) end = len - 1n;
+  if (start > end || length === 0) return null;
+  return [Number(start), Number(end) + 1];
+}
+
+function getrangeCommand(name: 'getrange' | 'substr') {
+  return command<RangeArgs>({
+    name, arity: 4, flags: ['readonly'], keys: [1, 1, 1], data: true,
+    summary: 'Returns a substring of the string stored at a key.', group: 'string', since: name === 'substr' ? '1.0.0' : '2.4.0',
+    parse: (argv) => ({ key: key(argv[1]), start: int64(argv[2]), end: int64(argv[3]) }),
+    async run(a, { store }) {
+      const value = await store.get(a.key);
+      const range = value ? byteRange(value.length, a.start, a.end) : null;
+      return range && value ? value.subarray(range[0], range[1]) : Buffer.alloc(0);
+    },
+  });
+}
+
+export const getrange = getrangeCommand('getrange');
+export const substr = getrangeCommand('substr');
+
+interface SetrangeArgs {
+  key: string;
+  offset: bigint;
+  value: Buffer;
+}
+
+/**
+ * SETRANGE, as Redis 7.0: a negative offset is refused before anything else; an empty
+ * value changes nothing (and creates no key); the result may not exceed 512 MB; the
+ * TTL is kept.
+ */
+export const setrange = command<SetrangeArgs>({
+  name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: [1, 1, 1], data: true,
+  summary: 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.',
+  group: 'string', since: '2.2.0',
+  parse(argv) {
+    const offset = int64(argv[2]);
+    if (offset < 0n) throw KeyErrors.offsetOutOfRange();
+    return { key: key(argv[1]), offset, value: argv[3] };
+  },
+  async run(a, { store }) {
+    const entry = await store.getEntry(a.key, true);
+    const old = entry?.value ?? Buffer.alloc(0);
+    if (a.value.length === 0) return old.length;
+    checkStringLength(a.offset, a.value.length);
+    const offset = Number(a.offset);
+    const value = Buffer.alloc(Math.max(old.length, offset + a.value.length));
+    old.copy(value);
+    a.value.copy(value, offset);
+    await store.put(a.key, value, entry?.expiry ?? null);
+    return value.length;
+  },
+});
+
+export const stringCommands = [
+  get, set, mget, mset, msetnx, setex, psetex, setnx, getset, getdel, getex, strlen, append, getrange, substr, setrange,
+];

@@ -1,4 +1,6 @@
 import { connectionCommands } from './connection';
+import { counterCommands } from './counters';
+import { expireCommands } from './expire';
 import { keyCommands } from './keys';
 import { serverCommands } from './server';
 import { stringCommands } from './strings';
@@ -9,7 +11,7 @@ import type { CommandSpec } from './types';
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(pipeline: () => CommandPipeline): Map<string, CommandSpec<any>> {
   const table = new Map<string, CommandSpec<any>>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...keyCommands, ...serverCommands, multi, execCommand(pipeline), discard, watch, unwatch]) {
+  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...serverCommands, multi, execCommand(pipeline), discard, watch, unwatch]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

@@ -29,6 +29,9 @@ function statements(table: string, d: Dialect) {
     keysLike: `SELECT token FROM ${t} WHERE ${live} AND token LIKE ? ${d.likeEscape}`,
     flush: `DELETE FROM ${t}`,
     randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
+    persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
+    take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
     sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?)`,
   };
 }
@@ -151,6 +154,61 @@ class SqlStore implements Store {
     const rows = await this.conn.all(this.sql.randomKey, [this.now]);
     return rows.length ? (rows[0].token as string) : null;
   }
+
+  async persist(key: string): Promise<boolean> {
+    return (await this.conn.run(this.sql.persist, [key, this.now])) > 0;
+  }
+
+  async take(key: string): Promise<Buffer | null> {
+    const rows = await this.conn.all(this.sql.take, [key, this.now]);
+    return rows.length && toNumber(rows[0].live) === 1 ? toBuffer(rows[0].data) : null;
+  }
+
+  async valueLength(key: string): Promise<number | null> {
+    const rows = await this.conn.all(this.sql.valueLength, [key, this.now]);
+    return rows.length ? toNumber(rows[0].n) : null;
+  }
+
+  async putMany(entries: ReadonlyArray<readonly [string, Buffer]>): Promise<void> {
+    for (const [key, value] of lastWins(entries)) await this.put(key, value, null);
+  }
+
+  async putManyIfAbsent(entries: ReadonlyArray<readonly [string, Buffer]>): Promise<boolean> {
+    const unique = lastWins(entries);
+    if ((await this.countExisting([...unique.keys()])) > 0) return false;
+    for (const [key, value] of unique) {
+      // Another instance created the key after our check: roll back and let the engine retry.
+      if (!(await this.putIfAbsent(key, value, null))) throw new Error(`concurrent write to '${key}' during MSETNX`);
+    }
+    return true;
+  }
+
+  async rename(from: string, to: string, onlyIfAbsent: boolean): Promise<'missing' | 'exists' | 'done'> {
+    const entry = await this.getEntry(from, true);
+    if (!entry) return 'missing';
+    if (onlyIfAbsent) {
+      if (!(await this.putIfAbsent(to, entry.value, entry.expiry))) return 'exists';
+    } else {
+      await this.put(to, entry.value, entry.expiry);
+    }
+    await this.delete([from]);
+    return 'done';
+  }
+
+  async copy(from: string, to: string, replace: boolean): Promise<'missing' | 'exists' | 'done'> {
+    const entry = await this.getEntry(from);
+    if (!entry) return 'missing';
+    if (replace) await this.put(to, entry.value, entry.expiry);
+    else if (!(await this.putIfAbsent(to, entry.value, entry.expiry))) return 'exists';
+    return 'done';
+  }
+}
+
+/** Pairs by key in first-seen order, each key with its last value. */
+function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [key, value] of entries) out.set(key, value);
+  return out;
 }
 
 interface QueuedWork {

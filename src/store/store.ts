@@ -65,4 +65,21 @@ export interface Store {
   deleteExpired(limit: number): Promise<number>;
   /** A random live key or null (RANDOMKEY). */
   randomKey(): Promise<string | null>;
+  /** Removes the expiry of a live key; false if the key is absent or has none (PERSIST). */
+  persist(key: string): Promise<boolean>;
+  /** Deletes a key, returning its value if it was live (GETDEL). */
+  take(key: string): Promise<Buffer | null>;
+  /** Byte length of a live key's value, or null when absent (STRLEN). */
+  valueLength(key: string): Promise<number | null>;
+  /** Writes every pair without TTL; of repeated keys the last pair wins (MSET). */
+  putMany(entries: ReadonlyArray<readonly [string, Buffer]>): Promise<void>;
+  /** Writes every pair without TTL only if none of the keys is live (MSETNX); returns whether it wrote. */
+  putManyIfAbsent(entries: ReadonlyArray<readonly [string, Buffer]>): Promise<boolean>;
+  /**
+   * Moves value and expiry of `from` to `to` (from !== to), replacing `to` unless
+   * onlyIfAbsent (RENAME / RENAMENX).
+   */
+  rename(from: string, to: string, onlyIfAbsent: boolean): Promise<'missing' | 'exists' | 'done'>;
+  /** Copies value and expiry of `from` to `to` (from !== to), replacing `to` only if `replace` (COPY). */
+  copy(from: string, to: string, replace: boolean): Promise<'missing' | 'exists' | 'done'>;
 }

@@ -1,0 +1,106 @@
+/** The expiry family: TTL, PTTL, EXPIRETIME, PEXPIRETIME, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST. */
+import type { Reply } from '../protocol/reply';
+import { expireCommandTime, int64, key, storableExpiry, word } from './args';
+import { KeyErrors } from './errors';
+import { command } from './types';
+
+/**
+ * TTL/PTTL/EXPIRETIME/PEXPIRETIME: -2 when absent, -1 without expiry; else the remaining
+ * (or, `absolute`, the expiry) time, never below 0; seconds round to the nearest.
+ */
+function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: string, since: string) {
+  return command<string>({
+    name, arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
+    summary, group: 'generic', since,
+    parse: (argv) => key(argv[1]),
+    async run(k, { store }) {
+      const entry = await store.getEntry(k);
+      if (!entry) return -2;
+      if (entry.expiry === null) return -1;
+      const t = Math.max(0, absolute ? entry.expiry : entry.expiry - store.now);
+      return ms ? t : Math.floor((t + 500) / 1000);
+    },
+  });
+}
+
+export const ttl = ttlCommand('ttl', false, false, 'Returns the expiration time in seconds of a key.', '1.0.0');
+export const pttl = ttlCommand('pttl', true, false, 'Returns the expiration time in milliseconds of a key.', '2.6.0');
+export const expiretime = ttlCommand('expiretime', false, true, 'Returns the expiration time of a key as a Unix timestamp.', '7.0.0');
+export const pexpiretime = ttlCommand('pexpiretime', true, true, 'Returns the expiration time of a key as a Unix milliseconds timestamp.', '7.0.0');
+
+export type ExpireCondition = 'NX' | 'XX' | 'GT' | 'LT';
+
+export interface ExpireArgs {
+  key: string;
+  /** The time argument as given (a 64-bit integer); made absolute when the command runs. */
+  time: bigint;
+  /** Conditions given (Redis allows XX with GT or LT). */
+  conditions: ExpireCondition[];
+}
+
+/**
+ * Redis 7.0's parseExtendedExpireArgumentsOrReply, then the time argument: an unknown
+ * option and incompatible options are reported before a malformed number.
+ */
+export function parseExpire(argv: Buffer[]): ExpireArgs {
+  const set = new Set<ExpireCondition>();
+  for (let j = 3; j < argv.length; j++) {
+    const opt = word(argv[j]);
+    if (opt === 'NX' || opt === 'XX' || opt === 'GT' || opt === 'LT') set.add(opt);
+    else throw KeyErrors.unsupportedOption(argv[j]);
+  }
+  if (set.has('NX') && (set.has('XX') || set.has('GT') || set.has('LT'))) throw KeyErrors.nxWithOthers();
+  if (set.has('GT') && set.has('LT')) throw KeyErrors.gtAndLt();
+  return { key: key(argv[1]), time: int64(argv[2]), conditions: [...set] };
+}
+
+/**
+ * EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT, as Redis 7.0's expireGenericCommand: 0 when
+ * the key is absent or a condition fails; a time not in the future deletes the key
+ * (reply 1); otherwise the new expiry is set (reply 1). A key without TTL counts as an
+ * infinite TTL for GT/LT.
+ */
+function expireCommand(name: string, seconds: boolean, relative: boolean, summary: string, since: string) {
+  return command<ExpireArgs>({
+    name, arity: -3, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
+    summary, group: 'generic', since,
+    parse: parseExpire,
+    async run(a, { store }): Promise<Reply> {
+      const when = expireCommandTime(a.time, seconds, relative ? store.now : 0, name);
+      const past = when <= BigInt(store.now);
+      if (a.conditions.length === 0) {
+        // One statement: the write itself tells whether the key was there.
+        if (past) return store.delete([a.key]);
+        return (await store.setExpiry(a.key, storableExpiry(when))) ? 1 : 0;
+      }
+      const entry = await store.getEntry(a.key, true);
+      if (!entry) return 0;
+      const current = entry.expiry === null ? null : BigInt(entry.expiry);
+      for (const c of a.conditions) {
+        if (c === 'NX' && current !== null) return 0;
+        if (c === 'XX' && current === null) return 0;
+        if (c === 'GT' && (current === null || when <= current)) return 0;
+        if (c === 'LT' && current !== null && when >= current) return 0;
+      }
+      if (past) await store.delete([a.key]);
+      else await store.setExpiry(a.key, storableExpiry(when));
+      return 1;
+    },
+  });
+}
+
+export const expire = expireCommand('expire', true, true, 'Sets the expiration time of a key in seconds.', '1.0.0');
+export const pexpire = expireCommand('pexpire', false, true, 'Sets the expiration time of a key in milliseconds.', '2.6.0');
+export const expireat = expireCommand('expireat', true, false, 'Sets the expiration time of a key to a Unix timestamp.', '1.2.0');
+export const pexpireat = expireCommand('pexpireat', false, false, 'Sets the expiration time of a key to a Unix milliseconds timestamp.', '2.6.0');
+
+export const persist = command<string>({
+  name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
+  summary: 'Removes the expiration time of a key.', group: 'generic', since: '2.2.0',
+  parse: (argv) => key(argv[1]),
+  async run(k, { store }) {
+    return (await store.persist(k)) ? 1 : 0;
+  },
+});
+
+export const expireCommands = [ttl, pttl, expiretime, pexpiretime, expire, pexpire, expireat, pexpireat, persist];
