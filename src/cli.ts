@@ -1,14 +1,159 @@
 #!/usr/bin/env node
-import { ConfigError, helpText, parseCommandLine } from './config';
-import { createServer } from './server/server';
+/**
+ * The `respql` command: serve (default), migrate, ping, import. Settings come from flags
+ * and the environment (src/config.ts); a bad one is reported on stderr as one line naming
+ * it, with exit status 1. Everything else is logged through pino (src/ops/logger.ts).
+ */
+import path from 'node:path';
+import { ConfigError, helpText, parseCommandLine, parseRedisUrl, type ParsedCommandLine } from './config';
+import { importFromRedis, skippedNonString, type ImportSummary } from './ops/import';
+import { createLogger, redactText, redactUrl, type Logger } from './ops/logger';
+import { migrate } from './ops/migrate';
+import { ping } from './ops/ping';
+import { createServer, DEFAULTS } from './server/server';
 import { VERSION } from './version';
 
-function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+function firstLine(err: unknown): string {
+  return redactText(String((err as Error)?.message ?? err).split('\n')[0]);
+}
+
+/** The database as it may be shown: a SQLite file's absolute path, or the URL without its password. */
+function describeDatabase(databaseUrl: string, backend: string): string {
+  if (backend !== 'sqlite') return redactUrl(databaseUrl);
+  return path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/i, ''));
+}
+
+async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
+  log.debug(
+    {
+      port: parsed.options.port ?? DEFAULTS.port,
+      bind: parsed.options.host ?? DEFAULTS.host,
+      database: redactUrl(parsed.options.databaseUrl ?? DEFAULTS.databaseUrl),
+      table: parsed.options.table ?? DEFAULTS.table,
+      migrate: parsed.options.migrate ?? true,
+    },
+    'starting',
+  );
+  const server = createServer({
+    ...parsed.options,
+    onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
+  });
+  try {
+    const address = await server.listen();
+    const c = server.config;
+    const backend = server.engine.dialect.name;
+    const durability = backend === 'sqlite' ? 'WAL, synchronous=FULL, group commit' : 'synchronous_commit=on, group commit';
+    log.notice(
+      {
+        version: VERSION,
+        backend,
+        database: describeDatabase(c.databaseUrl, backend),
+        table: c.table,
+        address: address.address,
+        port: address.port,
+        durability,
+        cleanupIntervalMs: c.cleanupIntervalMs,
+        auth: c.requirepass ? 'required' : 'off',
+      },
+      `respql ${VERSION} ready on ${address.address}:${address.port}`,
+    );
+  } catch (err) {
+    log.warning({ err: firstLine(err) }, `cannot start: ${firstLine(err)}`);
+    await server.close().catch(() => undefined);
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    log.notice(`${signal} received, shutting down`);
+    const deadline = setTimeout(() => {
+      log.warning('shutdown took longer than 10 s, exiting');
+      process.exit(1);
+    }, 10_000);
+    deadline.unref();
+    server.close().then(
+      () => {
+        log.notice('respql is now ready to exit, bye bye');
+        process.exit(0);
+      },
+      (err) => {
+        log.warning({ err: firstLine(err) }, `shutdown failed: ${firstLine(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function runMigrate(parsed: ParsedCommandLine, log: Logger): Promise<number> {
+  try {
+    const result = await migrate(parsed.options);
+    const database = describeDatabase(parsed.options.databaseUrl ?? DEFAULTS.databaseUrl, result.backend);
+    const fields = { backend: result.backend, database, table: result.table, applied: result.applied };
+    if (result.applied.length) {
+      log.notice(fields, `applied ${result.applied.length} migration(s) to table ${result.table}: ${result.applied.join(', ')}`);
+    } else {
+      log.notice(fields, `table ${result.table} is up to date (${result.completed.length} migration(s) applied before)`);
+    }
+    return 0;
+  } catch (err) {
+    log.warning({ err: firstLine(err) }, `migrate failed: ${firstLine(err)}`);
+    return 1;
+  }
+}
+
+async function runPing(parsed: ParsedCommandLine): Promise<number> {
+  try {
+    process.stdout.write(`${await ping(parsed.options)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`respql: ping failed: ${firstLine(err)}\n`);
+    return 1;
+  }
+}
+
+function describeSummary(s: ImportSummary): string {
+  const types = Object.entries(s.skippedTypes)
+    .map(([type, n]) => `${n} ${type}`)
+    .join(', ');
+  return (
+    `import finished: copied ${s.copied} key(s) (${s.withTtl} with TTL), ` +
+    `skipped ${skippedNonString(s)} non-string${types ? ` (${types})` : ''}, ` +
+    `${s.skippedNotText} not UTF-8 text, ${s.expiredInFlight} expired in flight, ` +
+    `in ${(s.durationMs / 1000).toFixed(1)} s`
+  );
+}
+
+async function runImport(parsed: ParsedCommandLine, log: Logger): Promise<number> {
+  const from = parseRedisUrl(parsed.import.from!)!;
+  const source = redactUrl(parsed.import.from!);
+  const tty = process.stderr.isTTY === true;
+  log.verbose({ from: source, match: parsed.import.match, batch: parsed.import.batch }, `importing from ${source}`);
+  let pages = 0;
+  try {
+    const summary = await importFromRedis({
+      from,
+      match: parsed.import.match,
+      batch: parsed.import.batch,
+      store: parsed.options,
+      onProgress(p) {
+        pages++;
+        const line = `scanned ${p.scanned}, copied ${p.copied}, skipped ${skippedNonString(p) + p.skippedNotText}, expired ${p.expiredInFlight}`;
+        if (tty) process.stderr.write(`\rimporting: ${line}\x1b[K`);
+        else if (pages % 100 === 0) log.verbose(p, `importing: ${line}`);
+      },
+    });
+    if (tty && pages) process.stderr.write('\n');
+    log.notice({ ...summary, from: source, skippedNonString: skippedNonString(summary) }, describeSummary(summary));
+    return 0;
+  } catch (err) {
+    if (tty && pages) process.stderr.write('\n');
+    log.warning({ err: firstLine(err) }, `import failed: ${firstLine(err)}`);
+    return 1;
+  }
 }
 
 async function main(): Promise<void> {
-  let parsed;
+  let parsed: ParsedCommandLine;
   try {
     parsed = parseCommandLine(process.argv.slice(2), process.env);
   } catch (err) {
@@ -18,38 +163,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (parsed.action === 'help') return void process.stdout.write(helpText() + '\n');
+  if (parsed.action === 'help') return void process.stdout.write(helpText(parsed.command) + '\n');
   if (parsed.action === 'version') return void process.stdout.write(`respql ${VERSION}\n`);
+  if (parsed.action === 'ping') process.exit(await runPing(parsed));
 
-  const server = createServer({
-    ...parsed.options,
-    onError: (err) => process.stderr.write(`respql: sweeper: ${(err as Error).message}\n`),
-  });
-  try {
-    const address = await server.listen();
-    const c = server.config;
-    const durability = server.engine.dialect.name === 'sqlite' ? 'WAL, synchronous=FULL' : 'synchronous_commit=on';
-    process.stdout.write(
-      `respql ${VERSION} ready on ${address.address}:${address.port}\n` +
-        `  backend: ${server.engine.dialect.name} ${redact(c.databaseUrl)}${server.engine.dialect.name === 'sqlite' ? ` (${require('node:path').resolve(c.databaseUrl)})` : ''}\n` +
-        `  table: ${c.table}, cleanup interval: ${c.cleanupIntervalMs} ms, durability: ${durability}, auth: ${c.requirepass ? 'required' : 'off'}\n`,
-    );
-  } catch (err) {
-    process.stderr.write(`respql: cannot start: ${(err as Error).message.split('\n')[0]}\n`);
-    await server.close().catch(() => undefined);
-    process.exit(1);
-  }
-  const stop = (signal: string) => {
-    process.stdout.write(`respql: ${signal} received, shutting down\n`);
-    const deadline = setTimeout(() => process.exit(1), 10_000);
-    deadline.unref();
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  const log = createLogger(parsed.log);
+  if (parsed.action === 'serve') return serve(parsed, log);
+  if (parsed.action === 'migrate') process.exit(await runMigrate(parsed, log));
+  if (parsed.action === 'import') process.exit(await runImport(parsed, log));
 }
 
 void main();

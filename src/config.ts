@@ -1,18 +1,56 @@
 /**
- * Command-line and environment settings. One table describes every setting; a bad value
- * stops start-up with one line naming the setting.
+ * Command-line and environment settings. One table describes every setting and which
+ * subcommands take it; a bad value stops start-up with one line naming the setting.
+ *
+ *   respql [serve] [options]     run the server (the default)
+ *   respql migrate [options]     apply pending migrations and exit
+ *   respql ping [options]        PING a running server; exit 0 on PONG (health checks)
+ *   respql import --from URL     copy string keys and their TTLs from a running Redis
  */
 import { DEFAULTS, type RespqlOptions } from './server/server';
+import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './ops/logger';
 
 export class ConfigError extends Error {}
+
+export type Subcommand = 'serve' | 'migrate' | 'ping' | 'import';
+export const SUBCOMMANDS: Record<Subcommand, string> = {
+  serve: 'run the server (the default when no command is given)',
+  migrate: 'apply pending migrations to the configured database and table, then exit',
+  ping: 'send PING to a running respql; exit 0 on PONG (for health checks)',
+  import: 'copy string keys and their remaining TTLs from a running Redis',
+};
+
+export interface ImportSettings {
+  /** redis://[user:password@]host:port[/db] */
+  from: string | null;
+  /** SCAN MATCH pattern; null = every key. */
+  match: string | null;
+  /** Keys per SCAN page and per write transaction. */
+  batch: number;
+}
+
+export interface ParsedCommandLine {
+  action: Subcommand | 'help' | 'version';
+  /** The subcommand named on the command line (the one --help describes). */
+  command: Subcommand;
+  options: RespqlOptions;
+  log: { level: LogLevel; format: LogFormat };
+  import: ImportSettings;
+}
 
 interface Setting {
   flag: string;
   env: string;
   help: string;
   defaultText: string;
-  apply(value: string, into: RespqlOptions): void;
+  commands: readonly Subcommand[];
+  apply(value: string, into: ParsedCommandLine): void;
 }
+
+const SERVE_ONLY: readonly Subcommand[] = ['serve'];
+const DATABASE: readonly Subcommand[] = ['serve', 'migrate', 'import'];
+const LOGGING: readonly Subcommand[] = ['serve', 'migrate', 'import'];
+const CONNECT: readonly Subcommand[] = ['serve', 'ping'];
 
 function portNumber(name: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) {
@@ -29,99 +67,232 @@ export function durationMs(name: string, value: string): number {
   return Math.round(Number(m[1]) * factor);
 }
 
+/** Hides the password of a URL quoted in an error message. */
+function hidePassword(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 export const SETTINGS: Setting[] = [
   {
-    flag: '--port', env: 'RESPQL_PORT', help: 'TCP port to listen on (0 = any free port)', defaultText: String(DEFAULTS.port),
-    apply: (v, o) => (o.port = portNumber('--port', v)),
+    flag: '--port', env: 'RESPQL_PORT', help: 'TCP port to listen on (0 = any free port); ping connects to it', defaultText: String(DEFAULTS.port),
+    commands: CONNECT,
+    apply: (v, o) => (o.options.port = portNumber('--port', v)),
   },
   {
-    flag: '--bind', env: 'RESPQL_BIND', help: 'address to listen on', defaultText: DEFAULTS.host,
+    flag: '--bind', env: 'RESPQL_BIND', help: 'address to listen on; ping connects to it (0.0.0.0 -> 127.0.0.1)', defaultText: DEFAULTS.host,
+    commands: CONNECT,
     apply(v, o) {
       if (!v.trim()) throw new ConfigError(`invalid --bind '': expected an IP address or host name`);
-      o.host = v;
+      o.options.host = v;
     },
   },
   {
     flag: '--database-url', env: 'DATABASE_URL', help: 'postgres://user@host:port/db, or a SQLite file path', defaultText: DEFAULTS.databaseUrl,
+    commands: DATABASE,
     apply(v, o) {
       if (!v.trim()) throw new ConfigError(`invalid --database-url '': expected a postgres:// URL or a SQLite file path`);
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(postgres(ql)?|sqlite):\/\//i.test(v)) {
-        throw new ConfigError(`invalid --database-url '${v.replace(/\/\/[^@/]*@/, '//***@')}': only postgres:// URLs and SQLite file paths are supported`);
+        throw new ConfigError(`invalid --database-url '${hidePassword(v)}': only postgres:// URLs and SQLite file paths are supported`);
       }
-      o.databaseUrl = v;
+      o.options.databaseUrl = v;
     },
   },
   {
     flag: '--table', env: 'RESPQL_TABLE', help: 'name of the sessions table', defaultText: DEFAULTS.table,
+    commands: DATABASE,
     apply(v, o) {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,50}$/.test(v)) {
         throw new ConfigError(`invalid --table '${v}': expected letters, digits and underscores, not starting with a digit`);
       }
-      o.table = v;
+      o.options.table = v;
     },
   },
   {
     flag: '--cleanup-interval', env: 'RESPQL_CLEANUP_INTERVAL', help: 'how often expired rows are deleted (0 disables)', defaultText: '5m',
-    apply: (v, o) => (o.cleanupIntervalMs = durationMs('--cleanup-interval', v)),
+    commands: SERVE_ONLY,
+    apply: (v, o) => (o.options.cleanupIntervalMs = durationMs('--cleanup-interval', v)),
   },
   {
-    flag: '--requirepass', env: 'RESPQL_REQUIREPASS', help: 'password clients must give with AUTH', defaultText: '(none)',
+    flag: '--requirepass', env: 'RESPQL_REQUIREPASS', help: 'password clients must give with AUTH (ping sends it)', defaultText: '(none)',
+    commands: CONNECT,
     apply(v, o) {
       if (!v) throw new ConfigError(`invalid --requirepass '': the password must not be empty`);
-      o.requirepass = v;
+      o.options.requirepass = v;
     },
   },
   {
     flag: '--migrate', env: 'RESPQL_MIGRATE', help: 'apply pending migrations at start-up (yes/no)', defaultText: 'yes',
+    commands: ['serve', 'import'],
     apply(v, o) {
       if (!/^(yes|no|true|false|1|0)$/i.test(v)) throw new ConfigError(`invalid --migrate '${v}': expected yes or no`);
-      o.migrate = /^(yes|true|1)$/i.test(v);
+      o.options.migrate = /^(yes|true|1)$/i.test(v);
+    },
+  },
+  {
+    flag: '--loglevel', env: 'RESPQL_LOGLEVEL', help: `log verbosity: ${LOG_LEVEL_NAMES.join(', ')}`, defaultText: 'notice',
+    commands: LOGGING,
+    apply(v, o) {
+      const level = v.toLowerCase();
+      if (!(LOG_LEVEL_NAMES as string[]).includes(level)) {
+        throw new ConfigError(`invalid --loglevel '${v}': expected one of ${LOG_LEVEL_NAMES.join(', ')}`);
+      }
+      o.log.level = level as LogLevel;
+    },
+  },
+  {
+    flag: '--log-format', env: 'RESPQL_LOG_FORMAT', help: 'json lines, or text like redis-server (auto = text on a terminal)', defaultText: 'auto',
+    commands: LOGGING,
+    apply(v, o) {
+      if (!(LOG_FORMATS as string[]).includes(v)) {
+        throw new ConfigError(`invalid --log-format '${v}': expected one of ${LOG_FORMATS.join(', ')}`);
+      }
+      o.log.format = v as LogFormat;
+    },
+  },
+  {
+    flag: '--from', env: 'RESPQL_IMPORT_FROM', help: 'Redis to copy from: redis://[user:password@]host:port[/db]', defaultText: '(required)',
+    commands: ['import'],
+    apply(v, o) {
+      if (!parseRedisUrl(v)) {
+        throw new ConfigError(`invalid --from '${hidePassword(v)}': expected redis://[user:password@]host[:port][/db]`);
+      }
+      o.import.from = v;
+    },
+  },
+  {
+    flag: '--match', env: 'RESPQL_IMPORT_MATCH', help: "copy only keys matching this glob (SCAN MATCH), e.g. 'sess:*'", defaultText: '(all keys)',
+    commands: ['import'],
+    apply(v, o) {
+      if (!v) throw new ConfigError(`invalid --match '': expected a glob pattern such as 'sess:*'`);
+      o.import.match = v;
+    },
+  },
+  {
+    flag: '--batch', env: 'RESPQL_IMPORT_BATCH', help: 'keys per SCAN page and per write transaction', defaultText: '1000',
+    commands: ['import'],
+    apply(v, o) {
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100_000) {
+        throw new ConfigError(`invalid --batch '${v}': expected a number from 1 to 100000`);
+      }
+      o.import.batch = Number(v);
     },
   },
 ];
 
-export interface ParsedCommandLine {
-  action: 'serve' | 'help' | 'version';
-  options: RespqlOptions;
+export interface RedisUrl {
+  host: string;
+  port: number;
+  username: string | null;
+  password: string | null;
+  db: number;
 }
 
-/** Environment first, then flags (flags win). `--flag value` and `--flag=value` both work. */
-export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
-  const options: RespqlOptions = {};
-  for (const s of SETTINGS) {
-    const v = env[s.env];
-    if (v !== undefined && v !== '') {
-      try {
-        s.apply(v, options);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new ConfigError(err.message.replace(s.flag, s.env));
-        throw err;
-      }
-    }
+/** redis://[user:password@]host[:port][/db] -> its parts; null when it is not one. */
+export function parseRedisUrl(text: string): RedisUrl | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
   }
+  if (url.protocol !== 'redis:' || !url.hostname || url.search || url.hash) return null;
+  const db = /^\/?(\d*)$/.exec(url.pathname);
+  if (!db) return null;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : 6379,
+    username: url.username ? decodeURIComponent(url.username) : null,
+    password: url.password ? decodeURIComponent(url.password) : null,
+    db: db[1] ? Number(db[1]) : 0,
+  };
+}
+
+function isSubcommand(word: string): word is Subcommand {
+  return Object.prototype.hasOwnProperty.call(SUBCOMMANDS, word);
+}
+
+/**
+ * Environment first, then flags (flags win). `--flag value` and `--flag=value` both work.
+ * The first word that is not a flag or a flag's value names the subcommand (default serve).
+ * Only the settings a subcommand takes are read from the environment, so a container's
+ * server settings do not trouble `respql ping`.
+ */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+  const parsed: ParsedCommandLine = {
+    action: 'serve',
+    command: 'serve',
+    options: {},
+    log: { level: 'notice', format: 'auto' },
+    import: { from: null, match: null, batch: 1000 },
+  };
+  let special: 'help' | 'version' | null = null;
+  let seenCommand = false;
+  const flags: [Setting, string, string][] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--help' || arg === '-h') return { action: 'help', options };
-    if (arg === '--version' || arg === '-v') return { action: 'version', options };
+    if (arg === '--help' || arg === '-h') {
+      special ??= 'help';
+      continue;
+    }
+    if (arg === '--version' || arg === '-v') {
+      special ??= 'version';
+      continue;
+    }
+    if (!arg.startsWith('-')) {
+      if (seenCommand || !isSubcommand(arg)) {
+        throw new ConfigError(`unknown command '${arg}' (expected one of ${Object.keys(SUBCOMMANDS).join(', ')}; see respql --help)`);
+      }
+      parsed.command = arg;
+      seenCommand = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     const setting = SETTINGS.find((s) => s.flag === flag);
     if (!setting) throw new ConfigError(`unknown option '${arg}' (see respql --help)`);
-    let value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    const value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`missing value for ${flag}`);
-    setting.apply(value, options);
+    flags.push([setting, flag, value]);
   }
-  return { action: 'serve', options };
+  if (special) return { ...parsed, action: special };
+
+  const command = parsed.command;
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v === undefined || v === '' || !s.commands.includes(command)) continue;
+    try {
+      s.apply(v, parsed);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(err.message.replace(s.flag, s.env));
+      throw err;
+    }
+  }
+  for (const [setting, flag, value] of flags) {
+    if (!setting.commands.includes(command)) {
+      throw new ConfigError(`option ${flag} does not apply to 'respql ${command}' (see respql ${command} --help)`);
+    }
+    setting.apply(value, parsed);
+  }
+  if (command === 'import' && !parsed.import.from) {
+    throw new ConfigError(`missing --from: respql import needs the Redis to copy from, e.g. --from redis://127.0.0.1:6379`);
+  }
+  return { ...parsed, action: command };
 }
 
-export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  ${(s.flag + ' <value>').padEnd(28)} ${s.help} (env ${s.env}, default ${s.defaultText})`);
+export function helpText(command: Subcommand = 'serve'): string {
+  const rows = SETTINGS.filter((s) => s.commands.includes(command)).map(
+    (s) => `  ${(s.flag + ' <value>').padEnd(28)} ${s.help} (env ${s.env}, default ${s.defaultText})`,
+  );
+  const usage = command === 'serve' ? 'Usage: respql [command] [options]' : `Usage: respql ${command} [options]`;
+  const lines = [usage, '', command === 'serve' ? 'A Redis-protocol session server that keeps every key in SQL.' : SUBCOMMANDS[command], ''];
+  if (command === 'serve') {
+    lines.push('Commands:', ...Object.entries(SUBCOMMANDS).map(([name, text]) => `  ${name.padEnd(28)} ${text}`), '');
+    lines.push('Options (serve; see respql <command> --help for the others):');
+  } else {
+    lines.push('Options:');
+  }
   return [
-    'Usage: respql [options]',
-    '',
-    'A Redis-protocol session server that keeps every key in SQL.',
-    '',
-    'Options:',
+    ...lines,
     ...rows,
     `  ${'--help'.padEnd(28)} show this help`,
     `  ${'--version'.padEnd(28)} print the version`,

@@ -1,0 +1,49 @@
+/**
+ * `respql ping`: connects over TCP, (AUTHs when a password is configured,) sends PING and
+ * succeeds only on +PONG. The Docker HEALTHCHECK runs it.
+ */
+import { DEFAULTS } from '../server/server';
+import { ReplyError, RespClient } from './resp-client';
+
+export interface PingOptions {
+  host?: string;
+  port?: number;
+  requirepass?: string | null;
+  timeoutMs?: number;
+}
+
+/** A wildcard listen address is reached through the loopback of the same family. */
+export function connectHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
+  if (bind === '::' || bind === '[::]') return '::1';
+  return bind;
+}
+
+/** Resolves with the server's answer to PING ("PONG"); rejects with a one-line reason otherwise. */
+export async function ping(options: PingOptions = {}): Promise<string> {
+  const host = connectHost(options.host ?? DEFAULTS.host);
+  const port = options.port ?? DEFAULTS.port;
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  let client: RespClient;
+  try {
+    client = await RespClient.connect({ host, port, timeoutMs: options.timeoutMs ?? 5000 });
+  } catch (err) {
+    throw new Error(`cannot connect to ${where}: ${(err as Error).message}`);
+  }
+  try {
+    const commands: string[][] = [];
+    if (options.requirepass) commands.push(['AUTH', options.requirepass]);
+    commands.push(['PING']);
+    const replies = await client.pipeline(commands);
+    const reply = replies[replies.length - 1];
+    if (reply instanceof ReplyError) throw new Error(`${where} replied ${reply.message}`);
+    const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+    if (text !== 'PONG') throw new Error(`${where} replied '${text}' instead of PONG`);
+    return text;
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new Error(message.startsWith(where) ? message : `${where}: ${message}`);
+  } finally {
+    client.close();
+  }
+}
