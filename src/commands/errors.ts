@@ -14,6 +14,8 @@ export const KeyErrors = {
     new RespError(`ERR Unsupported option ${opt.toString('latin1').replace(/[\r\n]/g, ' ')}`),
   nxWithOthers: () => new RespError('ERR NX and XX, GT or LT options at the same time are not compatible'),
   gtAndLt: () => new RespError('ERR GT and LT options at the same time are not compatible'),
+  /** getIntFromObjectOrReply on a 64-bit integer outside int's range. */
+  intRange: () => new RespError('ERR value is out of range, value must between -2147483648 and 2147483647'),
   overflow: () => new RespError('ERR increment or decrement would overflow'),
   decrementOverflow: () => new RespError('ERR decrement would overflow'),
   nanOrInfinity: () => new RespError('ERR increment would produce NaN or Infinity'),

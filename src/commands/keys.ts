@@ -185,7 +185,8 @@ function parseCopy(argv: Buffer[]): CopyArgs {
       args.replace = true;
     } else if (opt === 'DB' && j + 1 < argv.length) {
       const db = parseInt64(argv[j + 1]);
-      if (db === null || db > 2147483647n || db < -2147483648n) throw Errors.notInteger();
+      if (db === null) throw Errors.notInteger();
+      if (db > 2147483647n || db < -2147483648n) throw KeyErrors.intRange();
       if (db !== 0n) throw Errors.dbIndexOutOfRange();
       j++;
     } else {

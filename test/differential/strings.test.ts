@@ -1,0 +1,4 @@
+import { scripts } from './scripts/strings';
+import { describeUnorderedDifferential } from './unordered';
+
+describeUnorderedDifferential('string commands', scripts);
