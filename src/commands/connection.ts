@@ -316,4 +316,20 @@ export const client = command<null>({
   subcommands: clientSubcommands,
 });
 
-export const connectionCommands = [ping, echo, quit, auth, hello, select, reset, client];
+/**
+ * Redis's answer to HTTP requests sent to its port (cross-protocol attacks): `POST` and
+ * `Host:` lines close the connection at once, without a reply.
+ */
+function securityWarning(name: string) {
+  return command<null>({
+    name, arity: -1, flags: ['no_auth', 'loading', 'stale'], keys: [0, 0, 0], data: false,
+    summary: 'Closes connections that send HTTP requests.', group: 'connection', since: '3.2.0',
+    parse: () => null,
+    run(_, { client }) {
+      client.closeAfterReply = true;
+      return NO_REPLY;
+    },
+  });
+}
+
+export const connectionCommands = [securityWarning('post'), securityWarning('host:'), ping, echo, quit, auth, hello, select, reset, client];

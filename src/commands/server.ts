@@ -38,7 +38,7 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
     case 'clients':
       return {
         connected_clients: server.clients.size,
-        maxclients: 10000,
+        maxclients: server.config.limits.maxClients,
         blocked_clients: 0,
         tracking_clients: 0,
       };
@@ -160,13 +160,14 @@ function configValues(server: ServerContext): Record<string, string> {
     save: '',
     // Never the password itself.
     requirepass: '',
-    timeout: '0',
-    maxclients: '10000',
+    timeout: String(c.limits.idleTimeoutSeconds),
+    maxclients: String(c.limits.maxClients),
     maxmemory: '0',
     'maxmemory-policy': 'noeviction',
-    'proto-max-bulk-len': String(512 * 1024 * 1024),
-    'client-query-buffer-limit': String(1024 * 1024 * 1024),
-    'protected-mode': 'yes',
+    'proto-max-bulk-len': String(c.limits.protoMaxBulkLen),
+    'client-query-buffer-limit': String(c.limits.queryBufferLimit),
+    'client-output-buffer-limit': `normal ${c.limits.outputBufferLimit} 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60`,
+    'protected-mode': c.protectedMode ? 'yes' : 'no',
     loglevel: 'notice',
     'respql-table': c.table,
     'respql-cleanup-interval': String(c.cleanupIntervalMs),

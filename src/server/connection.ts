@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
 import type { CommandPipeline } from '../commands/pipeline';
 import type { ClientState } from '../commands/types';
-import { RequestDecoder, type DecoderLimits } from '../protocol/decoder';
+import { DEFAULT_LIMITS as DECODER_DEFAULTS, RequestDecoder } from '../protocol/decoder';
 import { ReplyWriter, type ProtocolVersion } from '../protocol/encoder';
 import type { RespError } from '../protocol/errors';
 import { NO_REPLY, type Reply } from '../protocol/reply';
 import type { ServerStats } from './context';
+import type { ConnectionLimits } from './server';
 
 /** A reply waiting for its turn: replies leave in request order even when they finish out of order. */
 interface Slot {
@@ -29,13 +30,15 @@ export class Connection {
   private closing = false;
   /** Resolves when every dispatched command has replied (graceful close). */
   private drainedWaiters: (() => void)[] = [];
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly socket: Socket,
     private readonly pipeline: CommandPipeline,
     private readonly stats: ServerStats,
-    options: { requirePassword: boolean; limits?: DecoderLimits },
+    options: { requirePassword: boolean; limits: ConnectionLimits },
   ) {
+    this.limits = options.limits;
     const now = Date.now();
     this.state = {
       id: nextClientId++,
@@ -58,15 +61,23 @@ export class Connection {
     this.decoder = new RequestDecoder(
       (argv) => this.onRequest(argv),
       (error) => this.onProtocolError(error),
-      options.limits,
+      { ...DECODER_DEFAULTS, maxBulkLength: options.limits.protoMaxBulkLen },
       () => this.state.authenticated,
     );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
       this.decoder.feed(chunk);
+      // client-query-buffer-limit: Redis closes such a client without a reply.
+      if (this.decoder.pendingBytes > this.limits.queryBufferLimit) return this.kill();
       this.flush();
     });
+    if (options.limits.idleTimeoutSeconds > 0) {
+      // `timeout`: idle clients are closed; clients with replies pending are not idle.
+      socket.setTimeout(options.limits.idleTimeoutSeconds * 1000, () => {
+        if (!this.slots.length) this.kill();
+      });
+    }
     socket.on('error', () => socket.destroy());
   }
 
@@ -138,6 +149,8 @@ export class Connection {
         this.socket.write(chunk);
       }
       this.socket.uncork();
+      // client-output-buffer-limit: a client that does not read its replies is dropped.
+      if (this.limits.outputBufferLimit > 0 && this.socket.writableLength > this.limits.outputBufferLimit) this.kill();
     }
     if (closeNow) {
       this.slots.length = 0;

@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   table: string;
   cleanupIntervalMs: number;
   databaseUrl: string;
+  protectedMode: boolean;
+  limits: import('./server').ConnectionLimits;
 }
 
 /** What commands may know about the server they run in. */

@@ -28,11 +28,44 @@ export interface RespqlOptions {
   migrate?: boolean;
   /** Password for the `default` user (AUTH / HELLO AUTH). */
   requirepass?: string | null;
+  /** Redis's limits, by Redis's names (see DEFAULT_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
+  /**
+   * Like Redis's protected mode: refuse to listen on a non-loopback address without a
+   * password. Default true.
+   */
+  protectedMode?: boolean;
   /** Clock in epoch ms, for tests. */
   clock?: () => number;
   /** Called with errors that have no client to go to (sweeper failures). */
   onError?: (err: unknown) => void;
 }
+
+export interface ConnectionLimits {
+  /** maxclients: connections beyond it get Redis's error and are closed. */
+  maxClients: number;
+  /** timeout: idle seconds before a client is closed; 0 = never. */
+  idleTimeoutSeconds: number;
+  /** proto-max-bulk-len */
+  protoMaxBulkLen: number;
+  /** client-query-buffer-limit: unparsed input a client may accumulate. */
+  queryBufferLimit: number;
+  /** client-output-buffer-limit normal <hard>: unread replies a client may accumulate; 0 = no limit. */
+  outputBufferLimit: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxClients: 10000,
+  idleTimeoutSeconds: 0,
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  queryBufferLimit: 1024 * 1024 * 1024,
+  // Redis leaves normal clients unlimited; a bound keeps a client that never reads from exhausting memory.
+  outputBufferLimit: 256 * 1024 * 1024,
+};
+
+export class ProtectedModeError extends Error {}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 export const DEFAULTS = {
   port: 6379,
@@ -53,6 +86,7 @@ export class RespqlServer {
   private readonly context: ServerContext;
   private readonly pipeline: CommandPipeline;
   private readonly migrateOnListen: boolean;
+  readonly limits: ConnectionLimits;
   private closed: Promise<void> | null = null;
 
   constructor(options: RespqlOptions = {}) {
@@ -67,8 +101,17 @@ export class RespqlServer {
       table: options.table ?? DEFAULTS.table,
       cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
+      protectedMode: options.protectedMode ?? true,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
     };
     this.migrateOnListen = options.migrate ?? true;
+    this.limits = this.config.limits;
+    if (this.config.protectedMode && !isLoopback(this.config.bind) && this.config.requirepass === null) {
+      throw new ProtectedModeError(
+        `refusing to listen on non-loopback address ${this.config.bind} without a password (protected mode): ` +
+          'set --requirepass, or --protected-mode no',
+      );
+    }
     this.engine = new SqlEngine(knex, { table: this.config.table, clock });
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, 1000, options.onError);
     this.context = {
@@ -93,8 +136,15 @@ export class RespqlServer {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.limits.maxClients) {
+      this.context.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      socket.on('error', () => socket.destroy());
+      return;
+    }
     const conn = new Connection(socket, this.pipeline, this.context.stats, {
       requirePassword: this.config.requirepass !== null,
+      limits: this.limits,
     });
     const id = conn.state.id;
     this.connections.set(id, conn);
