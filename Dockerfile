@@ -29,12 +29,14 @@ COPY scripts/build-image.sh ./scripts/build-image.sh
 RUN sh scripts/build-image.sh /src /app
 
 FROM ${NODE_IMAGE}
-# RESPQL_BIND: listen on every interface inside the container. A later release adds
-# Redis-like protected mode; until then, publish the port only where clients should reach it.
+# Listen on every interface of the container's own network, with protected mode off, as
+# the official redis image does: the container is only reachable where its port is
+# published. Publish it only where clients should reach it, or set RESPQL_REQUIREPASS.
 ENV NODE_ENV=production \
     DATABASE_URL=/data/respql.sqlite \
     RESPQL_PORT=6379 \
-    RESPQL_BIND=0.0.0.0
+    RESPQL_BIND=0.0.0.0 \
+    RESPQL_PROTECTED_MODE=no
 # The application is root-owned and read-only to the user that runs it.
 COPY --from=build /app /app
 RUN ln -s /app/dist/src/cli.js /usr/local/bin/respql \

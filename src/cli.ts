@@ -10,7 +10,7 @@ import { importFromRedis, skippedNonString, type ImportSummary } from './ops/imp
 import { createLogger, redactText, redactUrl, type Logger } from './ops/logger';
 import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
-import { createServer, DEFAULTS } from './server/server';
+import { createServer, DEFAULTS, type RespqlServer } from './server/server';
 import { VERSION } from './version';
 
 function firstLine(err: unknown): string {
@@ -34,10 +34,17 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     },
     'starting',
   );
-  const server = createServer({
-    ...parsed.options,
-    onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
-  });
+  let server: RespqlServer;
+  try {
+    server = createServer({
+      ...parsed.options,
+      onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
+    });
+  } catch (err) {
+    // Settings the server itself refuses (protected mode, for one).
+    log.warning({ err: firstLine(err) }, `cannot start: ${firstLine(err)}`);
+    process.exit(1);
+  }
   try {
     const address = await server.listen();
     const c = server.config;

@@ -129,6 +129,15 @@ export const SETTINGS: Setting[] = [
     },
   },
   {
+    flag: '--protected-mode', env: 'RESPQL_PROTECTED_MODE', help: 'refuse a non-loopback --bind without --requirepass (yes/no), as Redis does', defaultText: 'yes',
+    commands: SERVE_ONLY,
+    apply(v, o) {
+      if (!/^(yes|no)$/i.test(v)) throw new ConfigError(`invalid --protected-mode '${v}': expected yes or no`);
+      // Typed loosely: the option is new in the server, and older ones simply ignore it.
+      (o.options as RespqlOptions & { protectedMode?: boolean }).protectedMode = /^yes$/i.test(v);
+    },
+  },
+  {
     flag: '--loglevel', env: 'RESPQL_LOGLEVEL', help: `log verbosity: ${LOG_LEVEL_NAMES.join(', ')}`, defaultText: 'notice',
     commands: LOGGING,
     apply(v, o) {

@@ -3,7 +3,8 @@
  * their remaining TTLs from a running Redis into respql's table.
  *
  * Per SCAN page (COUNT = batch): one pipelined round trip of PTTL + GET per key, then one
- * write transaction through the engine (the same Store.put the server uses). Writes are
+ * write transaction through the engine (the same Store.put the server uses), which runs
+ * while the next page is read from Redis. Writes are
  * upserts, so running the import twice leaves the same rows; a key that SCAN returns
  * twice is simply written twice. Remaining TTLs are turned into absolute expiries from the
  * moment the page's PTTLs were sent, so an imported key never outlives its Redis original.
@@ -14,7 +15,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { RedisUrl } from '../config';
-import { createServer, type RespqlOptions } from '../server/server';
+import { createServer, type RespqlOptions, type RespqlServer } from '../server/server';
 import { ReplyError, RespClient, type Reply } from './resp-client';
 
 export interface ImportOptions {
@@ -79,16 +80,33 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
     if (from.db !== 0) await client.command('SELECT', from.db);
     if (options.store.migrate !== false) await server.engine.migrate();
 
+    // Fetching page n+1 from Redis overlaps with writing page n to the database.
+    // A failed write is kept (not left as an unhandled rejection) and rethrown when awaited.
+    let writeError: unknown = null;
+    let writing: Promise<void> = Promise.resolve();
+    const settleWrite = async () => {
+      await writing;
+      if (writeError) throw writeError;
+    };
     let cursor = '0';
-    do {
-      const scanArgs = ['SCAN', cursor, ...(options.match ? ['MATCH', options.match] : []), 'COUNT', String(options.batch)];
-      const page = (await client.command(...scanArgs)) as [Buffer, Buffer[]];
-      cursor = page[0].toString();
-      const keys = page[1];
-      summary.scanned += keys.length;
-      if (keys.length) await copyPage(client, server, keys, summary, clock);
-      options.onProgress?.({ ...summary, durationMs: clock() - started });
-    } while (cursor !== '0');
+    try {
+      do {
+        const scanArgs = ['SCAN', cursor, ...(options.match ? ['MATCH', options.match] : []), 'COUNT', String(options.batch)];
+        const page = (await client.command(...scanArgs)) as [Buffer, Buffer[]];
+        cursor = page[0].toString();
+        const keys = page[1];
+        summary.scanned += keys.length;
+        const rows = keys.length ? await fetchPage(client, keys, summary, clock) : [];
+        await settleWrite();
+        options.onProgress?.({ ...summary, durationMs: clock() - started });
+        writing = writeRows(server, rows, summary).catch((err) => void (writeError = err));
+      } while (cursor !== '0');
+    } finally {
+      // Let the last write finish before the database is closed.
+      await writing;
+    }
+    await settleWrite();
+    options.onProgress?.({ ...summary, durationMs: clock() - started });
   } finally {
     client.close();
     await server.close();
@@ -103,13 +121,8 @@ interface Row {
   expiry: number | null;
 }
 
-async function copyPage(
-  client: RespClient,
-  server: ReturnType<typeof createServer>,
-  keys: Buffer[],
-  summary: ImportSummary,
-  clock: () => number,
-): Promise<void> {
+/** PTTL + GET for a page of keys in one round trip; returns the rows to write. */
+async function fetchPage(client: RespClient, keys: Buffer[], summary: ImportSummary, clock: () => number): Promise<Row[]> {
   const sentAt = clock();
   const replies = await client.pipeline(keys.flatMap((k) => [['PTTL', k], ['GET', k]]));
   const rows: Row[] = [];
@@ -130,7 +143,20 @@ async function copyPage(
       rows.push({ key, value, expiry: ttl >= 0 ? sentAt + ttl : null });
     }
   });
+  if (otherTypes.length) {
+    const types = await client.pipeline(otherTypes.map((k) => ['TYPE', k]));
+    for (const t of types) {
+      const name = Buffer.isBuffer(t) ? t.toString() : 'unknown';
+      if (name === 'none') summary.expiredInFlight++;
+      else summary.skippedTypes[name] = (summary.skippedTypes[name] ?? 0) + 1;
+    }
+  }
+  return rows;
+}
 
+/** One transaction per page; rows whose TTL ran out meanwhile are counted, not written. */
+async function writeRows(server: RespqlServer, rows: Row[], summary: ImportSummary): Promise<void> {
+  if (!rows.length) return;
   const written = await server.engine.transaction(async (store) => {
     let copied = 0;
     let withTtl = 0;
@@ -145,13 +171,4 @@ async function copyPage(
   summary.copied += written.copied;
   summary.withTtl += written.withTtl;
   summary.expiredInFlight += rows.length - written.copied;
-
-  if (otherTypes.length) {
-    const types = await client.pipeline(otherTypes.map((k) => ['TYPE', k]));
-    for (const t of types) {
-      const name = Buffer.isBuffer(t) ? t.toString() : 'unknown';
-      if (name === 'none') summary.expiredInFlight++;
-      else summary.skippedTypes[name] = (summary.skippedTypes[name] ?? 0) + 1;
-    }
-  }
 }

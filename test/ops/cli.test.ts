@@ -8,7 +8,7 @@ import { cli, freePort, logLines, startProcess, tempDir, BUILT_CLI } from './hel
 // Settings from the developer's shell must not leak into these runs.
 const CLEAN_ENV: NodeJS.ProcessEnv = {
   RESPQL_PORT: '', RESPQL_BIND: '', DATABASE_URL: '', RESPQL_TABLE: '', RESPQL_REQUIREPASS: '',
-  RESPQL_LOGLEVEL: '', RESPQL_LOG_FORMAT: '', RESPQL_MIGRATE: '', RESPQL_CLEANUP_INTERVAL: '',
+  RESPQL_LOGLEVEL: '', RESPQL_LOG_FORMAT: '', RESPQL_MIGRATE: '', RESPQL_CLEANUP_INTERVAL: '', RESPQL_PROTECTED_MODE: '',
 };
 
 function expectOneLineNaming(result: { code: number | null; stdout: string; stderr: string }, setting: string) {
@@ -79,6 +79,12 @@ describe('respql command line', function () {
       expectOneLineNaming(await cli(['migrate', '--port', '1'], { env: CLEAN_ENV }), '--port');
       expectOneLineNaming(await cli(['import'], { env: CLEAN_ENV }), '--from');
       expectOneLineNaming(await cli(['import', '--from', 'http://x'], { env: CLEAN_ENV }), '--from');
+    });
+
+    it('--protected-mode takes yes or no', async () => {
+      expect(parseCommandLine(['--protected-mode', 'no'], {}).options).to.include({ protectedMode: false });
+      expect(parseCommandLine([], { RESPQL_PROTECTED_MODE: 'YES' }).options).to.include({ protectedMode: true });
+      expectOneLineNaming(await cli(['--protected-mode', 'maybe'], { env: CLEAN_ENV }), '--protected-mode');
     });
 
     it('only the settings a command takes are read from the environment', () => {
