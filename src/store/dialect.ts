@@ -32,6 +32,13 @@ export interface Dialect {
   expiryMs(column: string): string;
   /** Row-lock suffix for read-modify-write; empty where the writer lock already serializes. */
   readonly forUpdate: string;
+  /**
+   * For read-modify-write: a statement taking a transaction-scoped lock on a key name,
+   * bound to (table, key), so that instances sharing the database serialize on keys that
+   * do not exist yet (FOR UPDATE cannot lock a missing row). null where the database
+   * writer lock already serializes.
+   */
+  readonly lockKey: string | null;
   /** Column that orders rows for SCAN cursors. */
   readonly rowId: string;
   /** LIKE with a backslash escape character. */
@@ -109,6 +116,7 @@ export const sqlite: Dialect = {
   expiryParam: () => '?',
   expiryMs: (column) => column,
   forUpdate: '',
+  lockKey: null,
   rowId: 'rowid',
   likeEscape: "ESCAPE '\\'",
   random: 'random()',
@@ -132,6 +140,7 @@ export const postgres: Dialect = {
   expiryParam: () => `(timestamptz 'epoch' + ?::bigint * interval '1 millisecond')`,
   expiryMs: (column) => `(extract(epoch from ${column}) * 1000)::bigint`,
   forUpdate: ' FOR UPDATE',
+  lockKey: 'SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))',
   rowId: 'id',
   likeEscape: "ESCAPE '\\'",
   random: 'random()',

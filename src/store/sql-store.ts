@@ -32,6 +32,8 @@ function statements(table: string, d: Dialect) {
     persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
     take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
     valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
+    /** The table name, bound into the key lock (see Dialect.lockKey). */
+    table,
     sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?)`,
   };
 }
@@ -67,6 +69,7 @@ class SqlStore implements Store {
   }
 
   async getEntry(key: string, forUpdate = false): Promise<Entry | null> {
+    if (forUpdate && this.dialect.lockKey) await this.conn.all(this.dialect.lockKey, [this.sql.table, key]);
     const rows = await this.conn.all(forUpdate ? this.sql.getEntryForUpdate : this.sql.getEntry, [key, this.now]);
     if (!rows.length) return null;
     const expiry = rows[0].expiry_ms;
@@ -175,6 +178,8 @@ class SqlStore implements Store {
 
   async putManyIfAbsent(entries: ReadonlyArray<readonly [string, Buffer]>): Promise<boolean> {
     const unique = lastWins(entries);
+    // Lock the names in one order (no deadlock between instances), then check and write.
+    if (this.dialect.lockKey) for (const key of [...unique.keys()].sort()) await this.conn.all(this.dialect.lockKey, [this.sql.table, key]);
     if ((await this.countExisting([...unique.keys()])) > 0) return false;
     for (const [key, value] of unique) {
       // Another instance created the key after our check: roll back and let the engine retry.
