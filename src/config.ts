@@ -133,8 +133,7 @@ export const SETTINGS: Setting[] = [
     commands: SERVE_ONLY,
     apply(v, o) {
       if (!/^(yes|no)$/i.test(v)) throw new ConfigError(`invalid --protected-mode '${v}': expected yes or no`);
-      // Typed loosely: the option is new in the server, and older ones simply ignore it.
-      (o.options as RespqlOptions & { protectedMode?: boolean }).protectedMode = /^yes$/i.test(v);
+      o.options.protectedMode = /^yes$/i.test(v);
     },
   },
   {

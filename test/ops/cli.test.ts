@@ -166,6 +166,25 @@ describe('respql command line', function () {
       expect(server.output()).to.match(/SIGTERM received/);
     });
 
+    it('protected mode: a non-loopback bind without a password is one warning line, unless turned off', async () => {
+      const port = await freePort();
+      const args = ['--port', String(port), '--bind', '0.0.0.0', '--database-url', path.join(tmp.dir, 'p.sqlite')];
+      const refused = await cli(args, { env: CLEAN_ENV });
+      expect(refused.code).to.equal(1);
+      const lines = logLines(refused.stdout);
+      expect(lines, refused.stdout + refused.stderr).to.have.length(1);
+      expect(lines[0]).to.include({ level: 'warning' });
+      expect(lines[0].msg).to.match(/^cannot start: .*protected mode/);
+
+      const server = await startProcess(process.execPath, [BUILT_CLI, ...args, '--protected-mode', 'no'], /ready on/, { env: CLEAN_ENV });
+      try {
+        const ok = await cli(['ping', '--port', String(port), '--bind', '0.0.0.0'], { env: CLEAN_ENV });
+        expect(ok.stdout).to.equal('PONG\n');
+      } finally {
+        expect(await server.stop()).to.equal(0);
+      }
+    });
+
     it('ping exits non-zero when nothing listens', async () => {
       const port = await freePort();
       const r = await cli(['ping', '--port', String(port)], { env: CLEAN_ENV });
