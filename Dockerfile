@@ -22,6 +22,8 @@ FROM ${NODE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
+# node-gyp uses the image's own Node headers rather than downloading them.
+ENV npm_config_nodedir=/usr/local
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json knexfile.ts ./
 COPY src ./src
