@@ -1,7 +1,6 @@
 /** Argument parsing shared by all commands, with Redis's rules and error texts. */
 import { isUtf8 } from 'node:buffer';
 import { Errors, RespError } from '../protocol/errors';
-import { KeyErrors } from './errors';
 
 export const LLONG_MAX = 9223372036854775807n;
 export const LLONG_MIN = -9223372036854775808n;
@@ -100,9 +99,9 @@ export function scanCursor(arg: Buffer): bigint {
   const s = arg.toString('latin1');
   if (s === '') return 0n;
   const m = /^([+-]?)([0-9]+)$/.exec(s);
-  if (!m) throw KeyErrors.invalidCursor();
+  if (!m) throw Errors.invalidCursor();
   const v = BigInt(m[2]);
-  if (v > ULONG_MAX) throw KeyErrors.invalidCursor();
+  if (v > ULONG_MAX) throw Errors.invalidCursor();
   return m[1] === '-' && v !== 0n ? ULONG_MAX + 1n - v : v;
 }
 

@@ -2,7 +2,6 @@
 import { bulk } from '../protocol/reply';
 import { Errors } from '../protocol/errors';
 import { int64, key, LLONG_MAX, LLONG_MIN, parseInt64 } from './args';
-import { KeyErrors } from './errors';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, type LongDouble } from './longdouble';
 import { command } from './types';
 
@@ -22,7 +21,7 @@ function incrCommand(name: string, summary: string, since: string, parseBy: (arg
       const old = entry ? parseInt64(entry.value) : 0n;
       if (old === null) throw Errors.notInteger();
       if ((a.by < 0n && old < 0n && a.by < LLONG_MIN - old) || (a.by > 0n && old > 0n && a.by > LLONG_MAX - old)) {
-        throw KeyErrors.overflow();
+        throw Errors.overflow();
       }
       const value = old + a.by;
       await store.put(a.key, Buffer.from(value.toString()), entry?.expiry ?? null);
@@ -37,7 +36,7 @@ export const incrby = incrCommand('incrby', 'Increments the integer value of a k
 export const decrby = incrCommand('decrby', 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', '1.0.0', (argv) => {
   const by = int64(argv[2]);
   // Negating LLONG_MIN would overflow.
-  if (by === LLONG_MIN) throw KeyErrors.decrementOverflow();
+  if (by === LLONG_MIN) throw Errors.decrementOverflow();
   return -by;
 }, 3);
 
@@ -66,7 +65,7 @@ export const incrbyfloat = command<IncrFloatArgs>({
     const old = entry ? parseLongDouble(entry.value) : ZERO;
     if (!old) throw Errors.notFloat();
     const sum = addLongDouble(old, a.by);
-    if (!sum || !isFiniteLongDouble(sum)) throw KeyErrors.nanOrInfinity();
+    if (!sum || !isFiniteLongDouble(sum)) throw Errors.nanOrInfinity();
     const text = formatLongDouble(sum);
     await store.put(a.key, Buffer.from(text), entry?.expiry ?? null);
     return bulk(text);

@@ -1,7 +1,7 @@
+import { Errors } from '../protocol/errors';
 /** The expiry family: TTL, PTTL, EXPIRETIME, PEXPIRETIME, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST. */
 import type { Reply } from '../protocol/reply';
 import { expireCommandTime, int64, key, storableExpiry, word } from './args';
-import { KeyErrors } from './errors';
 import { command } from './types';
 
 /**
@@ -47,10 +47,10 @@ export function parseExpire(argv: Buffer[]): ExpireArgs {
   for (let j = 3; j < argv.length; j++) {
     const opt = word(argv[j]);
     if (opt === 'NX' || opt === 'XX' || opt === 'GT' || opt === 'LT') set.add(opt);
-    else throw KeyErrors.unsupportedOption(argv[j]);
+    else throw Errors.unsupportedOption(argv[j]);
   }
-  if (set.has('NX') && (set.has('XX') || set.has('GT') || set.has('LT'))) throw KeyErrors.nxWithOthers();
-  if (set.has('GT') && set.has('LT')) throw KeyErrors.gtAndLt();
+  if (set.has('NX') && (set.has('XX') || set.has('GT') || set.has('LT'))) throw Errors.nxWithOthers();
+  if (set.has('GT') && set.has('LT')) throw Errors.gtAndLt();
   return { key: key(argv[1]), time: int64(argv[2]), conditions: [...set] };
 }
 

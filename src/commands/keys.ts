@@ -1,7 +1,6 @@
 import { Errors } from '../protocol/errors';
 import { bulk, OK, simple, type Reply } from '../protocol/reply';
 import { key, keys, parseInt64, scanCursor, word } from './args';
-import { KeyErrors } from './errors';
 import { globMatch, globPrefix } from './glob';
 import { command } from './types';
 
@@ -156,11 +155,11 @@ function renameCommand(nx: boolean) {
     async run({ from, to }, { store }): Promise<Reply> {
       if (from === to) {
         // Nothing moves, but a missing key is still an error.
-        if ((await store.countExisting([from])) === 0) throw KeyErrors.noSuchKey();
+        if ((await store.countExisting([from])) === 0) throw Errors.noSuchKey();
         return nx ? 0 : OK;
       }
       const outcome = await store.rename(from, to, nx);
-      if (outcome === 'missing') throw KeyErrors.noSuchKey();
+      if (outcome === 'missing') throw Errors.noSuchKey();
       if (nx) return outcome === 'done' ? 1 : 0;
       return OK;
     },
@@ -186,14 +185,14 @@ function parseCopy(argv: Buffer[]): CopyArgs {
     } else if (opt === 'DB' && j + 1 < argv.length) {
       const db = parseInt64(argv[j + 1]);
       if (db === null) throw Errors.notInteger();
-      if (db > 2147483647n || db < -2147483648n) throw KeyErrors.intRange();
+      if (db > 2147483647n || db < -2147483648n) throw Errors.intRange();
       if (db !== 0n) throw Errors.dbIndexOutOfRange();
       j++;
     } else {
       throw Errors.syntax();
     }
   }
-  if (args.from === args.to) throw KeyErrors.sameObject();
+  if (args.from === args.to) throw Errors.sameObject();
   return args;
 }
 

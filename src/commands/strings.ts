@@ -1,7 +1,7 @@
 import { Errors } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { absoluteExpiry, int64, key, keys, word, type ExpireArg } from './args';
-import { checkStringLength, KeyErrors } from './errors';
+import { checkStringLength } from './errors';
 import { command } from './types';
 
 interface SetArgs {
@@ -278,7 +278,7 @@ export const setrange = command<SetrangeArgs>({
   group: 'string', since: '2.2.0',
   parse(argv) {
     const offset = int64(argv[2]);
-    if (offset < 0n) throw KeyErrors.offsetOutOfRange();
+    if (offset < 0n) throw Errors.offsetOutOfRange();
     return { key: key(argv[1]), offset, value: argv[3] };
   },
   async run(a, { store }) {

@@ -56,4 +56,19 @@ export const Errors = {
   keyNotText: () => new RespError('ERR respql keys must be valid UTF-8 text without NUL bytes'),
   databaseUnavailable: (detail: string) => new RespError(`ERR database unavailable: ${detail}`),
   protocol: (detail: string) => new RespError(`ERR Protocol error: ${detail}`),
+  invalidCursor: () => new RespError('ERR invalid cursor'),
+  noSuchKey: () => new RespError('ERR no such key'),
+  sameObject: () => new RespError('ERR source and destination objects are the same'),
+  unsupportedOption: (opt: Buffer) =>
+    // addReplyErrorFormat turns CR/LF into spaces so the reply stays one line.
+    new RespError(`ERR Unsupported option ${opt.toString('latin1').replace(/[\r\n]/g, ' ')}`),
+  nxWithOthers: () => new RespError('ERR NX and XX, GT or LT options at the same time are not compatible'),
+  gtAndLt: () => new RespError('ERR GT and LT options at the same time are not compatible'),
+  /** getIntFromObjectOrReply on a 64-bit integer outside int's range. */
+  intRange: () => new RespError('ERR value is out of range, value must between -2147483648 and 2147483647'),
+  overflow: () => new RespError('ERR increment or decrement would overflow'),
+  decrementOverflow: () => new RespError('ERR decrement would overflow'),
+  nanOrInfinity: () => new RespError('ERR increment would produce NaN or Infinity'),
+  offsetOutOfRange: () => new RespError('ERR offset is out of range'),
+  stringTooLong: () => new RespError('ERR string exceeds maximum allowed size (proto-max-bulk-len)'),
 } as const;
