@@ -7,7 +7,7 @@
  *   respql ping [options]        PING a running server; exit 0 on PONG (health checks)
  *   respql import --from URL     copy string keys and their TTLs from a running Redis
  */
-import { DEFAULTS, type RespqlOptions } from './server/server';
+import { DEFAULTS, type ConnectionLimits, type RespqlOptions } from './server/server';
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './ops/logger';
 
 export class ConfigError extends Error {}
@@ -51,6 +51,21 @@ const SERVE_ONLY: readonly Subcommand[] = ['serve'];
 const DATABASE: readonly Subcommand[] = ['serve', 'migrate', 'import'];
 const LOGGING: readonly Subcommand[] = ['serve', 'migrate', 'import'];
 const CONNECT: readonly Subcommand[] = ['serve', 'ping'];
+
+/** A Redis limit (by Redis's name): a whole number of at least `min`. */
+function limitSetting(
+  flag: string, env: string, field: keyof ConnectionLimits, help: string, defaultText: string, min: number,
+): Setting {
+  return {
+    flag, env, help, defaultText, commands: SERVE_ONLY,
+    apply(v, o) {
+      if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
+        throw new ConfigError(`invalid ${flag} '${v}': expected a whole number of at least ${min}`);
+      }
+      o.options.limits = { ...o.options.limits, [field]: Number(v) };
+    },
+  };
+}
 
 function portNumber(name: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) {
@@ -136,6 +151,11 @@ export const SETTINGS: Setting[] = [
       o.options.protectedMode = /^yes$/i.test(v);
     },
   },
+  limitSetting('--maxclients', 'RESPQL_MAXCLIENTS', 'maxClients', 'connections accepted at once', '10000', 1),
+  limitSetting('--timeout', 'RESPQL_TIMEOUT', 'idleTimeoutSeconds', 'close clients idle this many seconds (0 = never)', '0', 0),
+  limitSetting('--proto-max-bulk-len', 'RESPQL_PROTO_MAX_BULK_LEN', 'protoMaxBulkLen', 'largest bulk string in a request, bytes', '536870912', 1),
+  limitSetting('--client-query-buffer-limit', 'RESPQL_CLIENT_QUERY_BUFFER_LIMIT', 'queryBufferLimit', 'unparsed input a client may pile up, bytes', '1073741824', 1024),
+  limitSetting('--client-output-buffer-limit', 'RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT', 'outputBufferLimit', 'unread replies a client may pile up before it is dropped, bytes (0 = no limit)', '268435456', 0),
   {
     flag: '--loglevel', env: 'RESPQL_LOGLEVEL', help: `log verbosity: ${LOG_LEVEL_NAMES.join(', ')}`, defaultText: 'notice',
     commands: LOGGING,

@@ -87,6 +87,13 @@ describe('respql command line', function () {
       expectOneLineNaming(await cli(['--protected-mode', 'maybe'], { env: CLEAN_ENV }), '--protected-mode');
     });
 
+    it('Redis limits by Redis names: --maxclients, --timeout, --proto-max-bulk-len, ... (flags and env)', async () => {
+      expect(parseCommandLine(['--maxclients', '5', '--timeout', '30'], {}).options.limits).to.deep.equal({ maxClients: 5, idleTimeoutSeconds: 30 });
+      expect(parseCommandLine([], { RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT: '0' }).options.limits).to.deep.equal({ outputBufferLimit: 0 });
+      expectOneLineNaming(await cli(['--maxclients', '0'], { env: CLEAN_ENV }), '--maxclients');
+      expectOneLineNaming(await cli(['--proto-max-bulk-len', '1k'], { env: CLEAN_ENV }), '--proto-max-bulk-len');
+    });
+
     it('only the settings a command takes are read from the environment', () => {
       const env = { RESPQL_PORT: '7000', DATABASE_URL: 'mysql://nope', RESPQL_LOGLEVEL: 'loud' };
       expect(parseCommandLine(['ping'], env).options.port).to.equal(7000);
