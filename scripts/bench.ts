@@ -1,0 +1,883 @@
+/**
+ * `npm run bench`: the reproducible performance benchmark behind BENCHMARKS.md.
+ *
+ * One run starts four servers on this machine, all in one fresh temp dir:
+ *   - respql on SQLite (its default durable settings: WAL, synchronous=FULL)
+ *   - respql on PostgreSQL (a throwaway cluster started here: fsync=on, synchronous_commit=on)
+ *   - redis-server with appendonly yes + appendfsync always (the same promise: a reply
+ *     means the write is on disk)
+ *   - redis-server with no persistence (the ceiling for reads)
+ * and drives each with the same redis-benchmark commands, rotating the order of the
+ * targets on every repetition so no server always runs first (or on a warmer machine).
+ * pgbench then measures what the same PostgreSQL does with the same two statements
+ * issued directly, which is the ceiling respql-on-PostgreSQL can approach.
+ *
+ * Usage: node dist/scripts/bench.js [--requests N] [--requests-pipelined N] [--reps N]
+ *          [--pgbench-seconds S] [--out FILE] [--profile | --profile-only]
+ * Each flag has an environment variable (BENCH_REQUESTS, ...); see OPTION_HELP below.
+ * --respql DIR benchmarks another built checkout instead of this one, e.g. a clean clone of
+ * a commit while the working tree is mid-edit, or two commits one after the other:
+ *   git clone -q . /tmp/r && ln -s "$PWD/node_modules" /tmp/r/ && (cd /tmp/r && npx tsc -p tsconfig.json)
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const KEYSPACE = 100_000; // redis-benchmark -r: keys key:000000000000 .. key:000000099999
+const VALUE_SIZE = 1024; // redis-benchmark -d
+const CLIENTS = 50; // redis-benchmark -c and pgbench -c
+const PIPELINES = [1, 16] as const;
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  /** redis-benchmark -n for -P 1 runs (per test: SET and GET each get N requests). */
+  requests: number;
+  /** redis-benchmark -n for -P 16 runs; pipelining is ~5x faster, so it needs more requests to last as long. */
+  requestsPipelined: number;
+  reps: number;
+  pgbenchSeconds: number;
+  out: string;
+  /** The respql checkout to run (built, with dist/src/cli.js): this one, or e.g. a clone at another commit. */
+  respql: string;
+  profile: boolean;
+  profileOnly: boolean;
+}
+
+const OPTION_HELP = `Options (flag / environment variable, default):
+  --requests N             BENCH_REQUESTS            requests per redis-benchmark test with -P 1 (30000)
+  --requests-pipelined N   BENCH_REQUESTS_PIPELINED  requests per test with -P 16 (100000)
+  --reps N                 BENCH_REPS                repetitions; the table shows medians (3)
+  --pgbench-seconds S      BENCH_PGBENCH_SECONDS     pgbench -T for each script (10)
+  --out FILE               BENCH_OUT                 where to write the report (BENCHMARKS.md)
+  --respql DIR             BENCH_RESPQL              respql checkout to benchmark, already built (this one)
+  --profile                                          also profile respql (SQLite, SET -P 1) and report the top functions
+  --profile-only                                     only the profile run; prints it, writes no report`;
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const o: Options = {
+    requests: positive('BENCH_REQUESTS', env.BENCH_REQUESTS ?? '30000'),
+    requestsPipelined: positive('BENCH_REQUESTS_PIPELINED', env.BENCH_REQUESTS_PIPELINED ?? '100000'),
+    reps: positive('BENCH_REPS', env.BENCH_REPS ?? '3'),
+    pgbenchSeconds: positive('BENCH_PGBENCH_SECONDS', env.BENCH_PGBENCH_SECONDS ?? '10'),
+    out: env.BENCH_OUT ?? path.join(ROOT, 'BENCHMARKS.md'),
+    respql: path.resolve(env.BENCH_RESPQL ?? ROOT),
+    profile: false,
+    profileOnly: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = (): string => inline ?? argv[++i] ?? fail(`missing value for ${flag}`);
+    if (flag === '--requests') o.requests = positive(flag, value());
+    else if (flag === '--requests-pipelined') o.requestsPipelined = positive(flag, value());
+    else if (flag === '--reps') o.reps = positive(flag, value());
+    else if (flag === '--pgbench-seconds') o.pgbenchSeconds = positive(flag, value());
+    else if (flag === '--out') o.out = path.resolve(value());
+    else if (flag === '--respql') o.respql = path.resolve(value());
+    else if (flag === '--profile') o.profile = true;
+    else if (flag === '--profile-only') o.profile = o.profileOnly = true;
+    else if (flag === '--help' || flag === '-h') {
+      process.stdout.write(OPTION_HELP + '\n');
+      process.exit(0);
+    } else fail(`unknown option '${argv[i]}'\n${OPTION_HELP}`);
+  }
+  return o;
+}
+
+function positive(name: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) fail(`${name} must be a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes and clean-up: everything started is registered here, so a failure or Ctrl-C
+// still stops every server and removes the temp dir.
+
+const cleanups: (() => Promise<void> | void)[] = [];
+let cleaningUp: Promise<void> | null = null;
+
+function onCleanup(action: () => Promise<void> | void): void {
+  cleanups.push(action);
+}
+
+/** Runs the clean-up actions newest first (servers before the dir they live in). */
+function cleanUp(): Promise<void> {
+  cleaningUp ??= (async () => {
+    for (const action of cleanups.splice(0).reverse()) {
+      try {
+        await action();
+      } catch (err) {
+        process.stderr.write(`bench: clean-up: ${(err as Error).message}\n`);
+      }
+    }
+  })();
+  return cleaningUp;
+}
+
+/** Every command line run, for the report (so anyone can repeat a figure by hand). */
+const commandLog: string[] = [];
+/** The run's temp dir, written as $TMP in the logged commands. */
+let tmpRoot = '';
+
+function shellQuote(raw: string): string {
+  if (raw.startsWith('data=') && raw.length > VALUE_SIZE) return `data="$(head -c ${VALUE_SIZE} /dev/zero | tr '\\0' x)"`;
+  const arg = tmpRoot ? raw.split(tmpRoot).join('$TMP') : raw;
+  if (/^[\w@%+=:,./-]+$/.test(arg.replace(/\$TMP/g, ''))) return arg;
+  // Double quotes keep $TMP expandable; anything else shell-special gets single quotes.
+  if (!/["\\`]/.test(arg) && !/\$(?!TMP)/.test(arg)) return `"${arg}"`;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function logCommand(cmd: string, args: readonly string[]): void {
+  const line = [cmd, ...args].map(shellQuote).join(' ');
+  if (!commandLog.includes(line)) commandLog.push(line);
+}
+
+/** Starts a long-running server; it is stopped (TERM, then KILL) at clean-up. */
+function startDaemon(cmd: string, args: string[], logFile: string, options: SpawnOptions = {}): ChildProcess {
+  logCommand(cmd, args);
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(cmd, args, { ...options, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  onCleanup(() => stopChild(child));
+  return child;
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; rejects on a non-zero exit or after `timeoutMs`. */
+function run(cmd: string, args: string[], options: SpawnOptions & { timeoutMs?: number; quiet?: boolean } = {}): Promise<RunResult> {
+  if (!options.quiet) logCommand(cmd, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+    // A wedged server must not hang the whole benchmark.
+    const timer = setTimeout(() => void child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    const forget = () => void child.kill('SIGKILL');
+    onCleanup(forget);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const i = cleanups.indexOf(forget);
+      if (i >= 0) cleanups.splice(i, 1);
+      const result = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+      if (code === 0) resolve(result);
+      else reject(new Error(`${cmd} ${args.slice(0, 6).join(' ')} ... exited with ${signal ?? code}: ${result.stderr.trim() || result.stdout.trim()}`));
+    });
+  });
+}
+
+function runSync(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '(unknown)';
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal RESP client: enough to wait for PING and to pre-fill the key space.
+
+function encodeCommand(args: (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === 'string' ? Buffer.from(a) : a;
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.once('connect', () => {
+      sock.off('error', reject);
+      resolve(sock);
+    });
+    sock.once('error', reject);
+  });
+}
+
+/** Sends `payload` and waits for `count` single-line replies; an error reply rejects. */
+function sendAndAwaitLines(sock: net.Socket, payload: Buffer, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const lines = text.split('\r\n');
+      if (lines.length - 1 < count) return;
+      sock.off('data', onData);
+      sock.off('error', reject);
+      const replies = lines.slice(0, count);
+      const bad = replies.find((l) => l.startsWith('-'));
+      if (bad) reject(new Error(`server replied ${bad}`));
+      else resolve(replies);
+    };
+    sock.on('data', onData);
+    sock.once('error', reject);
+    sock.write(payload);
+  });
+}
+
+async function waitForPing(port: number, child: ChildProcess, what: string, log: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) fail(`${what} exited with code ${child.exitCode} before it answered PING; its log:\n${readOr(log).slice(-2000)}`);
+    try {
+      const sock = await connect(port);
+      try {
+        const [reply] = await sendAndAwaitLines(sock, encodeCommand(['PING']), 1);
+        if (reply === '+PONG') return;
+      } finally {
+        sock.destroy();
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) fail(`${what} did not answer PING on port ${port} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const keyName = (i: number) => `key:${String(i).padStart(12, '0')}`; // redis-benchmark's __rand_int__ format
+
+/**
+ * Writes every key of the key space once, so that every GET in the benchmark finds its
+ * key (a session store's reads are hits) and every SET replaces a row, on every target.
+ */
+async function prefill(port: number): Promise<void> {
+  const value = Buffer.alloc(VALUE_SIZE, 'x');
+  const sock = await connect(port);
+  try {
+    const batch = 1000;
+    for (let start = 0; start < KEYSPACE; start += batch) {
+      const n = Math.min(batch, KEYSPACE - start);
+      const commands = Array.from({ length: n }, (_, i) => encodeCommand(['SET', keyName(start + i), value]));
+      await sendAndAwaitLines(sock, Buffer.concat(commands), n);
+    }
+  } finally {
+    sock.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The servers under test
+
+interface Target {
+  /** Row label in the report. */
+  name: string;
+  port: number;
+}
+
+const respqlCli = (options: Options) => path.join(options.respql, 'dist', 'src', 'cli.js');
+
+async function startRespql(options: Options, tmp: string, name: string, databaseUrl: string, nodeFlags: string[] = []): Promise<Target & { child: ChildProcess }> {
+  const port = await freePort();
+  const log = path.join(tmp, `${slug(name)}.log`);
+  const child = startDaemon(process.execPath, [...nodeFlags, respqlCli(options), '--port', String(port), '--database-url', databaseUrl], log, { cwd: tmp });
+  await waitForPing(port, child, name, log);
+  return { name, port, child };
+}
+
+async function startRedis(tmp: string, name: string, persistence: string[]): Promise<Target> {
+  const port = await freePort();
+  const dir = path.join(tmp, slug(name));
+  fs.mkdirSync(dir);
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence];
+  const log = path.join(dir, 'redis.log');
+  const child = startDaemon('redis-server', args, log);
+  await waitForPing(port, child, name, log);
+  return { name, port };
+}
+
+const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+
+interface Postgres {
+  port: number;
+  url: string;
+  dir: string;
+}
+
+/** PostgreSQL refuses to run as root: the cluster lives in a dir owned by `postgres`. */
+function asPostgres(cmd: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+}
+
+async function startPostgres(tmp: string): Promise<Postgres> {
+  const dir = path.join(tmp, 'postgres');
+  fs.mkdirSync(dir);
+  if (process.getuid?.() === 0) {
+    const uid = Number(runSync('id', ['-u', 'postgres']));
+    const gid = Number(runSync('id', ['-g', 'postgres']));
+    fs.chownSync(dir, uid, gid);
+  }
+  const data = path.join(dir, 'data');
+  const port = await freePort();
+  // --no-sync only skips initdb's own final fsync of the template files; the server below
+  // runs with fsync=on and synchronous_commit=on, which is what the figures depend on.
+  await run(...asPostgres(`${PG_BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']), { cwd: dir });
+  const settings = [
+    `-c port=${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=${dir}`,
+    '-c fsync=on',
+    '-c synchronous_commit=on',
+    '-c max_connections=200',
+  ].join(' ');
+  onCleanup(() => run(...asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', 'fast', '-w', 'stop']), { cwd: dir, quiet: true }).then(() => undefined));
+  await run(...asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', settings, 'start']), { cwd: dir });
+  return { port, dir, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+}
+
+/** Each statement goes in its own -c, so each runs in its own transaction (VACUUM needs that). */
+function psql(pg: Postgres, ...statements: string[]): Promise<RunResult> {
+  const args = ['-X', '-q', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1'];
+  return run(`${PG_BIN}/psql`, [...args, ...statements.flatMap((sql) => ['-c', sql])]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurements
+
+type Test = 'SET' | 'GET';
+
+interface Sample {
+  target: string;
+  test: Test;
+  pipeline: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * redis-benchmark 7's --csv output: a header line
+ * "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+ * then one line per test. Columns are looked up by name so a reordering cannot mislabel them.
+ */
+export function parseBenchmarkCsv(csv: string): { test: string; rps: number; p50: number; p99: number }[] {
+  const rows = csv
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('"'))
+    .map((l) => l.split(',').map((c) => c.replace(/^"|"$/g, '')));
+  const header = rows.shift() ?? fail('redis-benchmark printed no CSV');
+  const col = (name: string) => (header.indexOf(name) >= 0 ? header.indexOf(name) : fail(`redis-benchmark CSV has no "${name}" column: ${header.join(',')}`));
+  const [test, rps, p50, p99] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms'].map(col);
+  return rows.map((r) => ({ test: r[test], rps: Number(r[rps]), p50: Number(r[p50]), p99: Number(r[p99]) }));
+}
+
+async function redisBenchmark(target: Target, pipeline: number, requests: number, tests = 'set,get'): Promise<Sample[]> {
+  const args = ['-h', '127.0.0.1', '-p', String(target.port), '-t', tests, '-c', String(CLIENTS), '-d', String(VALUE_SIZE), '-r', String(KEYSPACE), '-n', String(requests), '-P', String(pipeline), '--csv'];
+  const { stdout, stderr } = await run('redis-benchmark', args);
+  // redis-benchmark counts error replies as successes and only prints "Error from server: ..."
+  // (at most once a second, on stdout); any error means the figure is void.
+  const error = /^.*error.*$/im.exec(stdout + '\n' + stderr);
+  if (error) fail(`redis-benchmark against ${target.name} reported: ${error[0]}`);
+  return parseBenchmarkCsv(stdout).map((r) => ({ ...r, target: target.name, test: r.test as Test, pipeline }));
+}
+
+/**
+ * The same two operations issued straight to PostgreSQL, one statement per transaction,
+ * with prepared statements (pgbench's best case), into respql's own table: random keys in
+ * the same key space as redis-benchmark's, a 1024-byte value.
+ */
+const PGBENCH_SCRIPTS: Record<Test, string> = {
+  SET: [
+    `\\set r random(0, ${KEYSPACE - 1})`,
+    `INSERT INTO sessions (token, data, expiry) VALUES ('key:' || lpad(:r::text, 12, '0'), :data, now() + interval '1 hour') ` +
+      `ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry;`,
+  ].join('\n'),
+  // respql's GET has the same live-row filter: expired rows are invisible.
+  GET: [
+    `\\set r random(0, ${KEYSPACE - 1})`,
+    `SELECT data FROM sessions WHERE token = 'key:' || lpad(:r::text, 12, '0') AND (expiry IS NULL OR expiry > now());`,
+  ].join('\n'),
+};
+
+async function pgbench(pg: Postgres, tmp: string, test: Test, seconds: number): Promise<Sample> {
+  const dir = path.join(tmp, 'pgbench');
+  fs.mkdirSync(dir, { recursive: true });
+  const script = path.join(dir, `${test === 'SET' ? 'upsert' : 'select'}.sql`);
+  fs.writeFileSync(script, PGBENCH_SCRIPTS[test] + '\n');
+  const logPrefix = path.join(dir, 'log');
+  for (const f of fs.readdirSync(dir)) if (f.startsWith('log.')) fs.rmSync(path.join(dir, f));
+  const args = ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-n', '-M', 'prepared', '-c', String(CLIENTS), '-j', '2', '-T', String(seconds),
+    '-f', script, '-D', `data=${'x'.repeat(VALUE_SIZE)}`, '-l', `--log-prefix=${logPrefix}`, 'postgres'];
+  const { stdout } = await run(`${PG_BIN}/pgbench`, args, { timeoutMs: (seconds + 60) * 1000 });
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout) ?? fail(`no tps in pgbench output:\n${stdout}`);
+  const latencies = readPgbenchLatencies(dir);
+  return { target: NAMES.pgbench, test, pipeline: 1, rps: Number(tps[1]), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+}
+
+/** pgbench -l writes one line per transaction: client_id transaction_no time_us script_no epoch_s epoch_us. */
+function readPgbenchLatencies(dir: string): number[] {
+  const ms: number[] = [];
+  for (const f of fs.readdirSync(dir).filter((f) => f.startsWith('log.'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      const fields = line.split(' ');
+      if (fields.length >= 3) ms.push(Number(fields[2]) / 1000);
+    }
+  }
+  return ms.sort((a, b) => a - b);
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The i-th rotation of `items`: repetition i starts with a different target. */
+const rotate = <T>(items: T[], i: number): T[] => items.map((_, k) => items[(k + i) % items.length]);
+
+// ---------------------------------------------------------------------------------------
+// The run
+
+const NAMES = {
+  sqlite: 'respql, SQLite',
+  postgres: 'respql, PostgreSQL',
+  redisAof: 'redis, appendfsync always',
+  redisNone: 'redis, no persistence',
+  pgbench: 'pgbench, same PostgreSQL',
+} as const;
+
+async function benchmark(options: Options, tmp: string): Promise<Sample[]> {
+  const pg = await startPostgres(tmp);
+  const targets: Target[] = [
+    await startRespql(options, tmp, NAMES.sqlite, path.join(tmp, 'respql.sqlite')),
+    await startRespql(options, tmp, NAMES.postgres, pg.url),
+    await startRedis(tmp, NAMES.redisAof, ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']),
+    await startRedis(tmp, NAMES.redisNone, ['--appendonly', 'no', '--save', '']),
+  ];
+  await prefillAll(targets, pg);
+
+  const samples: Sample[] = [];
+  for (let rep = 0; rep < options.reps; rep++) {
+    for (const pipeline of PIPELINES) {
+      for (const target of rotate(targets, rep)) {
+        const n = pipeline === 1 ? options.requests : options.requestsPipelined;
+        progress(`rep ${rep + 1}/${options.reps}: ${target.name}, -P ${pipeline}, -n ${n}`);
+        const got = await redisBenchmark(target, pipeline, n);
+        for (const s of got) progress(`  ${s.test}: ${fmtRate(s.rps)} ops/s, p50 ${s.p50} ms, p99 ${s.p99} ms`);
+        samples.push(...got);
+      }
+    }
+    for (const test of rep % 2 ? (['GET', 'SET'] as const) : (['SET', 'GET'] as const)) {
+      progress(`rep ${rep + 1}/${options.reps}: pgbench ${test === 'SET' ? 'upsert' : 'select'}, -T ${options.pgbenchSeconds}`);
+      const s = await pgbench(pg, tmp, test, options.pgbenchSeconds);
+      progress(`  ${fmtRate(s.rps)} tps, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`);
+      samples.push(s);
+    }
+  }
+  return samples;
+}
+
+/**
+ * Pre-filling is set-up, not measurement, so it takes the fast way where one exists:
+ * Redis with appendfsync always would fsync every few commands (it reads 16 KB per turn),
+ * and respql on PostgreSQL would take ~20 s over the protocol, so that table is filled with
+ * one INSERT ... SELECT of the rows respql's SET would write (expiry NULL).
+ */
+async function prefillAll(targets: Target[], pg: Postgres): Promise<void> {
+  for (const t of targets) {
+    progress(`pre-filling ${KEYSPACE} keys into ${t.name}`);
+    if (t.name === NAMES.postgres) {
+      await psql(
+        pg,
+        `INSERT INTO sessions (token, data, expiry) SELECT 'key:' || lpad(i::text, 12, '0'), convert_to(repeat('x', ${VALUE_SIZE}), 'UTF8'), NULL ` +
+          `FROM generate_series(0, ${KEYSPACE - 1}) AS i ON CONFLICT (token) DO NOTHING`,
+      );
+    } else if (t.name === NAMES.redisAof) {
+      await command(t.port, ['CONFIG', 'SET', 'appendfsync', 'no']);
+      await prefill(t.port);
+      await command(t.port, ['CONFIG', 'SET', 'appendfsync', 'always']);
+    } else {
+      await prefill(t.port);
+    }
+  }
+  // Measure from a fresh PostgreSQL checkpoint with current statistics, not mid-way through the load's.
+  await psql(pg, 'VACUUM ANALYZE sessions', 'CHECKPOINT');
+}
+
+/** One command, one single-line reply. */
+async function command(port: number, args: string[]): Promise<string> {
+  const sock = await connect(port);
+  try {
+    const [reply] = await sendAndAwaitLines(sock, encodeCommand(args), 1);
+    return reply;
+  } finally {
+    sock.destroy();
+  }
+}
+
+/** Runs respql (SQLite) under the V8 profiler for one SET -P 1 run; returns the report section. */
+async function profile(options: Options, tmp: string): Promise<string> {
+  const profDir = path.join(tmp, 'cpuprofile');
+  const spawnedAt = Date.now();
+  const server = await startRespql(options, tmp, 'respql, SQLite (profiled)', path.join(tmp, 'profile.sqlite'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  // Same state as in the benchmark: every key present, every SET replaces a row.
+  progress(`pre-filling ${KEYSPACE} keys into ${server.name}`);
+  await prefill(server.port);
+  progress(`profiling respql (SQLite) under SET -P 1, -n ${options.requests}`);
+  // Start-up and pre-filling are not what we want to see: skip that much of the profile.
+  const startupMs = Date.now() - spawnedAt;
+  const [set] = await redisBenchmark(server, 1, options.requests, 'set');
+  // The profile is written when the process exits, so stop it gracefully (SIGTERM -> close -> exit).
+  await stopChild(server.child);
+  const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) ?? fail(`no .cpuprofile in ${profDir}`);
+  const keep = path.join(ROOT, '.tmp', 'bench-respql-sqlite-set.cpuprofile');
+  fs.mkdirSync(path.dirname(keep), { recursive: true });
+  fs.copyFileSync(path.join(profDir, file), keep);
+  const top = selfTimes(JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile, options.respql, startupMs);
+  return renderProfile(top, set, options.requests, path.relative(ROOT, keep));
+}
+
+// ---------------------------------------------------------------------------------------
+// .cpuprofile parsing (Chrome DevTools format, as written by node --cpu-prof)
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+interface SelfTime {
+  name: string;
+  where: string;
+  ms: number;
+}
+
+/**
+ * Self time per function: each sample owns the interval until the next sample (as DevTools
+ * counts it). Samples in the first `skipMs` (the server's start-up) are left out.
+ */
+export function selfTimes(p: CpuProfile, respqlRoot: string, skipMs = 0): { functions: SelfTime[]; byPackage: SelfTime[]; totalMs: number; idleMs: number } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const fn = new Map<string, SelfTime>();
+  const pkg = new Map<string, SelfTime>();
+  let totalMs = 0;
+  let idleMs = 0;
+  let elapsedMs = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    elapsedMs += p.timeDeltas[i] / 1000;
+    if (elapsedMs < skipMs) continue;
+    const ms = (p.timeDeltas[i + 1] ?? 0) / 1000;
+    const frame = byId.get(p.samples[i])!.callFrame;
+    const name = frame.functionName || '(anonymous)';
+    totalMs += ms;
+    if (name === '(idle)') {
+      idleMs += ms;
+      continue;
+    }
+    const where = frame.url ? `${shortUrl(frame.url, respqlRoot)}:${frame.lineNumber + 1}` : '';
+    add(fn, `${name} ${where}`, name, where, ms);
+    const group = packageOf(frame.url, name, respqlRoot);
+    add(pkg, group, group, '', ms);
+  }
+  const sorted = (m: Map<string, SelfTime>) => [...m.values()].sort((a, b) => b.ms - a.ms);
+  return { functions: sorted(fn), byPackage: sorted(pkg), totalMs, idleMs };
+}
+
+function add(m: Map<string, SelfTime>, key: string, name: string, where: string, ms: number): void {
+  const e = m.get(key) ?? { name, where, ms: 0 };
+  e.ms += ms;
+  m.set(key, e);
+}
+
+function shortUrl(url: string, respqlRoot: string): string {
+  return url.replace(/^file:\/\//, '').replace(respqlRoot + '/', '');
+}
+
+/** Groups a frame by where its code lives: respql itself, a dependency, Node's internals, or V8. */
+function packageOf(url: string, name: string, respqlRoot: string): string {
+  if (!url) return name.startsWith('(') ? `V8 ${name}` : 'native (C++ bindings, e.g. better-sqlite3, sockets)';
+  const u = shortUrl(url, respqlRoot);
+  const dep = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
+  if (dep) return `dependency: ${dep[1]}`;
+  if (u.startsWith('node:')) return 'Node.js internals';
+  if (u.startsWith('dist/src/')) return `respql: ${u.slice('dist/src/'.length).split('/')[0]}/`;
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+const fmtRate = (n: number) => Math.round(n).toLocaleString('en-US');
+const fmtMs = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
+
+interface Row {
+  target: string;
+  test: Test;
+  pipeline: number;
+  rps: number;
+  min: number;
+  max: number;
+  p50: number;
+  p99: number;
+  runs: number;
+}
+
+function summarize(samples: Sample[]): Row[] {
+  const groups = new Map<string, Sample[]>();
+  for (const s of samples) {
+    const key = `${s.target}|${s.test}|${s.pipeline}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()].map((g) => ({
+    target: g[0].target,
+    test: g[0].test,
+    pipeline: g[0].pipeline,
+    rps: median(g.map((s) => s.rps)),
+    min: Math.min(...g.map((s) => s.rps)),
+    max: Math.max(...g.map((s) => s.rps)),
+    p50: median(g.map((s) => s.p50)),
+    p99: median(g.map((s) => s.p99)),
+    runs: g.length,
+  }));
+}
+
+function resultsTable(rows: Row[]): string {
+  const order = Object.values(NAMES) as string[];
+  const sorted = [...rows].sort((a, b) => a.pipeline - b.pipeline || a.test.localeCompare(b.test) * -1 || order.indexOf(a.target) - order.indexOf(b.target));
+  const lines = [
+    '| target | test | pipeline | ops/s (median) | ops/s (min–max) | p50 ms | p99 ms |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...sorted.map((r) => {
+      const test = r.target === NAMES.pgbench ? (r.test === 'SET' ? 'upsert' : 'select') : r.test;
+      return `| ${r.target} | ${test} | ${r.target === NAMES.pgbench ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
+    }),
+  ];
+  return lines.join('\n');
+}
+
+function ratiosTable(rows: Row[]): string {
+  const find = (target: string, test: Test, pipeline: number) => rows.find((r) => r.target === target && r.test === test && r.pipeline === pipeline);
+  const ratio = (label: string, a: Row | undefined, b: Row | undefined) => {
+    const value = a && b ? `${((a.rps / b.rps) * 100).toFixed(1)} %` : 'n/a';
+    return `| ${label} | ${a ? fmtRate(a.rps) : 'n/a'} | ${b ? fmtRate(b.rps) : 'n/a'} | ${value} |`;
+  };
+  const { sqlite, postgres, redisAof, redisNone, pgbench } = NAMES;
+  return [
+    '| ratio (medians) | respql ops/s | reference ops/s | respql / reference |',
+    '|---|---:|---:|---:|',
+    ratio('SQLite SET -P 1 / Redis appendfsync always SET -P 1', find(sqlite, 'SET', 1), find(redisAof, 'SET', 1)),
+    ratio('SQLite GET -P 1 / Redis no persistence GET -P 1', find(sqlite, 'GET', 1), find(redisNone, 'GET', 1)),
+    ratio('SQLite SET -P 16 / Redis appendfsync always SET -P 16', find(sqlite, 'SET', 16), find(redisAof, 'SET', 16)),
+    ratio('SQLite GET -P 16 / Redis no persistence GET -P 16', find(sqlite, 'GET', 16), find(redisNone, 'GET', 16)),
+    ratio('PostgreSQL SET -P 1 / pgbench upsert', find(postgres, 'SET', 1), find(pgbench, 'SET', 1)),
+    ratio('PostgreSQL GET -P 1 / pgbench select', find(postgres, 'GET', 1), find(pgbench, 'GET', 1)),
+    ratio('PostgreSQL SET -P 16 / pgbench upsert', find(postgres, 'SET', 16), find(pgbench, 'SET', 1)),
+    ratio('PostgreSQL GET -P 16 / pgbench select', find(postgres, 'GET', 16), find(pgbench, 'GET', 1)),
+  ].join('\n');
+}
+
+function loadAverage(): string {
+  return readOr('/proc/loadavg').split(' ').slice(0, 3).join(' ') || 'unknown';
+}
+
+function machine(tmp: string, load: string): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(readOr('/proc/cpuinfo'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const memKb = Number(/MemTotal:\s*(\d+)/.exec(readOr('/proc/meminfo'))?.[1] ?? 0);
+  const fsType = filesystemOf(tmp);
+  return [
+    `- CPU: ${cpu}, ${os.cpus().length} cores (\`/proc/cpuinfo\`)`,
+    `- Memory: ${(memKb / 1024 / 1024).toFixed(1)} GiB (\`/proc/meminfo\` MemTotal)`,
+    `- OS: ${os.type()} ${os.release()}; all data files in ${path.dirname(tmp)} on ${fsType}`,
+    `- Load average (1, 5, 15 min) ${load}: other work on the machine during the run shows up as noise in the min–max column`,
+  ].join('\n');
+}
+
+function versions(respqlRoot: string): string {
+  const commit = runSync('git', ['-C', respqlRoot, 'describe', '--always', '--dirty']);
+  const pkg = JSON.parse(fs.readFileSync(path.join(respqlRoot, 'package.json'), 'utf8')) as { version: string };
+  return [
+    `- respql ${pkg.version} (git ${commit})${respqlRoot === ROOT ? '' : `, run from the checkout at ${respqlRoot} (--respql)`}`,
+    `- Node.js ${process.version}`,
+    `- ${runSync('redis-server', ['--version'])}`,
+    `- ${runSync(`${PG_BIN}/postgres`, ['--version'])}`,
+    `- ${runSync('redis-benchmark', ['--version'])}, ${runSync(`${PG_BIN}/pgbench`, ['--version'])}`,
+  ].join('\n');
+}
+
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The mount holding `dir` (fsync cost depends on it; a tmpfs would make "durable" free). */
+function filesystemOf(dir: string): string {
+  let best = { mount: '', text: 'unknown filesystem' };
+  for (const line of readOr('/proc/mounts').split('\n')) {
+    const [dev, mount, type] = line.split(' ');
+    if (mount && (dir === mount || dir.startsWith(mount.endsWith('/') ? mount : mount + '/')) && mount.length >= best.mount.length) {
+      best = { mount, text: `${type} (${dev} mounted on ${mount})` };
+    }
+  }
+  return best.text;
+}
+
+function renderReport(options: Options, rows: Row[], tmp: string, profileSection: string | null, elapsedS: number, load: string): string {
+  return `# Benchmarks
+
+Produced by \`npm run bench\` (scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}; the whole run took ${Math.round(elapsedS)} s.
+Re-run it after changing the hot path; the figures below are only as current as the commit named under *Versions*.
+
+## What is measured
+
+- **respql, SQLite**: respql on a fresh SQLite file with its default durable settings (WAL, \`synchronous=FULL\`).
+- **respql, PostgreSQL**: respql on a throwaway PostgreSQL cluster started by the script (\`fsync=on\`, \`synchronous_commit=on\`).
+- **redis, appendfsync always**: \`redis-server --appendonly yes --appendfsync always\` — the same promise as respql: a reply means the write is on disk.
+- **redis, no persistence**: \`redis-server --save '' --appendonly no\` — the in-memory ceiling, the reference for reads.
+- **pgbench, same PostgreSQL**: the same upsert and select sent straight to the same PostgreSQL and respql's own \`sessions\` table,
+  one statement per transaction, prepared, ${CLIENTS} clients — what respql-on-PostgreSQL could at best approach without batching.
+
+Every target is first filled with all ${KEYSPACE.toLocaleString('en-US')} keys (\`key:000000000000\`…), so every GET is a hit and every SET replaces a row.
+Then \`redis-benchmark -t set,get -c ${CLIENTS} -d ${VALUE_SIZE} -r ${KEYSPACE}\` runs against each target with \`-P 1\` (\`-n ${options.requests}\`)
+and \`-P 16\` (\`-n ${options.requestsPipelined}\`), ${options.reps} repetitions, the order of the targets rotating on each repetition;
+pgbench runs each script for ${options.pgbenchSeconds} s per repetition. Figures are medians over the repetitions
+(p50/p99: the median of each run's percentile; pgbench's from its per-transaction log). All servers and the
+benchmark clients share the same ${os.cpus().length} cores, so client CPU is part of every figure.
+
+## Results
+
+${resultsTable(rows)}
+
+## Ratios
+
+${ratiosTable(rows)}
+${profileSection ? `\n${profileSection}\n` : ''}
+## Machine
+
+${machine(tmp, load)}
+
+## Versions
+
+${versions(options.respql)}
+
+## Commands run
+
+\`$TMP\` is the run's temp dir (removed afterwards). pgbench scripts:
+
+\`\`\`
+-- upsert.sql
+${PGBENCH_SCRIPTS.SET}
+-- select.sql
+${PGBENCH_SCRIPTS.GET}
+\`\`\`
+
+\`\`\`sh
+TMP=$(mktemp -d)
+${commandLog.join('\n')}
+\`\`\`
+`;
+}
+
+function renderProfile(p: ReturnType<typeof selfTimes>, set: Sample, requests: number, kept: string): string {
+  const busy = p.totalMs - p.idleMs;
+  const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)} %`;
+  const top = p.functions.slice(0, 15).map((f) => `| ${f.name.replace(/\|/g, '\\|')} | ${f.where || '–'} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
+  const pkgs = p.byPackage.slice(0, 8).map((f) => `| ${f.name} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
+  return `## Profile: respql on SQLite, SET -P 1
+
+\`node --cpu-prof\` while \`redis-benchmark -t set -P 1 -n ${requests}\` ran (${fmtRate(set.rps)} ops/s under the profiler).
+The file was pre-filled like the benchmark's; start-up and pre-filling are left out. The process was busy ${(busy / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s profiled (${((p.idleMs / p.totalMs) * 100).toFixed(0)} % idle).
+Self time of a native call (better-sqlite3's \`run\`, a socket's \`writeBuffer\`) includes the C++ work and any wait inside it,
+such as SQLite's fsync at COMMIT, which blocks the event loop.
+Percentages are of busy time. Profile kept at \`${kept}\` (open it in Chrome DevTools).
+
+| function (self time) | where | ms | share |
+|---|---|---:|---:|
+${top.join('\n')}
+
+| code (self time by package) | ms | share |
+|---|---:|---:|
+${pkgs.join('\n')}`;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  if (!fs.existsSync(respqlCli(options))) fail(`${respqlCli(options)} not found: build first (npm run build)`);
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'respql-bench-'));
+  tmpRoot = tmp;
+  const loadBefore = loadAverage();
+  fs.chmodSync(tmp, 0o755); // the postgres user must reach its cluster dir inside
+  onCleanup(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping servers and removing ${tmp}`);
+      void cleanUp().then(() => process.exit(130));
+    });
+  }
+  try {
+    let rows: Row[] = [];
+    if (!options.profileOnly) {
+      rows = summarize(await benchmark(options, tmp));
+      process.stdout.write(`\n${resultsTable(rows)}\n\n${ratiosTable(rows)}\n`);
+    }
+    const profileSection = options.profile ? await profile(options, tmp) : null;
+    if (profileSection) process.stdout.write(`\n${profileSection}\n`);
+    if (!options.profileOnly) {
+      const load = `before ${loadBefore}, after ${loadAverage()}`;
+      fs.writeFileSync(options.out, renderReport(options, rows, tmp, profileSection, (Date.now() - started) / 1000, load));
+      progress(`wrote ${options.out}`);
+    }
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+  void cleanUp().then(() => process.exit(1));
+});
