@@ -69,6 +69,11 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     await server.close().catch(() => undefined);
     process.exit(1);
   }
+  const metrics = server.metricsAddress();
+  if (metrics) {
+    const host = metrics.address.includes(':') ? `[${metrics.address}]` : metrics.address;
+    log.notice({ metrics: `http://${host}:${metrics.port}/metrics` }, `Prometheus metrics on http://${host}:${metrics.port}/metrics`);
+  }
   const stop = (signal: string) => {
     log.notice(`${signal} received, shutting down`);
     const deadline = setTimeout(() => {

@@ -157,6 +157,19 @@ export const SETTINGS: Setting[] = [
   limitSetting('--client-query-buffer-limit', 'RESPQL_CLIENT_QUERY_BUFFER_LIMIT', 'queryBufferLimit', 'unparsed input a client may pile up, bytes', '1073741824', 1024),
   limitSetting('--client-output-buffer-limit', 'RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT', 'outputBufferLimit', 'unread replies a client may pile up before it is dropped, bytes (0 = no limit)', '268435456', 0),
   {
+    flag: '--metrics-port', env: 'RESPQL_METRICS_PORT', help: 'serve Prometheus metrics over HTTP at /metrics on this port (0 = any free port)', defaultText: '(off)',
+    commands: SERVE_ONLY,
+    apply: (v, o) => (o.options.metricsPort = portNumber('--metrics-port', v)),
+  },
+  {
+    flag: '--metrics-bind', env: 'RESPQL_METRICS_BIND', help: 'address the metrics endpoint listens on', defaultText: '(--bind)',
+    commands: SERVE_ONLY,
+    apply(v, o) {
+      if (!v.trim()) throw new ConfigError(`invalid --metrics-bind '': expected an IP address or host name`);
+      o.options.metricsHost = v;
+    },
+  },
+  {
     flag: '--loglevel', env: 'RESPQL_LOGLEVEL', help: `log verbosity: ${LOG_LEVEL_NAMES.join(', ')}`, defaultText: 'notice',
     commands: LOGGING,
     apply(v, o) {

@@ -20,18 +20,29 @@ const NO_STORE: Store = new Proxy({} as Store, {
 export class CommandPipeline {
   constructor(private readonly server: ServerContext) {}
 
+  /** The command argv names, descending into subcommands as Redis's lookupCommand does; undefined if unknown. */
+  private lookup(argv: Buffer[]): CommandSpec<unknown> | undefined {
+    const spec = this.server.commands.get(argv[0].toString('latin1').toLowerCase());
+    if (!spec?.subcommands || argv.length < 2) return spec;
+    return spec.subcommands[argv[1].toString('latin1').toLowerCase()];
+  }
+
   /** Finds the spec for argv (descending into subcommands) or throws Redis's error. */
   resolve(argv: Buffer[]): CommandSpec<unknown> {
-    const name = argv[0].toString('latin1').toLowerCase();
-    const spec = this.server.commands.get(name);
-    if (!spec) throw Errors.unknownCommand(argv[0], argv.slice(1));
-    checkArity(spec, argv.length);
-    if (!spec.subcommands || argv.length < 2) return spec;
-    const subName = argv[1].toString('latin1').toLowerCase();
-    const sub = spec.subcommands[subName];
-    if (!sub) throw Errors.unknownSubcommand(argv[1], spec.name);
-    checkArity(sub, argv.length);
-    return sub;
+    const spec = this.lookup(argv);
+    if (spec) {
+      checkArity(spec, argv.length);
+      return spec;
+    }
+    const container = this.server.commands.get(argv[0].toString('latin1').toLowerCase());
+    if (container) throw Errors.unknownSubcommand(argv[1], container.name);
+    throw Errors.unknownCommand(argv[0], argv.slice(1));
+  }
+
+  /** A known command refused before it ran (arity, auth, MULTI): Redis's rejected_calls. */
+  private reject(spec: CommandSpec<unknown> | undefined, error: RespError): RespError {
+    if (spec) this.server.commandStats.get(spec).rejectedCalls++;
+    return error;
   }
 
   /** Handles one request from a client; the reply is a value or a promise of one. */
@@ -41,17 +52,17 @@ export class CommandPipeline {
       spec = this.resolve(argv);
     } catch (err) {
       if (client.multi) client.multi.aborted = true;
-      return err as RespError;
+      return this.reject(this.lookup(argv), err as RespError);
     }
     client.lastCommand = spec.name;
     if (!client.authenticated && !spec.flags.includes('no_auth')) {
       if (client.multi) client.multi.aborted = true;
-      return Errors.noAuth();
+      return this.reject(spec, Errors.noAuth());
     }
     if (client.multi && !RUN_INSIDE_MULTI.has(argv[0].toString('latin1').toLowerCase())) {
       if (spec.flags.includes('no_multi')) {
         client.multi.aborted = true;
-        return Errors.forbiddenInMulti(spec.name);
+        return this.reject(spec, Errors.forbiddenInMulti(spec.name));
       }
       client.multi.queue.push({ spec, argv });
       return QUEUED;
@@ -59,9 +70,17 @@ export class CommandPipeline {
     return this.execute(spec, argv, client);
   }
 
-  /** parse -> run, in a store transaction when the command touches data. */
+  /** parse -> run, timed and counted for INFO commandstats and the metrics endpoint. */
   execute(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply> {
-    this.server.stats.commandsProcessed++;
+    const stat = this.server.commandStats.get(spec);
+    const started = performance.now();
+    const reply = this.parseAndRun(spec, argv, client, store);
+    const stats = this.server.stats;
+    return reply instanceof Promise ? reply.then((r) => stat.record(started, r, stats)) : stat.record(started, reply, stats);
+  }
+
+  /** parse -> run, in a store transaction when the command touches data. */
+  private parseAndRun(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply> {
     let args: unknown;
     try {
       args = spec.parse(argv);

@@ -10,7 +10,8 @@ import { keyArguments } from './pipeline';
 import { command, type CommandSpec } from './types';
 
 const INFO_DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
-const INFO_ALL_SECTIONS = [...INFO_DEFAULT_SECTIONS, 'respql'];
+// Like Redis's `all`: the default sections plus commandstats (what redis_exporter asks for).
+const INFO_ALL_SECTIONS = [...INFO_DEFAULT_SECTIONS, 'commandstats', 'respql'];
 
 type InfoFields = Record<string, string | number>;
 
@@ -71,9 +72,11 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
       return {
         total_connections_received: s.connectionsReceived,
         total_commands_processed: s.commandsProcessed,
-        instantaneous_ops_per_sec: 0,
+        instantaneous_ops_per_sec: server.rates.opsPerSec(),
         total_net_input_bytes: s.netInputBytes,
         total_net_output_bytes: s.netOutputBytes,
+        instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
+        instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
         rejected_connections: s.rejectedConnections,
         expired_keys: server.sweeper.deleted,
         evicted_keys: 0,
@@ -93,9 +96,21 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
       const { keys, expires, avgTtl } = await store.expiryStats();
       return keys ? { db0: `keys=${keys},expires=${expires},avg_ttl=${avgTtl}` } : {};
     }
+    case 'commandstats': {
+      const fields: InfoFields = {};
+      for (const c of server.commandStats.used()) {
+        const usec = Math.round(c.usec);
+        const perCall = (c.calls ? c.usec / c.calls : 0).toFixed(2);
+        fields[`cmdstat_${c.name}`] =
+          `calls=${c.calls},usec=${usec},usec_per_call=${perCall},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`;
+      }
+      return fields;
+    }
     case 'respql': {
       const e = server.engine.stats;
       return {
+        sql_statements: e.statements,
+        sql_statement_errors: e.statementErrors,
         sql_transactions: e.transactions,
         sql_batched_commands: e.batchedWork,
         sql_max_batch: e.maxBatch,
@@ -192,6 +207,7 @@ const configSubcommands: Record<string, CommandSpec<any>> = {
     run(_, { server }) {
       const s = server.stats;
       for (const k of Object.keys(s) as (keyof typeof s)[]) s[k] = 0;
+      server.commandStats.reset();
       return OK;
     },
   }),

@@ -2,6 +2,7 @@ import type { CommandSpec, ClientState } from '../commands/types';
 import type { SqlEngine } from '../store/sql-store';
 import type { SweeperStats } from '../store/sweeper';
 import type { WatchRegistry } from '../commands/transactions';
+import type { CommandStats, InstantaneousRates } from './stats';
 
 /** Settings that CONFIG GET shows (and CONFIG SET may change), by Redis's names. */
 export interface RuntimeConfig {
@@ -24,6 +25,10 @@ export interface ServerContext {
   readonly commands: ReadonlyMap<string, CommandSpec<any>>;
   readonly clients: ReadonlyMap<number, ClientState>;
   readonly stats: ServerStats;
+  /** INFO commandstats: calls, time, rejected and failed calls per command. */
+  readonly commandStats: CommandStats;
+  /** INFO's instantaneous_* rates. */
+  readonly rates: InstantaneousRates;
   readonly sweeper: SweeperStats;
   readonly watches: WatchRegistry;
   /** Server clock in ms (injectable for tests). */

@@ -8,6 +8,8 @@ import { knexConfigFor } from '../store/dialect';
 import { SqlEngine } from '../store/sql-store';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
+import { CommandStats, InstantaneousRates } from './stats';
+import { MetricsEndpoint } from '../ops/metrics';
 import { emptyStats, type RuntimeConfig, type ServerContext } from './context';
 import { VERSION } from '../version';
 
@@ -35,6 +37,10 @@ export interface RespqlOptions {
    * password. Default true.
    */
   protectedMode?: boolean;
+  /** Port of the Prometheus endpoint (GET /metrics); 0 picks a free one. Default: no endpoint. */
+  metricsPort?: number | null;
+  /** Address of the metrics endpoint. Default: `host`. */
+  metricsHost?: string;
   /** Clock in epoch ms, for tests. */
   clock?: () => number;
   /** Called with errors that have no client to go to (sweeper failures). */
@@ -85,6 +91,7 @@ export class RespqlServer {
   private readonly clients = new Map<number, ClientState>();
   private readonly context: ServerContext;
   private readonly pipeline: CommandPipeline;
+  private readonly metrics: MetricsEndpoint | null;
   private readonly migrateOnListen: boolean;
   readonly limits: ConnectionLimits;
   private closed: Promise<void> | null = null;
@@ -122,6 +129,11 @@ export class RespqlServer {
       commands: buildCommandTable(() => this.pipeline),
       clients: this.clients,
       stats: emptyStats(),
+      commandStats: new CommandStats(),
+      rates: new InstantaneousRates(() => {
+        const s = this.context.stats;
+        return { commands: s.commandsProcessed, inputBytes: s.netInputBytes, outputBytes: s.netOutputBytes };
+      }),
       sweeper: this.sweeper.stats,
       watches: new WatchRegistry(),
       now: clock,
@@ -132,6 +144,8 @@ export class RespqlServer {
       },
     };
     this.pipeline = new CommandPipeline(this.context);
+    this.metrics =
+      options.metricsPort == null ? null : new MetricsEndpoint(this.context, options.metricsPort, options.metricsHost ?? this.config.bind);
     this.tcp = net.createServer((socket) => this.accept(socket));
   }
 
@@ -169,12 +183,19 @@ export class RespqlServer {
     });
     const address = this.tcp.address() as net.AddressInfo;
     this.config.port = address.port;
+    await this.metrics?.listen();
+    this.context.rates.start();
     this.sweeper.start();
     return address;
   }
 
   address(): net.AddressInfo | null {
     return this.tcp.address() as net.AddressInfo | null;
+  }
+
+  /** The metrics endpoint's address (null when it is off or before listen). */
+  metricsAddress(): net.AddressInfo | null {
+    return this.metrics?.address() ?? null;
   }
 
   /** Runs one full expiry sweep now (tests, and the periodic timer). */
@@ -196,6 +217,8 @@ export class RespqlServer {
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     await Promise.all([...this.connections.values()].map((c) => c.close()));
     await this.sweeper.stop();
+    this.context.rates.stop();
+    await this.metrics?.close();
     await this.engine.whenIdle();
     if (wasListening) await stopped;
     if (this.ownsKnex) await this.engine.knex.destroy();

@@ -241,7 +241,9 @@ export class SqlEngine {
   private running = false;
   private idleWaiters: (() => void)[] = [];
   /** Figures for INFO. */
-  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0 };
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0 };
+  /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
+  batchObserver: ((size: number) => void) | null = null;
 
   constructor(
     readonly knex: Knex,
@@ -297,7 +299,7 @@ export class SqlEngine {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     try {
-      const conn = this.dialect.wrap(raw);
+      const conn = this.counted(this.dialect.wrap(raw));
       if (!this.prepared.has(raw)) {
         for (const statement of this.dialect.connectionSetup) await conn.all(statement, []);
         this.prepared.add(raw);
@@ -323,10 +325,30 @@ export class SqlEngine {
       this.stats.transactions++;
       this.stats.batchedWork += batch.length;
       this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+      this.batchObserver?.(batch.length);
       batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
     } finally {
       await client.releaseConnection(raw);
     }
+  }
+
+  /** Every statement of the store goes through here: the one place round trips and their failures are counted. */
+  private counted(conn: SqlConnection): SqlConnection {
+    const stats = this.stats;
+    const failed = (err: unknown): never => {
+      stats.statementErrors++;
+      throw err;
+    };
+    return {
+      all(sql, params) {
+        stats.statements++;
+        return conn.all(sql, params).catch(failed);
+      },
+      run(sql, params) {
+        stats.statements++;
+        return conn.run(sql, params).catch(failed);
+      },
+    };
   }
 
   /** Deletes up to `limit` expired rows in one transaction; returns how many. */
