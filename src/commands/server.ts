@@ -117,6 +117,9 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sweeper_runs: server.sweeper.runs,
         sweeper_deleted_keys: server.sweeper.deleted,
         sweeper_last_duration_ms: server.sweeper.lastDurationMs,
+        sweeper_instance: server.sweeper.instanceId,
+        sweeper_lease_holder: server.sweeper.leaseHolder,
+        sweeper_lease_held: server.sweeper.leaseHeld ? 1 : 0,
       };
     }
     default:

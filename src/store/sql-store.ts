@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
-import { migrationConfig } from './migrations';
+import { leaseTable, migrationConfig } from './migrations';
 import type { Entry, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
 /** The SQL text of every store operation, built once per table. */
 function statements(table: string, d: Dialect) {
   const t = `"${table}"`;
+  const lease = `"${leaseTable(table)}"`;
   const E = d.expiryParam();
   const live = `(expiry IS NULL OR expiry > ${E})`;
   const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`;
@@ -35,6 +36,10 @@ function statements(table: string, d: Dialect) {
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?)`,
+    // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
+    claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
+    leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
+    releaseLease: `DELETE FROM ${lease} WHERE name = ? AND holder = ?`,
   };
 }
 type Statements = ReturnType<typeof statements>;
@@ -151,6 +156,16 @@ class SqlStore implements Store {
 
   async deleteExpired(limit: number): Promise<number> {
     return this.conn.run(this.sql.sweep, [this.now, limit]);
+  }
+
+  async claimLease(name: string, holder: string, ms: number): Promise<string> {
+    if ((await this.conn.run(this.sql.claimLease, [name, holder, ms])) > 0) return holder;
+    const rows = await this.conn.all(this.sql.leaseHolder, [name]);
+    return String(rows[0].holder);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.conn.run(this.sql.releaseLease, [name, holder]);
   }
 
   async randomKey(): Promise<string | null> {
@@ -354,5 +369,14 @@ export class SqlEngine {
   /** Deletes up to `limit` expired rows in one transaction; returns how many. */
   async sweepBatch(limit: number): Promise<number> {
     return this.transaction((store) => store.deleteExpired(limit));
+  }
+
+  /** Store.claimLease in its own piece of a group commit. */
+  claimLease(name: string, holder: string, ms: number): Promise<string> {
+    return this.transaction((store) => store.claimLease(name, holder, ms));
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.transaction((store) => store.releaseLease(name, holder));
   }
 }

@@ -63,6 +63,13 @@ export interface Store {
   flush(): Promise<void>;
   /** Deletes up to `limit` expired rows (the sweeper's garbage collection); returns how many. */
   deleteExpired(limit: number): Promise<number>;
+  /**
+   * Takes the named lease for `holder` for `ms` by the database's clock when it is absent,
+   * run out or already `holder`'s; returns who holds it afterwards (the sweeper's lease).
+   */
+  claimLease(name: string, holder: string, ms: number): Promise<string>;
+  /** Gives the named lease up if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
   /** A random live key or null (RANDOMKEY). */
   randomKey(): Promise<string | null>;
   /** Removes the expiry of a live key; false if the key is absent or has none (PERSIST). */

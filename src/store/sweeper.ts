@@ -1,18 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { SqlEngine } from './sql-store';
 
 export interface SweeperStats {
   runs: number;
   deleted: number;
   lastDurationMs: number;
+  /** This instance's name in the lease table: host:pid:random. */
+  instanceId: string;
+  /** Who held the sweeper lease at this instance's last look ('' before the first). */
+  leaseHolder: string;
+  /** Whether this instance holds the lease, and so is the one sweeping. */
+  leaseHeld: boolean;
 }
+
+/** The lease row's name in `<table>_sweeper_lease`. */
+export const SWEEPER_LEASE = 'sweeper';
+/**
+ * Lease length, in sweep intervals. The holder renews on every tick, so one late tick
+ * does not lose it; when the holder dies the lease runs out and the next tick of another
+ * instance takes it over.
+ */
+export const LEASE_INTERVALS = 2;
 
 /**
  * Garbage-collects expired rows. Reads never depend on it (they filter by expiry), so it
  * only keeps the table from growing. Deletes in bounded batches so no transaction holds
  * the write lock for long, on an unref()'d timer that close() stops.
+ *
+ * Several instances on one database take turns through a lease row (not an advisory lock,
+ * which distributed PostgreSQL-compatible engines lack): on each tick an instance claims
+ * or renews the lease, and sweeps only while it holds it, renewing it before every batch.
+ * Two sweepers at once (a holder stalled past its lease) would only waste work: deleting
+ * expired rows twice is harmless.
  */
 export class Sweeper {
-  readonly stats: SweeperStats = { runs: 0, deleted: 0, lastDurationMs: 0 };
+  readonly stats: SweeperStats = {
+    runs: 0,
+    deleted: 0,
+    lastDurationMs: 0,
+    instanceId: `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    leaseHolder: '',
+    leaseHeld: false,
+  };
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -26,34 +56,62 @@ export class Sweeper {
 
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.sweepNow().catch(this.onError), this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
 
-  /** One full sweep: batches until a batch comes back short. */
+  /** A timer tick: claim or renew the lease, and sweep while holding it. */
+  private tick(): void {
+    // A sweep still in progress renews the lease itself, batch by batch.
+    if (this.running) return;
+    this.exclusive(async () => {
+      if (await this.claim()) await this.sweepAll(true);
+    }).catch(this.onError);
+  }
+
+  /** One full sweep now, lease or not (tests, and `RespqlServer.sweep`); joins one in progress. */
   sweepNow(): Promise<void> {
-    if (!this.running) {
-      this.running = this.sweepAll().finally(() => (this.running = null));
-    }
+    return this.exclusive(() => this.sweepAll(false));
+  }
+
+  private exclusive(work: () => Promise<void>): Promise<void> {
+    if (!this.running) this.running = work().finally(() => (this.running = null));
     return this.running;
   }
 
-  private async sweepAll(): Promise<void> {
+  private async claim(): Promise<boolean> {
+    const me = this.stats.instanceId;
+    try {
+      this.stats.leaseHolder = await this.engine.claimLease(SWEEPER_LEASE, me, this.intervalMs * LEASE_INTERVALS);
+      this.stats.leaseHeld = this.stats.leaseHolder === me;
+    } catch (err) {
+      this.stats.leaseHeld = false;
+      throw err;
+    }
+    return this.stats.leaseHeld;
+  }
+
+  /** Batches until a batch comes back short (or, leased, until the lease is lost). */
+  private async sweepAll(leased: boolean): Promise<void> {
     const started = Date.now();
     let deleted: number;
     do {
       deleted = await this.engine.sweepBatch(this.batchSize);
       this.stats.deleted += deleted;
-    } while (deleted === this.batchSize && !this.stopped);
+    } while (deleted === this.batchSize && !this.stopped && (!leased || (await this.claim())));
     this.stats.runs++;
     this.stats.lastDurationMs = Date.now() - started;
   }
 
-  /** Stops the timer and waits for a sweep in progress. */
+  /** Stops the timer, waits for a sweep in progress, and hands the lease back so another instance takes over at its next tick. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
+    if (this.stats.leaseHeld) {
+      this.stats.leaseHeld = false;
+      await this.engine.releaseLease(SWEEPER_LEASE, this.stats.instanceId).catch(this.onError);
+    }
   }
 }

@@ -26,7 +26,11 @@ export async function spawnRespql(args: string[], env: NodeJS.ProcessEnv = {}): 
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`respql did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Don't leave it running (and holding the test process open) once we give up on it.
+      proc.kill('SIGKILL');
+      reject(new Error(`respql did not start in 20 s:\n${out}`));
+    }, 20_000);
     const check = () => {
       if (/ready on/.test(out)) {
         clearTimeout(timer);

@@ -17,7 +17,17 @@ const migrations: Migration[] = [
     up: (knex, table, dialect) => dialect.createTable(knex, table),
     down: (knex, table) => knex.schema.dropTable(table),
   },
+  {
+    name: '002_create_sweeper_lease',
+    up: (knex, table, dialect) => dialect.createLeaseTable(knex, leaseTable(table)),
+    down: (knex, table) => knex.schema.dropTable(leaseTable(table)),
+  },
 ];
+
+/** The sweeper's lease table of a sessions table (one per sessions table, like its migration log). */
+export function leaseTable(table: string): string {
+  return `${table}_sweeper_lease`;
+}
 
 /** A Knex migration source for the sessions table named `table`. */
 export function migrationSource(table: string, dialect: Dialect): Knex.MigrationSource<Migration> {
