@@ -39,6 +39,9 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     server = createServer({
       ...parsed.options,
       onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
+      loglevel: parsed.log.level,
+      // CONFIG SET loglevel: the log follows, as redis-server's does.
+      onConfigChange: (config) => (log.level = config.loglevel),
     });
   } catch (err) {
     // Settings the server itself refuses (protected mode, for one).

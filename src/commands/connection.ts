@@ -56,7 +56,7 @@ export const quit = command<null>({
 interface AuthArgs { user: Buffer | null; pass: Buffer }
 
 export const auth = command<AuthArgs>({
-  name: 'auth', arity: -2, flags: ['no_auth', 'fast', 'loading', 'stale', 'noscript'], keys: [0, 0, 0], data: false,
+  name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
   summary: 'Authenticates the connection.', group: 'connection', since: '1.0.0',
   parse(argv) {
     if (argv.length > 3) throw Errors.syntax();
@@ -84,7 +84,7 @@ function helloReply(client: ClientState): Reply {
 interface HelloArgs { version: 2 | 3 | null; user: Buffer | null; pass: Buffer | null; name: Buffer | null }
 
 export const hello = command<HelloArgs>({
-  name: 'hello', arity: -1, flags: ['no_auth', 'fast', 'loading', 'stale', 'noscript'], keys: [0, 0, 0], data: false,
+  name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
   summary: 'Handshakes with the Redis server.', group: 'connection', since: '6.0.0',
   parse(argv) {
     const args: HelloArgs = { version: null, user: null, pass: null, name: null };
@@ -151,6 +151,55 @@ export const reset = command<null>({
     return simple('RESET');
   },
 });
+
+/**
+ * CLIENT KILL addr (the old form: OK, or an error when no client matched; a client may kill
+ * itself) or CLIENT KILL <filter value> ... (the new form: how many were killed; SKIPME yes
+ * by default), checked in Redis 7.0's order. A client that kills itself gets its reply first.
+ */
+function clientKill(args: Buffer[], self: ClientState, server: ServerContext): Reply {
+  const oldForm = args.length === 1;
+  let id: number | null = null;
+  let addr: string | null = oldForm ? args[0].toString('latin1') : null;
+  let laddr: string | null = null;
+  let user: string | null = null;
+  let normalOnly: boolean | null = null;
+  let skipMe = !oldForm;
+  for (let i = 0; !oldForm && i < args.length; i += 2) {
+    if (i + 1 >= args.length) return Errors.syntax();
+    const opt = word(args[i]);
+    const value = args[i + 1];
+    if (opt === 'ID') {
+      const n = parseInt64(value);
+      if (n === null || n < 1n) return new RespError('ERR client-id should be greater than 0');
+      id = Number(n);
+    } else if (opt === 'TYPE') {
+      const type = word(value);
+      if (!['NORMAL', 'MASTER', 'SLAVE', 'REPLICA', 'PUBSUB'].includes(type)) return Errors.unknownClientType(value);
+      normalOnly = type === 'NORMAL';
+    } else if (opt === 'ADDR') addr = value.toString('latin1');
+    else if (opt === 'LADDR') laddr = value.toString('latin1');
+    else if (opt === 'USER') {
+      user = value.toString('latin1');
+      if (user !== 'default') return Errors.noSuchUser(value);
+    } else if (opt === 'SKIPME') {
+      const v = word(value);
+      if (v !== 'YES' && v !== 'NO') return Errors.syntax();
+      skipMe = v === 'YES';
+    } else return Errors.syntax();
+  }
+  const victims = [...server.clients.values()].filter(
+    (c) =>
+      (id === null || c.id === id) && (addr === null || c.remoteAddress === addr) && (laddr === null || c.localAddress === laddr) &&
+      (user === null || c.user === user) && normalOnly !== false && !(skipMe && c === self),
+  );
+  for (const c of victims) {
+    if (c === self) self.closeAfterReply = true;
+    else server.killClient(c.id);
+  }
+  if (oldForm) return victims.length ? OK : Errors.noSuchClient();
+  return victims.length;
+}
 
 /** Redis accepts client names made of printable ASCII without spaces. */
 function setClientName(client: ClientState, name: Buffer): RespError | null {
@@ -240,30 +289,10 @@ const clientSubcommands: Record<string, CommandSpec<any>> = {
       return verbatim(lines.join(''));
     },
   }),
-  kill: sub<{ id: number | null; addr: string | null }>({
+  kill: sub<Buffer[]>({
     name: 'client|kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Terminates open connections.',
-    parse(argv) {
-      if (argv.length === 3) return { id: null, addr: argv[2].toString('latin1') };
-      const out = { id: null as number | null, addr: null as string | null };
-      for (let i = 2; i < argv.length; i += 2) {
-        if (i + 1 >= argv.length) throw Errors.syntax();
-        const opt = word(argv[i]);
-        if (opt === 'ID') out.id = integer(argv[i + 1], () => new RespError('ERR client-id should be greater than 0'));
-        else if (opt === 'ADDR') out.addr = argv[i + 1].toString('latin1');
-        else if (opt === 'SKIPME' || opt === 'TYPE' || opt === 'USER' || opt === 'LADDR') continue;
-        else throw Errors.syntax();
-      }
-      return out;
-    },
-    run({ id, addr }, { server }) {
-      const victims = [...server.clients.values()].filter((c) => (id === null || c.id === id) && (addr === null || c.remoteAddress === addr));
-      const killed = victims.filter((c) => server.killClient(c.id)).length;
-      // The old form (CLIENT KILL addr) answers OK or an error; the new form counts.
-      if (id === null && addr !== null && id === null) {
-        return killed ? OK : new RespError('ERR No such client');
-      }
-      return killed;
-    },
+    parse: (argv) => argv.slice(2),
+    run: (args, { client, server }) => clientKill(args, client, server),
   }),
   reply: sub<'on' | 'off' | 'skip'>({
     name: 'client|reply', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Instructs the server whether to reply to commands.',

@@ -115,7 +115,7 @@ export const scan = command<ScanArgs>({
 /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: respql has one database, so both empty the table. */
 function flushCommand(name: 'flushdb' | 'flushall', summary: string) {
   return command<null>({
-    name, arity: -1, flags: ['write'], keys: [0, 0, 0], touchesAllKeys: true, data: true, summary, group: 'server', since: '1.0.0',
+    name, arity: -1, flags: ['write'], keys: [0, 0, 0], data: true, summary, group: 'server', since: '1.0.0',
     parse(argv) {
       if (argv.length > 2) throw Errors.syntax();
       if (argv.length === 2 && word(argv[1]) !== 'SYNC' && word(argv[1]) !== 'ASYNC') throw Errors.syntax();

@@ -92,19 +92,18 @@ export class CommandPipeline {
     else if (store) reply = this.run(spec, args, { client, server: this.server, store });
     else {
       reply = this.server.engine
-        .transaction(async (tx) => spec.run(args, { client, server: this.server, store: tx }))
+        .transaction(async (tx) => {
+          try {
+            return await spec.run(args, { client, server: this.server, store: tx });
+          } finally {
+            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+            // really changed, before the next command of the batch runs.
+            this.server.watches.signal(tx);
+          }
+        })
         .catch(asReply);
     }
-    if (!spec.flags.includes('write')) return reply;
-    // A successful write invalidates WATCHes on its keys (Redis's signalModifiedKey).
-    const touch = (r: Reply): Reply => {
-      if (!(r instanceof RespError)) {
-        if (spec.touchesAllKeys) this.server.watches.touchAll();
-        else this.server.watches.touch(keyArguments(spec, argv).map((k) => k.toString('utf8')));
-      }
-      return r;
-    };
-    return reply instanceof Promise ? reply.then(touch) : touch(reply);
+    return reply;
   }
 
   private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {

@@ -1,13 +1,13 @@
 import os from 'node:os';
-import { Errors, RespError } from '../protocol/errors';
+import { ConfigReasons, Errors, RespError } from '../protocol/errors';
 import { bulk, map, OK, simple, textMap, verbatim, type Reply } from '../protocol/reply';
 import type { ServerContext } from '../server/context';
 import type { Store } from '../store/store';
-import { word } from './args';
+import { parseInt64, word } from './args';
 import { REDIS_COMPAT_VERSION } from './connection';
 import { globMatch } from './glob';
 import { keyArguments } from './pipeline';
-import { command, type CommandSpec } from './types';
+import { command, type CommandFlag, type CommandSpec } from './types';
 
 const INFO_DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
 // Like Redis's `all`: the default sections plus commandstats (what redis_exporter asks for).
@@ -39,9 +39,13 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
     case 'clients':
       return {
         connected_clients: server.clients.size,
+        cluster_connections: 0,
         maxclients: server.config.limits.maxClients,
+        client_recent_max_input_buffer: 0,
+        client_recent_max_output_buffer: 0,
         blocked_clients: 0,
         tracking_clients: 0,
+        clients_in_timeout_table: 0,
       };
     case 'memory':
       return {
@@ -134,7 +138,8 @@ export const info = command<string[]>({
     const asked = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
     if (!asked.length || asked.includes('default')) return INFO_DEFAULT_SECTIONS;
     if (asked.includes('all') || asked.includes('everything')) return INFO_ALL_SECTIONS;
-    return asked;
+    // Each section once, in Redis's order, whatever the order asked.
+    return INFO_ALL_SECTIONS.filter((name) => asked.includes(name));
   },
   async run(sections, { server, store }) {
     const parts: string[] = [];
@@ -165,31 +170,144 @@ export const time = command<null>({
   },
 });
 
-/** CONFIG GET values, by Redis's parameter names. */
-function configValues(server: ServerContext): Record<string, string> {
-  const c = server.config;
+/** A CONFIG parameter: its value for CONFIG GET and, when it can change at run time, its CONFIG SET. */
+interface ConfigParam {
+  get(server: ServerContext): string;
+  /** Checks a value (throws a ConfigReasons text) and returns what applies it: all are checked before any applies. */
+  set?(value: string, server: ServerContext): () => void;
+}
+
+const LLONG_MAX = 9223372036854775807n;
+const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'];
+
+/** Redis's memtoull: digits with an optional unit (b, k, kb, m, mb, g, gb); null if malformed. */
+export function memoryValue(text: string): bigint | null {
+  const m = /^([0-9]*)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
+  if (!m) return null;
+  const unit = { b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n }[(m[2] ?? 'b').toLowerCase()]!;
+  return BigInt(m[1] || '0') * unit;
+}
+
+/** A whole-number parameter with Redis's bounds; `memory` ones take units (1mb). */
+function numberParam(get: (s: ServerContext) => number, apply: (s: ServerContext, n: number) => void, min: bigint, max: bigint, memory = false): ConfigParam {
   return {
-    bind: c.bind,
-    port: String(c.port),
-    databases: '1',
-    // respql commits every write before replying: the durability of appendfsync always.
-    appendonly: 'yes',
-    appendfsync: 'always',
-    save: '',
-    // Never the password itself.
-    requirepass: '',
-    timeout: String(c.limits.idleTimeoutSeconds),
-    maxclients: String(c.limits.maxClients),
-    maxmemory: '0',
-    'maxmemory-policy': 'noeviction',
-    'proto-max-bulk-len': String(c.limits.protoMaxBulkLen),
-    'client-query-buffer-limit': String(c.limits.queryBufferLimit),
-    'client-output-buffer-limit': `normal ${c.limits.outputBufferLimit} 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60`,
-    'protected-mode': c.protectedMode ? 'yes' : 'no',
-    loglevel: 'notice',
-    'respql-table': c.table,
-    'respql-cleanup-interval': String(c.cleanupIntervalMs),
+    get: (s) => String(get(s)),
+    set(value, s) {
+      const n = memory ? memoryValue(value) : parseInt64(Buffer.from(value));
+      if (n === null) throw new Error(memory ? ConfigReasons.notMemory : ConfigReasons.notInteger);
+      if (n < min || n > max) throw new Error(ConfigReasons.range(min, max));
+      return () => apply(s, Number(n));
+    },
   };
+}
+
+/** A parameter respql fixes: CONFIG SET accepts only its current value. */
+const fixed = (get: (s: ServerContext) => string): ConfigParam => ({ get });
+
+/** client-output-buffer-limit's classes other than normal: respql has no replicas or pub/sub, so they are only kept. */
+const otherBufferClasses = new WeakMap<ServerContext['config'], Map<string, string>>();
+const bufferClasses = (s: ServerContext) =>
+  otherBufferClasses.get(s.config) ??
+  otherBufferClasses.set(s.config, new Map([['slave', '268435456 67108864 60'], ['pubsub', '33554432 8388608 60']])).get(s.config)!;
+
+const outputBufferLimit: ConfigParam = {
+  get: (s) => `normal ${s.config.limits.outputBufferLimit} 0 0 ` + [...bufferClasses(s)].map(([c, v]) => `${c} ${v}`).join(' '),
+  set(value, s) {
+    const words = value.split(' ').filter((w) => w.length);
+    if (words.length % 4 !== 0) throw new Error(ConfigReasons.bufferLimitArity);
+    const changes: [string, bigint[]][] = [];
+    for (let i = 0; i < words.length; i += 4) {
+      const cls = words[i].toLowerCase() === 'replica' ? 'slave' : words[i].toLowerCase();
+      if (!['normal', 'slave', 'pubsub'].includes(cls)) throw new Error(ConfigReasons.bufferLimitClass);
+      const [hard, soft] = [memoryValue(words[i + 1]), memoryValue(words[i + 2])];
+      const seconds = /^[0-9]+$/.test(words[i + 3]) ? BigInt(words[i + 3]) : null;
+      if (hard === null || soft === null || seconds === null) throw new Error(ConfigReasons.bufferLimitValue);
+      changes.push([cls, [hard, soft, seconds]]);
+    }
+    return () => {
+      for (const [cls, [hard, soft, seconds]] of changes) {
+        // Only the hard limit of normal clients is enforced (see DEFAULT_LIMITS).
+        if (cls === 'normal') s.config.limits.outputBufferLimit = Number(hard);
+        else bufferClasses(s).set(cls, `${hard} ${soft} ${seconds}`);
+      }
+    };
+  },
+};
+
+/** CONFIG GET / SET parameters by Redis's names; anything else is an unknown option. */
+const CONFIG_PARAMS: Record<string, ConfigParam> = {
+  bind: fixed((s) => s.config.bind),
+  port: fixed((s) => String(s.config.port)),
+  databases: fixed(() => '1'),
+  // respql commits every write before replying: the durability of appendfsync always.
+  appendonly: fixed(() => 'yes'),
+  appendfsync: fixed(() => 'always'),
+  save: fixed(() => ''),
+  requirepass: {
+    // Never the password itself.
+    get: () => '',
+    set: (value, s) => () => (s.config.requirepass = value === '' ? null : value),
+  },
+  timeout: numberParam((s) => s.config.limits.idleTimeoutSeconds, (s, n) => (s.config.limits.idleTimeoutSeconds = n), 0n, 2147483647n),
+  maxclients: numberParam((s) => s.config.limits.maxClients, (s, n) => (s.config.limits.maxClients = n), 1n, 4294967295n),
+  maxmemory: fixed(() => '0'),
+  'maxmemory-policy': fixed(() => 'noeviction'),
+  // Applies to connections opened after the change.
+  'proto-max-bulk-len': numberParam((s) => s.config.limits.protoMaxBulkLen, (s, n) => (s.config.limits.protoMaxBulkLen = n), 1048576n, LLONG_MAX, true),
+  'client-query-buffer-limit': numberParam((s) => s.config.limits.queryBufferLimit, (s, n) => (s.config.limits.queryBufferLimit = n), 1048576n, LLONG_MAX, true),
+  'client-output-buffer-limit': outputBufferLimit,
+  'protected-mode': fixed((s) => (s.config.protectedMode ? 'yes' : 'no')),
+  loglevel: {
+    get: (s) => s.config.loglevel,
+    set(value, s) {
+      const level = value.toLowerCase();
+      if (!LOG_LEVELS.includes(level)) throw new Error(ConfigReasons.oneOf(LOG_LEVELS));
+      return () => (s.config.loglevel = level);
+    },
+  },
+  'respql-table': fixed((s) => s.config.table),
+  'respql-cleanup-interval': fixed((s) => String(s.config.cleanupIntervalMs)),
+};
+
+const configParam = (name: string): ConfigParam | undefined =>
+  Object.hasOwn(CONFIG_PARAMS, name.toLowerCase()) ? CONFIG_PARAMS[name.toLowerCase()] : undefined;
+
+/**
+ * CONFIG SET name value [name value ...], as Redis 7.0's configSetCommand: an unknown name
+ * wins over every other error; then immutable and duplicate names; then each value is
+ * checked, and only when all are good are they all applied.
+ */
+function configSet(args: Buffer[], server: ServerContext): Reply {
+  let unknown: string | null = null;
+  let refused: RespError | null = null;
+  const pairs: { name: string; param: ConfigParam; value: string }[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    const given = args[i].toString('latin1');
+    const param = configParam(given);
+    if (!param) {
+      unknown ??= given;
+      continue;
+    }
+    if (refused) continue;
+    const value = args[i + 1].toString('utf8');
+    if (!param.set && value !== param.get(server)) refused = Errors.configSetFailed(given, ConfigReasons.immutable);
+    else if (pairs.some((p) => p.param === param)) refused = Errors.configSetFailed(given, ConfigReasons.duplicate);
+    pairs.push({ name: given.toLowerCase(), param, value });
+  }
+  if (unknown !== null) return Errors.configUnknownOption(unknown);
+  if (refused) return refused;
+  const appliers: (() => void)[] = [];
+  for (const { name, param, value } of pairs) {
+    if (!param.set) continue;
+    try {
+      appliers.push(param.set(value, server));
+    } catch (err) {
+      return Errors.configSetFailed(name, (err as Error).message);
+    }
+  }
+  for (const apply of appliers) apply();
+  server.applyConfig();
+  return OK;
 }
 
 const configSubcommands: Record<string, CommandSpec<any>> = {
@@ -198,10 +316,18 @@ const configSubcommands: Record<string, CommandSpec<any>> = {
     summary: 'Returns the effective values of configuration parameters.', group: 'server', since: '2.0.0',
     parse: (argv) => argv.slice(2),
     run(patterns, { server }) {
-      const values = configValues(server);
-      const entries = Object.entries(values).filter(([name]) => patterns.some((p) => globMatch(p, Buffer.from(name), true)));
-      return map(entries.map(([k, v]) => [bulk(k), bulk(v)] as const));
+      const names = Object.keys(CONFIG_PARAMS).filter((name) => patterns.some((p) => globMatch(p, Buffer.from(name), true)));
+      return map(names.map((name) => [bulk(name), bulk(CONFIG_PARAMS[name].get(server))] as const));
     },
+  }),
+  set: command<Buffer[]>({
+    name: 'config|set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
+    summary: 'Sets configuration parameters in-flight.', group: 'server', since: '2.0.0',
+    parse(argv) {
+      if (argv.length % 2 !== 0) throw Errors.syntax();
+      return argv.slice(2);
+    },
+    run: (args, { server }) => configSet(args, server),
   }),
   resetstat: command<null>({
     name: 'config|resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
@@ -229,26 +355,44 @@ function allSpecs(server: ServerContext): CommandSpec<unknown>[] {
   return [...server.commands.values()];
 }
 
+/** Command flags in the order Redis lists them (its flag bits). */
+const FLAG_ORDER: CommandFlag[] = [
+  'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale', 'skip_monitor', 'skip_slowlog',
+  'fast', 'no_auth', 'may_replicate', 'no_multi', 'allow_busy',
+];
+
+/** Redis's ACL categories, in the order Redis lists them. */
+const ACL_ORDER = ['keyspace', 'read', 'write', 'string', 'admin', 'fast', 'slow', 'dangerous', 'connection', 'transaction'];
+const GROUP_CATEGORY: Record<string, string> = { generic: 'keyspace', string: 'string', connection: 'connection', transactions: 'transaction' };
+/** Commands that Redis's command table marks KEYSPACE or DANGEROUS beyond what their group and flags say. */
+const EXTRA_CATEGORIES: Record<string, string[]> = {
+  dbsize: ['keyspace'], flushdb: ['keyspace', 'dangerous'], flushall: ['keyspace', 'dangerous'], keys: ['dangerous'], info: ['dangerous'],
+  lastsave: ['admin', 'dangerous'],
+};
+
+/** A command's ACL categories (without '@'): from its group, its flags (as Redis's setImplicitACLCategories) and the table above. */
+function aclCategories(spec: CommandSpec<unknown>): string[] {
+  const found = new Set(EXTRA_CATEGORIES[spec.name] ?? []);
+  if (GROUP_CATEGORY[spec.group] && !spec.subcommands) found.add(GROUP_CATEGORY[spec.group]);
+  if (spec.flags.includes('write')) found.add('write');
+  if (spec.flags.includes('readonly')) found.add('read');
+  if (spec.flags.includes('admin')) found.add('admin').add('dangerous');
+  found.add(spec.flags.includes('fast') ? 'fast' : 'slow');
+  return ACL_ORDER.filter((c) => found.has(c));
+}
+
 /** COMMAND INFO's 10-element description of a command. */
 function commandInfo(spec: CommandSpec<unknown>): Reply {
   const [first, last, step] = spec.keys;
-  const categories = new Set<string>();
-  if (spec.flags.includes('write')) categories.add('@write');
-  if (spec.flags.includes('readonly')) categories.add('@read');
-  if (spec.flags.includes('fast')) categories.add('@fast');
-  else categories.add('@slow');
-  if (spec.flags.includes('admin')) categories.add('@admin');
-  if (spec.group === 'string') categories.add('@string');
-  if (spec.group === 'generic') categories.add('@keyspace');
-  if (spec.group === 'connection') categories.add('@connection');
+  const categories = aclCategories(spec);
   return [
     bulk(spec.name),
     spec.arity,
-    { kind: 'set', items: spec.flags.map((f) => simple(f)) },
+    { kind: 'set', items: FLAG_ORDER.filter((f) => spec.flags.includes(f)).map((f) => simple(f)) },
     first,
     last,
     step,
-    { kind: 'set', items: [...categories].map((c) => simple(c)) },
+    { kind: 'set', items: categories.map((c) => simple(`@${c}`)) },
     [],
     [],
     Object.values(spec.subcommands ?? {}).map(commandInfo),
@@ -299,21 +443,29 @@ const commandSubcommands: Record<string, CommandSpec<any>> = {
       return map(specs.map((s) => [bulk(s.name), commandDocs(s)] as const));
     },
   }),
-  list: command<Buffer | null>({
+  list: command<{ by: 'PATTERN' | 'ACLCAT' | 'MODULE'; value: Buffer } | null>({
     name: 'command|list', arity: -2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Returns a list of command names.', group: 'server', since: '7.0.0',
     parse(argv) {
       if (argv.length === 2) return null;
-      if (argv.length === 5 && word(argv[2]) === 'FILTERBY' && word(argv[3]) === 'PATTERN') {
-        return argv[4];
-      }
+      const by = argv.length === 5 && word(argv[2]) === 'FILTERBY' ? word(argv[3]) : null;
+      if (by === 'PATTERN' || by === 'ACLCAT' || by === 'MODULE') return { by, value: argv[4] };
       throw Errors.syntax();
     },
-    run: (pattern, { server }) =>
-      [...server.commands.keys()].filter((n) => pattern === null || globMatch(pattern, Buffer.from(n))).map((n) => bulk(n)),
+    run(filter, { server }) {
+      // Subcommands too, by their full names (config|get), as Redis 7.0 lists them.
+      const specs = allSpecs(server).flatMap((s) => [s, ...Object.values(s.subcommands ?? {})]);
+      const keep = (s: CommandSpec<unknown>): boolean => {
+        if (filter === null) return true;
+        if (filter.by === 'PATTERN') return globMatch(filter.value, Buffer.from(s.name), true);
+        if (filter.by === 'ACLCAT') return aclCategories(s).includes(filter.value.toString('latin1').toLowerCase());
+        return false; // no modules
+      };
+      return specs.filter(keep).map((s) => bulk(s.name));
+    },
   }),
   getkeys: command<Buffer[]>({
-    name: 'command|getkeys', arity: -3, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
+    name: 'command|getkeys', arity: -4, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Extracts the key names from an arbitrary command.', group: 'server', since: '2.8.13',
     parse: (argv) => argv.slice(2),
     run(argv, { server }) {
@@ -336,4 +488,12 @@ export const commandCommand = command<null>({
   subcommands: commandSubcommands,
 });
 
-export const serverCommands = [info, dbsize, time, config, commandCommand];
+/** LASTSAVE: every acknowledged write is already committed, so the data was last saved just now. */
+export const lastsave = command<null>({
+  name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], keys: [0, 0, 0], data: false,
+  summary: 'Returns the Unix timestamp of the last successful save to disk.', group: 'server', since: '1.0.0',
+  parse: () => null,
+  run: (_, { server }) => Math.floor(server.now() / 1000),
+});
+
+export const serverCommands = [info, dbsize, time, lastsave, config, commandCommand];

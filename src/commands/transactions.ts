@@ -1,6 +1,6 @@
 import { Errors } from '../protocol/errors';
 import { NULL_ARRAY, OK, type Reply } from '../protocol/reply';
-import type { Entry } from '../store/store';
+import type { Entry, Store } from '../store/store';
 import { keys } from './args';
 import type { CommandPipeline } from './pipeline';
 import { command, type ClientState } from './types';
@@ -33,8 +33,20 @@ export class WatchRegistry {
     }
   }
 
-  touchAll(): void {
-    for (const set of this.byKey.values()) for (const client of set) for (const w of client.watched.values()) w.dirty = true;
+  /**
+   * After a command's writes: its modified keys, and on FLUSHDB/FLUSHALL every watched key
+   * that was live at WATCH time (as Redis, flushing an absent key changes nothing; keys
+   * created since are dirty already).
+   */
+  signal(store: Pick<Store, 'modified' | 'flushed'>): void {
+    this.touch(store.modified);
+    if (!store.flushed) return;
+    for (const [key, set] of this.byKey) {
+      for (const client of set) {
+        const w = client.watched.get(key)!;
+        if (w.snapshot !== null) w.dirty = true;
+      }
+    }
   }
 
   unwatchAll(client: ClientState): void {

@@ -67,8 +67,6 @@ export interface CommandSpec<A = unknown> {
   readonly flags: readonly CommandFlag[];
   /** First key, last key (-1 = last argument), step; 0,0,0 when there are no keys. */
   readonly keys: readonly [number, number, number];
-  /** A write that may change every key (FLUSHDB): invalidates all WATCHes. */
-  readonly touchesAllKeys?: boolean;
   /** Runs inside a store transaction (reads and writes of keys). */
   readonly data: boolean;
   readonly summary: string;

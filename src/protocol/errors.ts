@@ -71,4 +71,24 @@ export const Errors = {
   nanOrInfinity: () => new RespError('ERR increment would produce NaN or Infinity'),
   offsetOutOfRange: () => new RespError('ERR offset is out of range'),
   stringTooLong: () => new RespError('ERR string exceeds maximum allowed size (proto-max-bulk-len)'),
+  configUnknownOption: (name: string) => new RespError(`ERR Unknown option or number of arguments for CONFIG SET - '${clip(name)}'`),
+  /** CONFIG SET refused a value; `reason` is one of ConfigReasons. */
+  configSetFailed: (name: string, reason: string) =>
+    new RespError(`ERR CONFIG SET failed (possibly related to argument '${clip(name)}') - ${reason}`),
+  noSuchUser: (name: Buffer) => new RespError(`ERR No such user '${clip(name)}'`),
+  unknownClientType: (name: Buffer) => new RespError(`ERR Unknown client type '${clip(name)}'`),
+  noSuchClient: () => new RespError('ERR No such client'),
+} as const;
+
+/** Why CONFIG SET refused a value: Redis 7.0's texts (config.c). */
+export const ConfigReasons = {
+  immutable: "can't set immutable config",
+  duplicate: 'duplicate parameter',
+  notInteger: "argument couldn't be parsed into an integer",
+  notMemory: 'argument must be a memory value',
+  range: (min: bigint, max: bigint) => `argument must be between ${min} and ${max} inclusive`,
+  oneOf: (names: readonly string[]) => `argument(s) must be one of the following: ${names.join(', ')}`,
+  bufferLimitArity: 'Wrong number of arguments in buffer limit configuration.',
+  bufferLimitClass: 'Invalid client class specified in buffer limit configuration.',
+  bufferLimitValue: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.',
 } as const;

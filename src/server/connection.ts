@@ -72,13 +72,17 @@ export class Connection {
       if (this.decoder.pendingBytes > this.limits.queryBufferLimit) return this.kill();
       this.flush();
     });
-    if (options.limits.idleTimeoutSeconds > 0) {
-      // `timeout`: idle clients are closed; clients with replies pending are not idle.
-      socket.setTimeout(options.limits.idleTimeoutSeconds * 1000, () => {
-        if (!this.slots.length) this.kill();
-      });
-    }
+    // `timeout`: idle clients are closed; clients with replies pending are not idle.
+    socket.on('timeout', () => {
+      if (!this.slots.length) this.kill();
+    });
+    this.applyIdleTimeout();
     socket.on('error', () => socket.destroy());
+  }
+
+  /** Arms the idle timer from the current `timeout` (again after CONFIG SET; 0 disarms it). */
+  applyIdleTimeout(): void {
+    this.socket.setTimeout(this.limits.idleTimeoutSeconds * 1000);
   }
 
   get socketHandle(): Socket {

@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   requirepass: string | null;
   table: string;
   cleanupIntervalMs: number;
+  /** Log verbosity by Redis's names (CONFIG SET loglevel changes it; see RespqlOptions.onConfigChange). */
+  loglevel: string;
   databaseUrl: string;
   protectedMode: boolean;
   limits: import('./server').ConnectionLimits;
@@ -35,6 +37,8 @@ export interface ServerContext {
   now(): number;
   /** Closes another client's connection (CLIENT KILL). */
   killClient(id: number): boolean;
+  /** After CONFIG SET: applies the changed settings to open connections and the log level. */
+  applyConfig(): void;
 }
 
 export interface ServerStats {

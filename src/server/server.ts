@@ -45,6 +45,10 @@ export interface RespqlOptions {
   clock?: () => number;
   /** Called with errors that have no client to go to (sweeper failures). */
   onError?: (err: unknown) => void;
+  /** Log verbosity by Redis's names (debug, verbose, notice, warning); CONFIG GET/SET loglevel. Default notice. */
+  loglevel?: string;
+  /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
+  onConfigChange?: (config: RuntimeConfig) => void;
 }
 
 export interface ConnectionLimits {
@@ -107,6 +111,7 @@ export class RespqlServer {
       requirepass: options.requirepass ?? null,
       table: options.table ?? DEFAULTS.table,
       cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
+      loglevel: options.loglevel ?? 'notice',
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
       protectedMode: options.protectedMode ?? true,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
@@ -141,6 +146,10 @@ export class RespqlServer {
         const conn = this.connections.get(id);
         conn?.kill();
         return conn !== undefined;
+      },
+      applyConfig: () => {
+        for (const conn of this.connections.values()) conn.applyIdleTimeout();
+        options.onConfigChange?.(this.config);
       },
     };
     this.pipeline = new CommandPipeline(this.context);

@@ -20,7 +20,7 @@ function statements(table: string, d: Dialect) {
     // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
     putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
     setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
-    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
     expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
@@ -54,12 +54,21 @@ export function likePrefix(prefix: string): string {
 
 /** The Store bound to one connection inside one transaction, at one clock reading. */
 class SqlStore implements Store {
+  readonly modified = new Set<string>();
+  flushed = false;
+
   constructor(
     private readonly conn: SqlConnection,
     private readonly sql: Statements,
     private readonly dialect: Dialect,
     readonly now: number,
   ) {}
+
+  /** Records a key whose live value or expiry a statement changed (`count` rows); true if any. */
+  private changed(key: string, count: number): boolean {
+    if (count > 0) this.modified.add(key);
+    return count > 0;
+  }
 
   async get(key: string): Promise<Buffer | null> {
     const rows = await this.conn.all(this.sql.get, [key, this.now]);
@@ -83,10 +92,11 @@ class SqlStore implements Store {
 
   async put(key: string, value: Buffer, expiry: number | null): Promise<void> {
     await this.conn.run(this.sql.put, [key, value, expiry]);
+    this.modified.add(key);
   }
 
   private async putIfAbsent(key: string, value: Buffer, expiry: number | null): Promise<boolean> {
-    return (await this.conn.run(this.sql.putIfAbsent, [key, value, expiry, this.now])) > 0;
+    return this.changed(key, await this.conn.run(this.sql.putIfAbsent, [key, value, expiry, this.now]));
   }
 
   async set(key: string, value: Buffer, o: SetOptions): Promise<SetOutcome> {
@@ -109,11 +119,12 @@ class SqlStore implements Store {
   }
 
   async setExpiry(key: string, expiry: number | null): Promise<boolean> {
-    return (await this.conn.run(this.sql.setExpiry, [expiry, key, this.now])) > 0;
+    return this.changed(key, await this.conn.run(this.sql.setExpiry, [expiry, key, this.now]));
   }
 
   async delete(keys: string[]): Promise<number> {
     const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam(keys), this.now]);
+    for (const row of rows) this.changed(row.token as string, toNumber(row.live));
     return rows.reduce((n, row) => n + toNumber(row.live), 0);
   }
 
@@ -152,6 +163,7 @@ class SqlStore implements Store {
 
   async flush(): Promise<void> {
     await this.conn.run(this.sql.flush, []);
+    this.flushed = true;
   }
 
   async deleteExpired(limit: number): Promise<number> {
@@ -174,12 +186,12 @@ class SqlStore implements Store {
   }
 
   async persist(key: string): Promise<boolean> {
-    return (await this.conn.run(this.sql.persist, [key, this.now])) > 0;
+    return this.changed(key, await this.conn.run(this.sql.persist, [key, this.now]));
   }
 
   async take(key: string): Promise<Buffer | null> {
     const rows = await this.conn.all(this.sql.take, [key, this.now]);
-    return rows.length && toNumber(rows[0].live) === 1 ? toBuffer(rows[0].data) : null;
+    return rows.length && this.changed(key, toNumber(rows[0].live)) ? toBuffer(rows[0].data) : null;
   }
 
   async valueLength(key: string): Promise<number | null> {

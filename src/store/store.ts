@@ -34,6 +34,13 @@ export interface ScanPage {
 export interface Store {
   /** The clock of this transaction (ms); one reading per command batch item. */
   readonly now: number;
+  /**
+   * Keys whose live value or expiry this store's writes changed (a write that changed
+   * nothing, like SET NX on a live key, is not here): what invalidates WATCH.
+   */
+  readonly modified: ReadonlySet<string>;
+  /** Whether flush() ran. */
+  readonly flushed: boolean;
   get(key: string): Promise<Buffer | null>;
   getMany(keys: string[]): Promise<(Buffer | null)[]>;
   /** Value and expiry; with forUpdate, the row is locked for the rest of the transaction. */
