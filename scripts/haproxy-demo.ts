@@ -74,7 +74,7 @@ function haproxyConfig(dir: string, frontendPort: number, backends: number[]): s
     `    bind 127.0.0.1:${frontendPort}`,
     '    default_backend respql',
     'backend respql',
-    '    balance roundrobin',
+    '    balance leastconn',
     // Health check: PING, expect +PONG.
     '    option redis-check',
     '    default-server check inter 250ms fall 2 rise 2',
@@ -147,7 +147,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }).catch((err: Error) => {
       throw new Error(`${err.message}\n${haproxyOutput}`);
     });
-    log(`HAProxy on 127.0.0.1:${frontendPort} (TCP, roundrobin, option redis-check)`);
+    log(`HAProxy on 127.0.0.1:${frontendPort} (TCP, leastconn, option redis-check)`);
 
     // The traffic: connect-redis's store calls, as express-session makes them.
     let reconnects = 0;
