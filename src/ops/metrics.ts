@@ -6,17 +6,61 @@
  * Counters are read at scrape time from the same plain numbers INFO prints (server/stats.ts,
  * the engine's and the sweeper's figures), so INFO and Prometheus always agree and the hot
  * path pays nothing for them. Only the two histograms are observed as things happen: command
- * latency (a pre-created child per command, cached in its CommandStat) and commit batch size.
+ * latency (a plain bucket array per command, kept in its CommandStat: no allocation and no
+ * label hashing per command, which prom-client's labelled children do) and commit batch size.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { ServerContext } from '../server/context';
+import type { LatencyObserver } from '../server/stats';
 
 /** Command latency buckets, seconds: 50 µs (an in-memory reply) to 2.5 s (a stalled database). */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** Commands per group commit. */
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** One command's latency histogram: counts per bucket, as plain numbers. */
+class CommandLatency implements LatencyObserver {
+  readonly counts = new Float64Array(LATENCY_BUCKETS.length);
+  sum = 0;
+  count = 0;
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/** The per-command latency histograms in prom-client's exposition shape (what a Histogram's get() returns). */
+function latencyMetric(histograms: ReadonlyMap<string, CommandLatency>) {
+  const name = 'respql_command_duration_seconds';
+  const help = "Time from a command's parse to its reply being ready, commit included";
+  return {
+    name, help, type: 'histogram', aggregator: 'sum',
+    async get() {
+      const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+      for (const [command, h] of histograms) {
+        if (!h.count) continue;
+        let cumulative = 0;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          cumulative += h.counts[i];
+          values.push({ metricName: `${name}_bucket`, labels: { le, command }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', command }, value: h.count });
+        values.push({ metricName: `${name}_sum`, labels: { command }, value: h.sum });
+        values.push({ metricName: `${name}_count`, labels: { command }, value: h.count });
+      }
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    },
+  };
+}
 
 /** A counter whose value is read from a plain number at scrape time. */
 function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
@@ -54,11 +98,13 @@ export function createRegistry(ctx: ServerContext): Registry {
   perCommand('respql_commands_total', 'Commands run, by name (INFO commandstats calls)', (c) => c.calls);
   perCommand('respql_commands_failed_total', 'Commands that answered an error (failed_calls)', (c) => c.failedCalls);
   perCommand('respql_commands_rejected_total', 'Commands refused before running: arity, auth, MULTI (rejected_calls)', (c) => c.rejectedCalls);
-  const latency = new Histogram({
-    name: 'respql_command_duration_seconds', help: 'Time from a command\'s parse to its reply being ready, commit included',
-    labelNames: ['command'], buckets: LATENCY_BUCKETS, registers: [registry],
+  const latencies = new Map<string, CommandLatency>();
+  ctx.commandStats.observeLatency((command) => {
+    const h = new CommandLatency();
+    latencies.set(command, h);
+    return h;
   });
-  ctx.commandStats.observeLatency((command) => latency.labels({ command }));
+  registry.registerMetric(latencyMetric(latencies) as unknown as Metric);
   readCounter(registry, 'respql_commands_processed_total', 'All commands run (INFO total_commands_processed)', () => s.commandsProcessed);
   readCounter(registry, 'respql_error_replies_total', 'Error replies sent (INFO total_error_replies)', () => s.errorReplies);
 

@@ -248,6 +248,10 @@ for (const backend of BACKENDS) {
         expect(sample(body, 'respql_command_duration_seconds_count{command="set"}')).to.equal(53);
         expect(sample(body, 'respql_command_duration_seconds_sum{command="set"}')).to.be.greaterThan(0);
         expect(sample(body, 'respql_command_duration_seconds_bucket{le="+Inf",command="set"}')).to.equal(53);
+        const buckets = body.split('\n').filter((l) => l.startsWith('respql_command_duration_seconds_bucket{') && l.includes('command="set"'));
+        const counts = buckets.map((l) => Number(l.split(' ')[1]));
+        expect(counts).to.have.length(16);
+        expect(counts).to.deep.equal([...counts].sort((a, b) => a - b)); // cumulative
         // The counters are INFO's figures.
         const setStat = Object.fromEntries(fields.get('cmdstat_set')!.split(',').map((p) => p.split('=')));
         expect(Number(setStat.calls)).to.equal(53);
