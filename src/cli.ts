@@ -10,7 +10,8 @@ import { importFromRedis, skippedNonString, type ImportSummary } from './ops/imp
 import { createLogger, redactText, redactUrl, type Logger } from './ops/logger';
 import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
-import { createServer, DEFAULTS, type RespqlServer } from './server/server';
+import { createServer, DatabaseUnavailableError, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULTS, type RespqlServer } from './server/server';
+import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-store';
 import { VERSION } from './version';
 
 function firstLine(err: unknown): string {
@@ -35,10 +36,12 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     'starting',
   );
   let server: RespqlServer;
+  const stop = stopper(log, () => server, parsed.options);
   try {
     server = createServer({
       ...parsed.options,
       onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
+      onShutdown: (reason) => stop(reason),
       loglevel: parsed.log.level,
       // CONFIG SET loglevel: the log follows, as redis-server's does.
       onConfigChange: (config) => (log.level = config.loglevel),
@@ -68,7 +71,11 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
       `respql ${VERSION} ready on ${address.address}:${address.port}`,
     );
   } catch (err) {
-    log.warning({ err: firstLine(err) }, `cannot start: ${firstLine(err)}`);
+    const why =
+      err instanceof DatabaseUnavailableError
+        ? `database ${describeDatabase(server.config.databaseUrl, server.engine.dialect.name)} is unavailable: ${firstLine(err)}`
+        : firstLine(err);
+    log.warning({ err: firstLine(err) }, `cannot start: ${why}`);
     await server.close().catch(() => undefined);
     process.exit(1);
   }
@@ -77,14 +84,37 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     const host = metrics.address.includes(':') ? `[${metrics.address}]` : metrics.address;
     log.notice({ metrics: `http://${host}:${metrics.port}/metrics` }, `Prometheus metrics on http://${host}:${metrics.port}/metrics`);
   }
-  const stop = (signal: string) => {
-    log.notice(`${signal} received, shutting down`);
-    const deadline = setTimeout(() => {
-      log.warning('shutdown took longer than 10 s, exiting');
+  process.on('SIGTERM', () => stop('SIGTERM received'));
+  process.on('SIGINT', () => {
+    // A second Ctrl-C does not wait, as in Redis.
+    if (stopping) {
+      log.warning('SIGINT received again, exiting now');
       process.exit(1);
-    }, 10_000);
-    deadline.unref();
-    server.close().then(
+    }
+    stop('SIGINT received');
+  });
+}
+
+let stopping = false;
+
+/**
+ * Graceful shutdown (SIGTERM, SIGINT, SHUTDOWN): close() stops accepting, lets in-flight
+ * commands reply and commit (up to --shutdown-timeout, then drops the clients), and closes
+ * the pool; exit status 0 once it has.
+ */
+function stopper(log: Logger, server: () => RespqlServer, options: ParsedCommandLine['options']): (reason: string) => void {
+  return (reason) => {
+    if (stopping) return;
+    stopping = true;
+    log.notice(`${reason}, shutting down`);
+    // Only if close() itself hung past all of its own bounds.
+    const limitMs = (options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3 * (options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
+    const backstop = setTimeout(() => {
+      log.warning(`shutdown took longer than ${limitMs} ms, exiting`);
+      process.exit(1);
+    }, limitMs);
+    backstop.unref();
+    server().close().then(
       () => {
         log.notice('respql is now ready to exit, bye bye');
         process.exit(0);
@@ -95,8 +125,6 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
 }
 
 async function runMigrate(parsed: ParsedCommandLine, log: Logger): Promise<number> {

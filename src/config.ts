@@ -82,6 +82,12 @@ export function durationMs(name: string, value: string): number {
   return Math.round(Number(m[1]) * factor);
 }
 
+function positiveDuration(name: string, value: string): number {
+  const ms = durationMs(name, value);
+  if (ms < 1) throw new ConfigError(`invalid ${name} '${value}': expected a duration above zero, such as 5s or 500ms`);
+  return ms;
+}
+
 /** Hides the password of a URL quoted in an error message. */
 function hidePassword(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
@@ -126,6 +132,24 @@ export const SETTINGS: Setting[] = [
     flag: '--cleanup-interval', env: 'RESPQL_CLEANUP_INTERVAL', help: 'how often expired rows are deleted (0 disables)', defaultText: '5m',
     commands: SERVE_ONLY,
     apply: (v, o) => (o.options.cleanupIntervalMs = durationMs('--cleanup-interval', v)),
+  },
+  {
+    flag: '--database-timeout', env: 'RESPQL_DATABASE_TIMEOUT', help: 'longest a command waits for the database before it gets -ERR database unavailable (also the connect timeout)', defaultText: '5s',
+    commands: DATABASE,
+    apply: (v, o) => (o.options.databaseTimeoutMs = positiveDuration('--database-timeout', v)),
+  },
+  {
+    flag: '--pool-size', env: 'RESPQL_POOL_SIZE', help: 'PostgreSQL connections at most (SQLite uses one)', defaultText: '10',
+    commands: DATABASE,
+    apply(v, o) {
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000) throw new ConfigError(`invalid --pool-size '${v}': expected a number from 1 to 1000`);
+      o.options.poolSize = Number(v);
+    },
+  },
+  {
+    flag: '--shutdown-timeout', env: 'RESPQL_SHUTDOWN_TIMEOUT', help: "on SIGTERM, SIGINT or SHUTDOWN, longest wait for clients' in-flight commands before they are dropped", defaultText: '10s',
+    commands: SERVE_ONLY,
+    apply: (v, o) => (o.options.shutdownTimeoutMs = positiveDuration('--shutdown-timeout', v)),
   },
   {
     flag: '--requirepass', env: 'RESPQL_REQUIREPASS', help: 'password clients must give with AUTH (ping sends it)', defaultText: '(none)',

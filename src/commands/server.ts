@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ConfigReasons, Errors, RespError } from '../protocol/errors';
-import { bulk, map, OK, simple, textMap, verbatim, type Reply } from '../protocol/reply';
+import { bulk, map, NO_REPLY, OK, simple, textMap, verbatim, type Reply } from '../protocol/reply';
 import type { ServerContext } from '../server/context';
 import type { Store } from '../store/store';
 import { parseInt64, word } from './args';
@@ -118,6 +118,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sql_transactions: e.transactions,
         sql_batched_commands: e.batchedWork,
         sql_max_batch: e.maxBatch,
+        // Batches failed at --database-timeout (their connection was cut).
+        sql_timeouts: e.timeouts,
         sweeper_runs: server.sweeper.runs,
         sweeper_deleted_keys: server.sweeper.deleted,
         sweeper_last_duration_ms: server.sweeper.lastDurationMs,
@@ -496,4 +498,29 @@ export const lastsave = command<null>({
   run: (_, { server }) => Math.floor(server.now() / 1000),
 });
 
-export const serverCommands = [info, dbsize, time, lastsave, config, commandCommand];
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], Redis's syntax. Every write is committed
+ * before its reply, so there is nothing to save and no replica to wait for: the options are
+ * checked and accepted, and the server closes gracefully (in-flight commands reply first).
+ * Like Redis, the client gets no reply: its connection closes.
+ */
+export const shutdown = command<{ abort: boolean }>({
+  name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], keys: [0, 0, 0], data: false,
+  summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', group: 'server', since: '1.0.0',
+  parse(argv) {
+    const seen = new Set(argv.slice(1).map(word));
+    for (const option of seen) if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(option)) throw Errors.syntax();
+    const abort = seen.has('ABORT');
+    if ((abort && seen.size > 1) || (seen.has('NOSAVE') && seen.has('SAVE'))) throw Errors.syntax();
+    return { abort };
+  },
+  run({ abort }, { client, server }) {
+    // A shutdown in progress closes every connection at once, so none is ever left to abort.
+    if (abort) return Errors.noShutdownInProgress();
+    client.closeAfterReply = true;
+    server.requestShutdown(`User requested shutdown (SHUTDOWN from ${client.remoteAddress})`);
+    return NO_REPLY;
+  },
+});
+
+export const serverCommands = [info, dbsize, time, lastsave, config, commandCommand, shutdown];

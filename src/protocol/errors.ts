@@ -56,6 +56,7 @@ export const Errors = {
   keyNotText: () => new RespError('ERR respql keys must be valid UTF-8 text without NUL bytes'),
   databaseUnavailable: (detail: string) => new RespError(`ERR database unavailable: ${detail}`),
   protocol: (detail: string) => new RespError(`ERR Protocol error: ${detail}`),
+  noShutdownInProgress: () => new RespError('ERR No shutdown in progress.'),
   invalidCursor: () => new RespError('ERR invalid cursor'),
   noSuchKey: () => new RespError('ERR no such key'),
   sameObject: () => new RespError('ERR source and destination objects are the same'),

@@ -37,6 +37,8 @@ export interface ServerContext {
   now(): number;
   /** Closes another client's connection (CLIENT KILL). */
   killClient(id: number): boolean;
+  /** Begins a graceful shutdown (SHUTDOWN): in-flight commands reply, then the server closes. */
+  requestShutdown(reason: string): void;
   /** After CONFIG SET: applies the changed settings to open connections and the log level. */
   applyConfig(): void;
 }

@@ -5,7 +5,7 @@ import { buildCommandTable } from '../commands/table';
 import { WatchRegistry } from '../commands/transactions';
 import type { ClientState } from '../commands/types';
 import { knexConfigFor } from '../store/dialect';
-import { SqlEngine } from '../store/sql-store';
+import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-store';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { CommandStats, InstantaneousRates } from './stats';
@@ -45,6 +45,17 @@ export interface RespqlOptions {
   clock?: () => number;
   /** Called with errors that have no client to go to (sweeper failures). */
   onError?: (err: unknown) => void;
+  /**
+   * The longest a command waits for the database, queueing included, before it gets
+   * `-ERR database unavailable: ...`; also the connect and pool timeouts. Default 5000 ms.
+   */
+  databaseTimeoutMs?: number;
+  /** PostgreSQL connections at most (SQLite has one). Default 10. */
+  poolSize?: number;
+  /** The longest close() waits for clients' in-flight commands before it drops them. Default 10000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Called when a client's SHUTDOWN begins closing the server, with a line for the log. */
+  onShutdown?: (reason: string) => void;
   /** Log verbosity by Redis's names (debug, verbose, notice, warning); CONFIG GET/SET loglevel. Default notice. */
   loglevel?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
@@ -99,11 +110,13 @@ export class RespqlServer {
   private readonly migrateOnListen: boolean;
   readonly limits: ConnectionLimits;
   private closed: Promise<void> | null = null;
+  private readonly shutdownTimeoutMs: number;
 
   constructor(options: RespqlOptions = {}) {
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
-    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl));
+    const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs }));
     const clock = options.clock ?? Date.now;
     this.config = {
       port: options.port ?? DEFAULTS.port,
@@ -124,7 +137,8 @@ export class RespqlServer {
           'set --requirepass, or --protected-mode no',
       );
     }
-    this.engine = new SqlEngine(knex, { table: this.config.table, clock });
+    this.engine = new SqlEngine(knex, { table: this.config.table, clock, timeoutMs: databaseTimeoutMs });
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, 1000, options.onError);
     this.context = {
       version: VERSION,
@@ -146,6 +160,11 @@ export class RespqlServer {
         const conn = this.connections.get(id);
         conn?.kill();
         return conn !== undefined;
+      },
+      requestShutdown: (reason) => {
+        options.onShutdown?.(reason);
+        // After the current command's turn: its own reply slot is queued first.
+        setImmediate(() => void this.close().catch((err) => options.onError?.(err)));
       },
       applyConfig: () => {
         for (const conn of this.connections.values()) conn.applyIdleTimeout();
@@ -182,6 +201,10 @@ export class RespqlServer {
 
   /** Migrates (unless disabled), starts the sweeper and listens. Resolves with the bound address. */
   async listen(): Promise<net.AddressInfo> {
+    // A database that cannot be reached or written fails start-up, not the first command.
+    await this.engine.check().catch((err) => {
+      throw new DatabaseUnavailableError((err as Error)?.message ?? String(err));
+    });
     if (this.migrateOnListen) await this.engine.migrate();
     await new Promise<void>((resolve, reject) => {
       this.tcp.once('error', reject);
@@ -213,8 +236,9 @@ export class RespqlServer {
   }
 
   /**
-   * Stops accepting, lets in-flight commands reply, ends connections, stops the sweeper,
-   * waits for the last commit, and destroys the Knex pool only if this server created it.
+   * Stops accepting, lets in-flight commands reply (for up to shutdownTimeoutMs, then drops
+   * the clients still connected), ends connections, stops the sweeper, waits for the last
+   * commit, and destroys the Knex pool only if this server created it.
    */
   close(): Promise<void> {
     if (!this.closed) this.closed = this.shutdown();
@@ -224,13 +248,33 @@ export class RespqlServer {
   private async shutdown(): Promise<void> {
     const wasListening = this.tcp.listening;
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
-    await Promise.all([...this.connections.values()].map((c) => c.close()));
+    // Graceful: every in-flight command replies and every client's socket is flushed and closed.
+    const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => stopped);
+    if (!(await settlesWithin(closed, this.shutdownTimeoutMs))) for (const c of this.connections.values()) c.kill();
     await this.sweeper.stop();
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
     if (wasListening) await stopped;
-    if (this.ownsKnex) await this.engine.knex.destroy();
+    // Work already handed to the engine has committed or failed (whenIdle above); a pool whose
+    // database stopped answering must not hold up the exit.
+    if (this.ownsKnex) await settlesWithin(this.engine.knex.destroy(), this.engine.timeoutMs);
+  }
+}
+
+/** Raised by listen() when the database cannot be reached or written. */
+export class DatabaseUnavailableError extends Error {}
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Whether `promise` settles within `ms` (it is left running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -24,8 +24,18 @@ export interface Dialect {
   /** Wraps a connection from Knex's pool. */
   wrap(raw: unknown): SqlConnection;
   readonly begin: string;
-  /** Run once on every connection before first use: the durability settings. */
-  readonly connectionSetup: readonly string[];
+  /**
+   * Run once on every connection before first use: the durability settings, and how long
+   * the database itself may wait (on locks, on a statement) for the engine's deadline.
+   */
+  connectionSetup(timeoutMs: number): readonly string[];
+  /** Whether `err` says another process holds the write lock: the engine retries BEGIN until its deadline. */
+  isBusy(err: unknown): boolean;
+  /**
+   * Cuts a connection whose transaction missed its deadline, so that it is destroyed rather
+   * than reused; its unfinished statements fail and the transaction is rolled back.
+   */
+  abort(raw: unknown): void;
   /** SQL expression turning a bound epoch-ms parameter into the column's type. */
   expiryParam(): string;
   /** SQL expression reading the expiry column as epoch ms (integer). */
@@ -121,7 +131,12 @@ export const sqlite: Dialect = {
   wrap: (raw) => sqliteConnection(raw as BetterSqlite3.Database),
   // IMMEDIATE takes the write lock up front, so a batch never fails half-way on a busy upgrade.
   begin: 'BEGIN IMMEDIATE',
-  connectionSetup: ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL', 'PRAGMA busy_timeout = 5000'],
+  // No busy_timeout: better-sqlite3 would wait for a lock synchronously, stalling every client;
+  // the engine retries BEGIN IMMEDIATE on a timer instead (isBusy).
+  connectionSetup: () => ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL', 'PRAGMA busy_timeout = 0'],
+  isBusy: (err) => /^SQLITE_BUSY/.test(String((err as { code?: unknown })?.code)),
+  // Statements run synchronously in-process: none can be left hanging.
+  abort: () => undefined,
   expiryParam: () => '?',
   expiryMs: (column) => column,
   forUpdate: '',
@@ -155,7 +170,14 @@ export const postgres: Dialect = {
   name: 'postgres',
   wrap: (raw) => postgresConnection(raw as PgClient),
   begin: 'BEGIN',
-  connectionSetup: ['SET synchronous_commit = on'],
+  // statement_timeout: a lock wait or stuck statement ends on the server too, not only in respql.
+  connectionSetup: (timeoutMs) => ['SET synchronous_commit = on', `SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`],
+  isBusy: () => false,
+  abort(raw) {
+    // pg has no public way to cut a connection: destroying its socket fails the pending
+    // queries at once ("Connection terminated") and Knex's pool then discards it.
+    (raw as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  },
   expiryParam: () => `(timestamptz 'epoch' + ?::bigint * interval '1 millisecond')`,
   expiryMs: (column) => `(extract(epoch from ${column}) * 1000)::bigint`,
   forUpdate: ' FOR UPDATE',
@@ -199,10 +221,26 @@ export function dialectFromConfig(config: Knex.Config): Dialect {
   throw new Error(`unsupported Knex client '${client}': respql supports 'better-sqlite3' and 'pg'`);
 }
 
+export interface PoolSettings {
+  /** PostgreSQL connections at most (SQLite always has one). Default 10. */
+  poolSize?: number;
+  /** How long to wait for a connection (connect and pool), ms. Default 5000. */
+  timeoutMs?: number;
+}
+
 /** Knex configuration for a `--database-url`: a postgres:// URL or a SQLite file path. */
-export function knexConfigFor(databaseUrl: string, poolMax = 10): Knex.Config {
+export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}): Knex.Config {
+  const timeoutMs = settings.timeoutMs ?? 5000;
+  // respql reports database errors itself, as one line; Knex would print stack traces.
+  const log = { warn() {}, error() {}, deprecate() {}, debug() {} };
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    return { client: 'pg', connection: databaseUrl, pool: { min: 0, max: poolMax } };
+    return {
+      client: 'pg',
+      connection: { connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs, application_name: 'respql' },
+      pool: { min: 0, max: settings.poolSize ?? 10 },
+      acquireConnectionTimeout: timeoutMs,
+      log,
+    };
   }
   const filename = databaseUrl.replace(/^sqlite:(\/\/)?/i, '');
   return {
@@ -210,5 +248,7 @@ export function knexConfigFor(databaseUrl: string, poolMax = 10): Knex.Config {
     connection: { filename },
     useNullAsDefault: true,
     pool: { min: 1, max: 1 },
+    acquireConnectionTimeout: timeoutMs,
+    log,
   };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
@@ -245,6 +246,8 @@ function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string
 
 interface QueuedWork {
   work: (store: Store) => Promise<unknown>;
+  /** When it was queued (performance.now()): its answer is due within the database timeout. */
+  since: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -252,7 +255,25 @@ interface QueuedWork {
 export interface EngineOptions {
   table: string;
   clock: () => number;
+  /**
+   * The longest a piece of work waits for the database, queueing included, before it fails
+   * with DatabaseTimeoutError. Default 5000 ms.
+   */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
+/** How often BEGIN is retried while another process holds the SQLite write lock. */
+const BUSY_RETRY_MS = 20;
+
+/** The database did not answer in time: the reply says it is unavailable, the connection is cut. */
+export class DatabaseTimeoutError extends Error {}
+
+/** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
+class WorkFailed {
+  constructor(readonly error: unknown) {}
+}
+const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error : err);
 
 /**
  * Owns the database side: migrations, durability settings per connection, and the
@@ -268,7 +289,7 @@ export class SqlEngine {
   private running = false;
   private idleWaiters: (() => void)[] = [];
   /** Figures for INFO. */
-  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0 };
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
   /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
   batchObserver: ((size: number) => void) | null = null;
 
@@ -284,6 +305,15 @@ export class SqlEngine {
     return this.options.table;
   }
 
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+  }
+
+  /** One empty transaction: proves the database can be reached and written (start-up check). */
+  async check(): Promise<void> {
+    await this.transaction(async () => undefined);
+  }
+
   async migrate(): Promise<void> {
     await this.knex.migrate.latest(migrationConfig(this.options.table, this.dialect));
   }
@@ -291,7 +321,7 @@ export class SqlEngine {
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -310,28 +340,90 @@ export class SqlEngine {
     while (this.pending.length) {
       const batch = this.pending;
       this.pending = [];
+      // Every caller is answered within the timeout of its arrival: the batch gets its oldest caller's deadline.
+      const deadline = batch[0].since + this.timeoutMs;
       try {
-        await this.runBatch(batch);
+        await this.runBatch(batch, deadline);
       } catch (err) {
-        // The batch was rolled back. Run each piece alone so one failure fails only its own caller.
-        if (batch.length === 1) batch[0].reject(err);
-        else for (const item of batch) await this.runBatch([item]).catch(item.reject);
+        if (err instanceof WorkFailed && batch.length > 1) {
+          // One piece failed and the batch was rolled back: run each piece alone so the failure is only its own.
+          for (const item of batch) await this.runBatch([item], deadline).catch((e) => item.reject(unwrap(e)));
+        } else {
+          // The database failed (unreachable, too slow, COMMIT lost): every caller gets the error, and
+          // nothing is retried, since a lost COMMIT may have committed.
+          for (const item of batch) item.reject(unwrap(err));
+        }
       }
     }
     this.running = false;
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private async runBatch(batch: QueuedWork[]): Promise<void> {
+  private timeoutError(): DatabaseTimeoutError {
+    return new DatabaseTimeoutError(`the database did not answer within ${this.timeoutMs} ms`);
+  }
+
+  /**
+   * Runs one batch by `deadline`. Past it, its callers get DatabaseTimeoutError at once and its
+   * connection is cut, so a hung batch never holds up the queue, and the pool discards the
+   * connection rather than reusing it.
+   */
+  private async runBatch(batch: QueuedWork[], deadline: number): Promise<void> {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      this.stats.timeouts++;
+      throw this.timeoutError();
+    }
+    const abandon = new AbortController();
+    const attempt = this.attempt(batch, deadline, abandon.signal);
+    // An abandoned attempt still settles: its statements fail once the connection is cut.
+    attempt.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.stats.timeouts++;
+        abandon.abort(this.timeoutError());
+        reject(abandon.signal.reason);
+      }, left);
+    });
+    try {
+      await Promise.race([attempt, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Set-up on a connection's first use, then BEGIN (unless `begin` is null), both retried while
+   * another process holds the SQLite write lock: on a timer, since better-sqlite3's own busy
+   * wait would block the event loop.
+   */
+  private async open(raw: object, conn: SqlConnection, begin: string | null, deadline: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        if (!this.prepared.has(raw)) {
+          for (const statement of this.dialect.connectionSetup(this.timeoutMs)) await conn.all(statement, []);
+          this.prepared.add(raw);
+        }
+        if (begin) await conn.run(begin, []);
+        return;
+      } catch (err) {
+        // Give up just before the deadline, so that the callers learn why ("database is locked").
+        if (!this.dialect.isBusy(err) || performance.now() + BUSY_RETRY_MS >= deadline) throw err;
+      }
+      await sleep(BUSY_RETRY_MS);
+    }
+  }
+
+  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
+    const cut = () => this.dialect.abort(raw);
+    signal.addEventListener('abort', cut);
     try {
       const conn = this.counted(this.dialect.wrap(raw));
-      if (!this.prepared.has(raw)) {
-        for (const statement of this.dialect.connectionSetup) await conn.all(statement, []);
-        this.prepared.add(raw);
-      }
-      await conn.run(this.dialect.begin, []);
+      await this.open(raw, conn, this.dialect.begin, deadline, signal);
       const outcomes: { ok: boolean; value: unknown }[] = [];
       try {
         for (const item of batch) {
@@ -340,10 +432,12 @@ export class SqlEngine {
             outcomes.push({ ok: true, value: await item.work(store) });
           } catch (err) {
             // A command's own error (wrong type, syntax...) does not abort the others.
-            if (!(err instanceof RespError)) throw err;
+            if (!(err instanceof RespError)) throw new WorkFailed(err);
             outcomes.push({ ok: false, value: err });
           }
         }
+        // Past the deadline its callers have their error already: it must not commit.
+        signal.throwIfAborted();
         await conn.run('COMMIT', []);
       } catch (err) {
         await conn.run('ROLLBACK', []).catch(() => undefined);
@@ -355,6 +449,7 @@ export class SqlEngine {
       this.batchObserver?.(batch.length);
       batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
     } finally {
+      signal.removeEventListener('abort', cut);
       await client.releaseConnection(raw);
     }
   }

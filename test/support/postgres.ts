@@ -38,10 +38,24 @@ interface RunAs {
   gid: number;
 }
 
+/** A cluster of the test's own, which it may take down and bring back (outage tests). */
+export interface PostgresCluster extends PostgresServer {
+  /** `pg_ctl stop -m fast`, keeping the data: clients are cut off, new connections refused. */
+  halt(): Promise<void>;
+  /** `pg_ctl start` again, on the same port; resolves once it accepts connections. */
+  resume(): Promise<void>;
+  /** SIGSTOP (true) or SIGCONT (false) to every process of the cluster: a database that hangs instead of refusing. */
+  freeze(frozen: boolean): void;
+}
+
 export async function startPostgres(): Promise<PostgresServer> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) return { url: external, stop: async () => {} };
+  return startCluster();
+}
 
+/** A throwaway cluster even when TEST_DATABASE_URL is set: for tests that stop or freeze the database. */
+export async function startCluster(): Promise<PostgresCluster> {
   for (const bin of [INITDB, PG_CTL, POSTGRES]) {
     try {
       accessSync(bin, fsConstants.X_OK);
@@ -74,10 +88,11 @@ export async function startPostgres(): Promise<PostgresServer> {
     ]);
 
     let port = 0;
+    let serverOptions = '';
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       // pg_ctl hands -o to a shell; the only path in it comes from mkdtemp and has no spaces.
-      const serverOptions = [
+      serverOptions = [
         '-c listen_addresses=127.0.0.1',
         `-c port=${port}`,
         `-c unix_socket_directories=${dir}`,
@@ -108,13 +123,26 @@ export async function startPostgres(): Promise<PostgresServer> {
       (stopping ??= (async () => {
         process.off('exit', onExit);
         try {
-          await run(runAs, dir, PG_CTL, ['stop', '-D', dataDir, '-m', 'fast', '-w']);
+          // (A cluster halted by its test has no postmaster.pid.)
+          if (existsSync(join(dataDir, 'postmaster.pid'))) await run(runAs, dir, PG_CTL, ['stop', '-D', dataDir, '-m', 'fast', '-w']);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       })());
 
-    return { url: `${base}/${TEST_DATABASE}`, stop };
+    const pgCtl = (args: string[]) => run(runAs, dir, PG_CTL, [...args, '-D', dataDir]);
+    return {
+      url: `${base}/${TEST_DATABASE}`,
+      stop,
+      halt: () => pgCtl(['stop', '-m', 'fast', '-w']),
+      resume: () => pgCtl(['start', '-l', logFile, '-w', '-t', '60', '-o', serverOptions]),
+      freeze(frozen) {
+        const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).stdout ?? '';
+        const pids = [postmaster, ...children.split('\n').filter((l) => l.trim()).map(Number)];
+        for (const pid of pids) process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+      },
+    };
   } catch (err) {
     cleanupSync();
     throw err;

@@ -1,0 +1,121 @@
+/**
+ * SQLite file faults: a database file respql cannot write, or one another process holds
+ * locked. respql reports them as one line at start-up (exit status 1), or per command as
+ * `-ERR database unavailable: ...`, and never crashes or stalls its other clients.
+ */
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, isErrorReply, RawClient } from '../support/resp-client';
+import { CLI, spawnRespql } from '../support/respql-process';
+
+/**
+ * Permission bits do not stop root, so as root respql runs as the `postgres` account (which
+ * the PostgreSQL tests need anyway); otherwise as ourselves.
+ */
+function unprivileged(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** Runs `respql serve` (or the subcommand `args` names) until it exits (60 s at most); returns its exit status and output. */
+async function runUntilExit(args: string[], user?: { uid: number; gid: number }): Promise<{ code: number | null; lines: string[] }> {
+  const port = args[0] === 'migrate' ? [] : ['--port', String(await freePort())];
+  const proc = spawn(process.execPath, [CLI, ...port, '--log-format', 'text', ...args], {
+    ...user,
+    cwd: '/tmp',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, lines: out.split('\n').filter((l) => l.trim()) };
+}
+
+describe('SQLite file faults', () => {
+  let dir: string;
+  beforeEach(() => {
+    // Under /tmp: the postgres account must be able to reach it.
+    dir = mkdtempSync('/tmp/respql-faults-');
+    chmodSync(dir, 0o755);
+  });
+  afterEach(() => {
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an unwritable database file or directory: one line naming the file at start-up, exit status 1', async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, 'respql.sqlite');
+    expect((await runUntilExit(['migrate', '--database-url', file])).code).to.equal(0);
+    chmodSync(file, 0o444);
+    chmodSync(dir, 0o555);
+    const user = unprivileged();
+    for (const args of [['--database-url', file], ['--database-url', file, '--migrate', 'no'], ['--database-url', path.join(dir, 'new.sqlite')]]) {
+      const { code, lines } = await runUntilExit(args, user);
+      expect(code, lines.join('\n')).to.equal(1);
+      expect(lines, 'one line').to.have.length(1);
+      expect(lines[0]).to.match(/cannot start: database \/tmp\/respql-faults-\w+\/(respql|new)\.sqlite is unavailable: (attempt to write a readonly database|unable to open database file)/);
+    }
+  });
+
+  it('a file another process holds locked at start-up: one line, exit status 1', async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, 'respql.sqlite');
+    const holder = new Database(file);
+    try {
+      holder.pragma('journal_mode = WAL');
+      holder.exec('BEGIN EXCLUSIVE');
+      const { code, lines } = await runUntilExit(['--database-url', file, '--database-timeout', '500ms']);
+      expect(code, lines.join('\n')).to.equal(1);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/cannot start: database .*respql\.sqlite is unavailable: database is locked/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a file locked while serving: commands wait up to --database-timeout, then -ERR; other clients are not stalled; it serves again once the lock is gone', async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, 'respql.sqlite');
+    const respql = await spawnRespql(['--database-url', file, '--database-timeout', '1s', '--cleanup-interval', '0']);
+    const writer = await RawClient.connect(respql.port);
+    const other = await RawClient.connect(respql.port);
+    const holder = new Database(file);
+    try {
+      expect(String(await writer.send('SET', 'k', '1'))).to.equal('OK');
+      holder.exec('BEGIN EXCLUSIVE');
+
+      // Locked past the timeout: an error, and meanwhile PING on another connection is answered at once.
+      const order: string[] = [];
+      const set = writer.send('SET', 'k', '2').then((r) => (order.push('SET'), r));
+      await sleep(100);
+      const ping = other.send('PING').then((r) => (order.push('PING'), r));
+      expect(String(await ping)).to.equal('PONG');
+      const failed = await set;
+      expect(failed).to.deep.equal({ error: 'ERR database unavailable: database is locked' });
+      expect(order).to.deep.equal(['PING', 'SET']);
+
+      // Locked for less than the timeout: the command waits for the lock and succeeds.
+      const waiting = writer.send('SET', 'k', '3');
+      await sleep(300);
+      holder.exec('COMMIT');
+      expect(String(await waiting)).to.equal('OK');
+      expect(String(await other.send('GET', 'k'))).to.equal('3');
+      expect(isErrorReply(await other.send('SET', 'k', '4'))).to.equal(false);
+      expect(await respql.stop()).to.equal(0);
+    } finally {
+      holder.close();
+      await writer.destroy();
+      await other.destroy();
+      if (respql.proc.exitCode === null && respql.proc.signalCode === null) await respql.kill9();
+    }
+  });
+});
