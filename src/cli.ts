@@ -12,6 +12,7 @@ import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
 import { createServer, DatabaseUnavailableError, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULTS, type RespqlServer } from './server/server';
 import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-store';
+import { TlsConfigError } from './server/tls';
 import { VERSION } from './version';
 
 function firstLine(err: unknown): string {
@@ -47,6 +48,11 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
       onConfigChange: (config) => (log.level = config.loglevel),
     });
   } catch (err) {
+    // A bad TLS file is a bad setting: one line naming it, like the settings checked above.
+    if (err instanceof TlsConfigError) {
+      process.stderr.write(`respql: ${err.message}\n`);
+      process.exit(1);
+    }
     // Settings the server itself refuses (protected mode, for one).
     log.warning({ err: firstLine(err) }, `cannot start: ${firstLine(err)}`);
     process.exit(1);
@@ -63,12 +69,14 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
         database: describeDatabase(c.databaseUrl, backend),
         table: c.table,
         address: address.address,
-        port: address.port,
+        port: c.port,
+        tlsPort: c.tlsPort,
         durability,
         cleanupIntervalMs: c.cleanupIntervalMs,
         auth: c.requirepass ? 'required' : 'off',
+        users: [...c.users.keys()],
       },
-      `respql ${VERSION} ready on ${address.address}:${address.port}`,
+      `respql ${VERSION} ready on ${address.address}:${address.port}${c.tlsPort ? (c.port ? `, TLS on port ${c.tlsPort}` : ' (TLS)') : ''}`,
     );
   } catch (err) {
     const why =

@@ -67,6 +67,17 @@ function limitSetting(
   };
 }
 
+/** A file for the TLS listener; it is read and checked when the server starts. */
+function tlsFileSetting(flag: string, env: string, field: 'certFile' | 'keyFile' | 'caCertFile', help: string): Setting {
+  return {
+    flag, env, help, defaultText: '(none)', commands: SERVE_ONLY,
+    apply(v, o) {
+      if (!v.trim()) throw new ConfigError(`invalid ${flag} '': expected a file path`);
+      o.options.tls = { ...o.options.tls, [field]: v };
+    },
+  };
+}
+
 function portNumber(name: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) {
     throw new ConfigError(`invalid ${name} '${value}': expected a port number from 0 to 65535`);
@@ -95,9 +106,12 @@ function hidePassword(url: string): string {
 
 export const SETTINGS: Setting[] = [
   {
-    flag: '--port', env: 'RESPQL_PORT', help: 'TCP port to listen on (0 = any free port); ping connects to it', defaultText: String(DEFAULTS.port),
+    flag: '--port', env: 'RESPQL_PORT', help: 'TCP port to listen on (0 = none, only --tls-port, as in Redis); ping connects to it', defaultText: String(DEFAULTS.port),
     commands: CONNECT,
-    apply: (v, o) => (o.options.port = portNumber('--port', v)),
+    apply(v, o) {
+      const port = portNumber('--port', v);
+      o.options.port = port === 0 ? null : port;
+    },
   },
   {
     flag: '--bind', env: 'RESPQL_BIND', help: 'address to listen on; ping connects to it (0.0.0.0 -> 127.0.0.1)', defaultText: DEFAULTS.host,
@@ -160,6 +174,26 @@ export const SETTINGS: Setting[] = [
     },
   },
   {
+    flag: '--user', env: 'RESPQL_USERS', help: 'a named user for AUTH: name:password (repeat the flag; the env var takes a comma-separated list)', defaultText: '(none)',
+    commands: SERVE_ONLY,
+    apply(v, o) {
+      const users = { ...o.options.users };
+      // Error texts name the user at most: an entry may be a password typed without its name.
+      v.split(',').forEach((entry, i) => {
+        const colon = entry.indexOf(':');
+        if (colon === -1) throw new ConfigError(`invalid --user entry ${i + 1}: expected name:password`);
+        const name = entry.slice(0, colon);
+        if (!/^[\x21-\x7e]+$/.test(name)) {
+          throw new ConfigError(`invalid --user entry ${i + 1}: the name must be printable ASCII without spaces`);
+        }
+        if (name === 'default') throw new ConfigError(`invalid --user 'default': set the default user's password with --requirepass`);
+        if (colon === entry.length - 1) throw new ConfigError(`invalid --user '${name}': the password must not be empty`);
+        users[name] = entry.slice(colon + 1);
+      });
+      o.options.users = users;
+    },
+  },
+  {
     flag: '--migrate', env: 'RESPQL_MIGRATE', help: 'apply pending migrations at start-up (yes/no)', defaultText: 'yes',
     commands: ['serve', 'import'],
     apply(v, o) {
@@ -173,6 +207,25 @@ export const SETTINGS: Setting[] = [
     apply(v, o) {
       if (!/^(yes|no)$/i.test(v)) throw new ConfigError(`invalid --protected-mode '${v}': expected yes or no`);
       o.options.protectedMode = /^yes$/i.test(v);
+    },
+  },
+  {
+    flag: '--tls-port', env: 'RESPQL_TLS_PORT', help: 'TLS port to listen on as well (0 = none)', defaultText: '0',
+    commands: SERVE_ONLY,
+    apply(v, o) {
+      const port = portNumber('--tls-port', v);
+      o.options.tls = { ...o.options.tls, port: port === 0 ? undefined : port };
+    },
+  },
+  tlsFileSetting('--tls-cert-file', 'RESPQL_TLS_CERT_FILE', 'certFile', 'server certificate for --tls-port (PEM)'),
+  tlsFileSetting('--tls-key-file', 'RESPQL_TLS_KEY_FILE', 'keyFile', 'private key of --tls-cert-file (PEM)'),
+  tlsFileSetting('--tls-ca-cert-file', 'RESPQL_TLS_CA_CERT_FILE', 'caCertFile', 'CA certificate(s) that client certificates must be signed by (PEM)'),
+  {
+    flag: '--tls-auth-clients', env: 'RESPQL_TLS_AUTH_CLIENTS', help: 'client certificates on --tls-port: yes = required, optional = checked if given, no = ignored', defaultText: 'yes',
+    commands: SERVE_ONLY,
+    apply(v, o) {
+      if (v !== 'yes' && v !== 'no' && v !== 'optional') throw new ConfigError(`invalid --tls-auth-clients '${v}': expected yes, no or optional`);
+      o.options.tls = { ...o.options.tls, authClients: v };
     },
   },
   limitSetting('--maxclients', 'RESPQL_MAXCLIENTS', 'maxClients', 'connections accepted at once', '10000', 1),

@@ -2,3 +2,4 @@ export { createServer, RespqlServer, DEFAULTS, type RespqlOptions } from './serv
 export { RespError } from './protocol/errors';
 export { knexConfigFor } from './store/dialect';
 export { migrationConfig } from './store/migrations';
+export { TlsConfigError, type TlsOptions, type TlsAuthClients } from './server/tls';

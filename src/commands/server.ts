@@ -259,6 +259,8 @@ const CONFIG_PARAMS: Record<string, ConfigParam> = {
   'client-query-buffer-limit': numberParam((s) => s.config.limits.queryBufferLimit, (s, n) => (s.config.limits.queryBufferLimit = n), 1048576n, LLONG_MAX, true),
   'client-output-buffer-limit': outputBufferLimit,
   'protected-mode': fixed((s) => (s.config.protectedMode ? 'yes' : 'no')),
+  'tls-port': fixed((s) => String(s.config.tlsPort)),
+  'tls-auth-clients': fixed((s) => s.config.tlsAuthClients),
   loglevel: {
     get: (s) => s.config.loglevel,
     set(value, s) {

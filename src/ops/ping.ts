@@ -7,7 +7,7 @@ import { ReplyError, RespClient } from './resp-client';
 
 export interface PingOptions {
   host?: string;
-  port?: number;
+  port?: number | null;
   requirepass?: string | null;
   timeoutMs?: number;
 }

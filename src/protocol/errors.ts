@@ -36,6 +36,11 @@ export const Errors = {
   invalidExpire: (command: string) => new RespError(`ERR invalid expire time in '${command}' command`),
   noAuth: () => new RespError('NOAUTH Authentication required.'),
   wrongPass: () => new RespError('WRONGPASS invalid username-password pair or user is disabled.'),
+  helloNoAuth: () =>
+    new RespError(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
+        'option can be used to authenticate the client and select the RESP protocol version at the same time',
+    ),
   authNotConfigured: () =>
     new RespError(
       'ERR AUTH <password> called without any password configured for the default user. ' +

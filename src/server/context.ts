@@ -9,6 +9,11 @@ export interface RuntimeConfig {
   port: number;
   bind: string;
   requirepass: string | null;
+  /** Named users (--user): name -> password. Never shown by CONFIG GET, INFO or logs. */
+  users: ReadonlyMap<string, string>;
+  /** tls-port once listening (0 = no TLS listener) and tls-auth-clients. */
+  tlsPort: number;
+  tlsAuthClients: 'yes' | 'no' | 'optional';
   table: string;
   cleanupIntervalMs: number;
   /** Log verbosity by Redis's names (CONFIG SET loglevel changes it; see RespqlOptions.onConfigChange). */

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { knex as createKnex, type Knex } from 'knex';
 import { CommandPipeline } from '../commands/pipeline';
 import { buildCommandTable } from '../commands/table';
@@ -10,6 +11,7 @@ import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { CommandStats, InstantaneousRates } from './stats';
 import { MetricsEndpoint } from '../ops/metrics';
+import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from './tls';
 import { emptyStats, type RuntimeConfig, type ServerContext } from './context';
 import { VERSION } from '../version';
 
@@ -18,8 +20,10 @@ export interface RespqlOptions {
   knex?: Knex;
   /** A postgres:// URL or a SQLite file path; used when `knex` is not given. */
   databaseUrl?: string;
-  /** TCP port; 0 picks a free one. Default 6379. */
-  port?: number;
+  /** TCP port; 0 picks a free one; null = no plain TCP listener (Redis's `port 0`). Default 6379. */
+  port?: number | null;
+  /** A TLS listener beside (or instead of) the plain one, like redis-server's tls-* settings. */
+  tls?: TlsOptions;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
   /** Sessions table name. Default `sessions`. */
@@ -30,6 +34,8 @@ export interface RespqlOptions {
   migrate?: boolean;
   /** Password for the `default` user (AUTH / HELLO AUTH). */
   requirepass?: string | null;
+  /** Named users: name -> password (AUTH name pass / HELLO 3 AUTH name pass). */
+  users?: Readonly<Record<string, string>>;
   /** Redis's limits, by Redis's names (see DEFAULT_LIMITS). */
   limits?: Partial<ConnectionLimits>;
   /**
@@ -102,6 +108,10 @@ export class RespqlServer {
   private readonly ownsKnex: boolean;
   private readonly sweeper: Sweeper;
   private readonly tcp: net.Server;
+  /** Listens on tls-port when TLS is configured; feeds the same Connection class. */
+  private readonly tlsServer: tls.Server | null = null;
+  private readonly plainPort: number | null;
+  private readonly tlsPort: number;
   private readonly connections = new Map<number, Connection>();
   private readonly clients = new Map<number, ClientState>();
   private readonly context: ServerContext;
@@ -113,15 +123,23 @@ export class RespqlServer {
   private readonly shutdownTimeoutMs: number;
 
   constructor(options: RespqlOptions = {}) {
+    // Listener settings first: a bad one must fail before any database connection exists.
+    if (options.port === null && options.tls?.port === undefined) {
+      throw new TlsConfigError('nothing to listen on: --port is 0 and no --tls-port is set');
+    }
+    const secure = options.tls?.port !== undefined ? tlsServerOptions(options.tls) : null;
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
     const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
     const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs }));
     const clock = options.clock ?? Date.now;
     this.config = {
-      port: options.port ?? DEFAULTS.port,
+      port: options.port === null ? 0 : (options.port ?? DEFAULTS.port),
       bind: options.host ?? DEFAULTS.host,
       requirepass: options.requirepass ?? null,
+      users: new Map(Object.entries(options.users ?? {})),
+      tlsPort: 0,
+      tlsAuthClients: options.tls?.authClients ?? 'yes',
       table: options.table ?? DEFAULTS.table,
       cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
       loglevel: options.loglevel ?? 'notice',
@@ -131,6 +149,7 @@ export class RespqlServer {
     };
     this.migrateOnListen = options.migrate ?? true;
     this.limits = this.config.limits;
+    this.plainPort = options.port === null ? null : this.config.port;
     if (this.config.protectedMode && !isLoopback(this.config.bind) && this.config.requirepass === null) {
       throw new ProtectedModeError(
         `refusing to listen on non-loopback address ${this.config.bind} without a password (protected mode): ` +
@@ -175,6 +194,16 @@ export class RespqlServer {
     this.metrics =
       options.metricsPort == null ? null : new MetricsEndpoint(this.context, options.metricsPort, options.metricsHost ?? this.config.bind);
     this.tcp = net.createServer((socket) => this.accept(socket));
+    this.tlsPort = options.tls?.port ?? 0;
+    if (secure) {
+      const authClients = this.config.tlsAuthClients;
+      this.tlsServer = tls.createServer(secure, (socket) => {
+        if (acceptsPeer(socket, authClients)) this.accept(socket);
+        else socket.destroy();
+      });
+      // A failed handshake concerns that client only.
+      this.tlsServer.on('tlsClientError', () => undefined);
+    }
   }
 
   private accept(socket: net.Socket): void {
@@ -199,30 +228,31 @@ export class RespqlServer {
     });
   }
 
-  /** Migrates (unless disabled), starts the sweeper and listens. Resolves with the bound address. */
+  /**
+   * Migrates (unless disabled), starts the sweeper and listens. Resolves with the bound
+   * address of the plain TCP listener (of the TLS one when there is no plain one).
+   */
   async listen(): Promise<net.AddressInfo> {
     // A database that cannot be reached or written fails start-up, not the first command.
     await this.engine.check().catch((err) => {
       throw new DatabaseUnavailableError((err as Error)?.message ?? String(err));
     });
     if (this.migrateOnListen) await this.engine.migrate();
-    await new Promise<void>((resolve, reject) => {
-      this.tcp.once('error', reject);
-      this.tcp.listen(this.config.port, this.config.bind, () => {
-        this.tcp.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.tcp.address() as net.AddressInfo;
-    this.config.port = address.port;
+    if (this.plainPort !== null) this.config.port = (await listenOn(this.tcp, this.plainPort, this.config.bind)).port;
+    if (this.tlsServer) this.config.tlsPort = (await listenOn(this.tlsServer, this.tlsPort, this.config.bind)).port;
     await this.metrics?.listen();
     this.context.rates.start();
     this.sweeper.start();
-    return address;
+    return (this.address() ?? this.tlsAddress())!;
   }
 
   address(): net.AddressInfo | null {
     return this.tcp.address() as net.AddressInfo | null;
+  }
+
+  /** The TLS listener's address (null without TLS or before listen). */
+  tlsAddress(): net.AddressInfo | null {
+    return (this.tlsServer?.address() as net.AddressInfo | null | undefined) ?? null;
   }
 
   /** The metrics endpoint's address (null when it is off or before listen). */
@@ -248,14 +278,16 @@ export class RespqlServer {
   private async shutdown(): Promise<void> {
     const wasListening = this.tcp.listening;
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    const tlsStopped = this.tlsServer?.listening ? new Promise<void>((resolve) => this.tlsServer!.close(() => resolve())) : null;
     // Graceful: every in-flight command replies and every client's socket is flushed and closed.
-    const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => stopped);
+    const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => Promise.all([stopped, tlsStopped]));
     if (!(await settlesWithin(closed, this.shutdownTimeoutMs))) for (const c of this.connections.values()) c.kill();
     await this.sweeper.stop();
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
     if (wasListening) await stopped;
+    await tlsStopped;
     // Work already handed to the engine has committed or failed (whenIdle above); a pool whose
     // database stopped answering must not hold up the exit.
     if (this.ownsKnex) await settlesWithin(this.engine.knex.destroy(), this.engine.timeoutMs);
@@ -276,6 +308,16 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+function listenOn(server: net.Server, port: number, host: string): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as net.AddressInfo);
+    });
+  });
 }
 
 /** The library form of the server. */

@@ -9,7 +9,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RawClient, freePort } from './resp-client';
+import { RawClient, freePort, isErrorReply } from './resp-client';
 
 export const REDIS_SERVER_BIN = '/usr/bin/redis-server';
 
@@ -140,6 +140,8 @@ async function waitForPong(port: number, exitInfo: () => string | undefined): Pr
       try {
         const reply = await client.send('PING');
         if (Buffer.isBuffer(reply) && reply.toString() === 'PONG') return;
+        // Started with --requirepass: alive, and waiting for AUTH.
+        if (isErrorReply(reply) && reply.error.startsWith('NOAUTH')) return;
         lastError = `PING answered ${JSON.stringify(reply)}`;
       } finally {
         await client.destroy();
