@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
-import { leaseTable, migrationConfig } from './migrations';
+import { leaseTable, migrateLatest } from './migrations';
 import type { Entry, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
 /** The SQL text of every store operation, built once per table. */
@@ -315,7 +315,7 @@ export class SqlEngine {
   }
 
   async migrate(): Promise<void> {
-    await this.knex.migrate.latest(migrationConfig(this.options.table, this.dialect));
+    await migrateLatest(this.knex, this.options.table, this.dialect);
   }
 
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */

@@ -162,3 +162,29 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of BACKENDS) {
+  describe(`scale-out: instances started at once on a fresh database (${backend})`, function () {
+    this.timeout(60_000);
+
+    it('all migrate and listen: the losers of the migration race wait for the winner', async () => {
+      for (let round = 0; round < 3; round++) {
+        const db = await freshDatabaseUrl(backend);
+        const servers = [0, 1, 2].map(() => createServer({ databaseUrl: db.url, port: 0, cleanupIntervalMs: 0 }));
+        try {
+          const started = await Promise.allSettled(servers.map((s) => s.listen()));
+          expect(started.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason)))).to.deep.equal(['ok', 'ok', 'ok']);
+          const knex = servers[0].engine.knex;
+          expect(await knex('sessions_migrations_lock').select('index', 'is_locked')).to.deep.equal([{ index: 1, is_locked: 0 }]);
+          expect((await knex('sessions_migrations').select('name')).map((r) => r.name)).to.deep.equal([
+            '001_create_sessions',
+            '002_create_sweeper_lease',
+          ]);
+        } finally {
+          for (const s of servers) await s.close();
+          db.cleanup();
+        }
+      }
+    });
+  });
+}

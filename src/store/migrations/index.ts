@@ -41,6 +41,48 @@ export function migrationSource(table: string, dialect: Dialect): Knex.Migration
   };
 }
 
+/**
+ * knex.migrate.latest for instances that start at once on one database: the losers of the
+ * race to create the migration log (duplicate table or key), or of Knex's migration lock,
+ * wait and try again, and then find the work done. Other errors fail at once.
+ */
+export async function migrateLatest(knex: Knex, table: string, dialect: Dialect, waitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await ensureLockRow(knex, `${migrationConfig(table, dialect).tableName}_lock`);
+      await knex.migrate.latest(migrationConfig(table, dialect));
+      return;
+    } catch (err) {
+      if (!isMigrationRace(err) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+    }
+  }
+}
+
+/**
+ * Knex creates its lock table with a check-then-insert, so instances starting together on a
+ * fresh database can insert two rows, after which Knex reports "Migration table is already
+ * locked" for ever. Create the table as Knex would and insert its one row race-free first.
+ */
+async function ensureLockRow(knex: Knex, lockTable: string): Promise<void> {
+  if (!(await knex.schema.hasTable(lockTable))) {
+    await knex.schema.createTable(lockTable, (t) => {
+      t.increments('index').primary();
+      t.integer('is_locked');
+    });
+  }
+  await knex(lockTable).insert({ index: 1, is_locked: 0 }).onConflict('index').ignore();
+}
+
+function isMigrationRace(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
+  if (e?.name === 'MigrationLocked') return true;
+  // PostgreSQL: unique_violation, duplicate_table, duplicate_object (the row type); SQLite: another process holds the write lock, or won the CREATE.
+  if (e?.code === '23505' || e?.code === '42P07' || e?.code === '42710' || e?.code === 'SQLITE_BUSY') return true;
+  return e?.code === 'SQLITE_ERROR' && /already exists/.test(String(e.message));
+}
+
 /** Each sessions table keeps its own migration log, so several tables can share a database. */
 export function migrationConfig(table: string, dialect: Dialect): Knex.MigratorConfig {
   return { migrationSource: migrationSource(table, dialect), tableName: `${table}_migrations` };
