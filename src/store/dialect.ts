@@ -24,11 +24,16 @@ export interface Dialect {
   /** Wraps a connection from Knex's pool. */
   wrap(raw: unknown): SqlConnection;
   readonly begin: string;
+  /** Run once on every connection before the engine's first use: durability, and no waiting for locks in the driver. */
+  readonly connectionSetup: readonly string[];
   /**
-   * Run once on every connection before first use: the durability settings, and how long
-   * the database itself may wait (on locks, on a statement) for the engine's deadline.
+   * Appended to BEGIN (same round trip): the database itself gives up on a statement after
+   * the engine's deadline (a lock wait, say), not only respql. Transaction-scoped, so that
+   * migrations, which may run long, are not bound by it.
    */
-  connectionSetup(timeoutMs: number): readonly string[];
+  statementTimeout(timeoutMs: number): string | null;
+  /** Run before migrations, which may wait for another process's lock (the engine set-up runs again after them). */
+  migrationSetup(timeoutMs: number): readonly string[];
   /** Whether `err` says another process holds the write lock: the engine retries BEGIN until its deadline. */
   isBusy(err: unknown): boolean;
   /**
@@ -133,7 +138,10 @@ export const sqlite: Dialect = {
   begin: 'BEGIN IMMEDIATE',
   // No busy_timeout: better-sqlite3 would wait for a lock synchronously, stalling every client;
   // the engine retries BEGIN IMMEDIATE on a timer instead (isBusy).
-  connectionSetup: () => ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL', 'PRAGMA busy_timeout = 0'],
+  connectionSetup: ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL', 'PRAGMA busy_timeout = 0'],
+  // A statement runs in-process, synchronously: nothing to bound but the lock wait (isBusy).
+  statementTimeout: () => null,
+  migrationSetup: (timeoutMs) => [`PRAGMA busy_timeout = ${Math.round(timeoutMs)}`],
   isBusy: (err) => /^SQLITE_BUSY/.test(String((err as { code?: unknown })?.code)),
   // Statements run synchronously in-process: none can be left hanging.
   abort: () => undefined,
@@ -170,8 +178,9 @@ export const postgres: Dialect = {
   name: 'postgres',
   wrap: (raw) => postgresConnection(raw as PgClient),
   begin: 'BEGIN',
-  // statement_timeout: a lock wait or stuck statement ends on the server too, not only in respql.
-  connectionSetup: (timeoutMs) => ['SET synchronous_commit = on', `SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`],
+  connectionSetup: ['SET synchronous_commit = on'],
+  statementTimeout: (timeoutMs) => `SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`,
+  migrationSetup: () => [],
   isBusy: () => false,
   abort(raw) {
     // pg has no public way to cut a connection: destroying its socket fails the pending

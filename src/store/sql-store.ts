@@ -284,7 +284,7 @@ const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error
 export class SqlEngine {
   readonly dialect: Dialect;
   private readonly sql: Statements;
-  private readonly prepared = new WeakSet<object>();
+  private prepared = new WeakSet<object>();
   private pending: QueuedWork[] = [];
   private running = false;
   private idleWaiters: (() => void)[] = [];
@@ -315,7 +315,10 @@ export class SqlEngine {
   }
 
   async migrate(): Promise<void> {
+    for (const statement of this.dialect.migrationSetup(this.timeoutMs)) await this.knex.raw(statement);
     await migrateLatest(this.knex, this.options.table, this.dialect);
+    // Set up every connection for serving again.
+    this.prepared = new WeakSet();
   }
 
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
@@ -403,10 +406,12 @@ export class SqlEngine {
       signal.throwIfAborted();
       try {
         if (!this.prepared.has(raw)) {
-          for (const statement of this.dialect.connectionSetup(this.timeoutMs)) await conn.all(statement, []);
+          for (const statement of this.dialect.connectionSetup) await conn.all(statement, []);
           this.prepared.add(raw);
         }
-        if (begin) await conn.run(begin, []);
+        // One round trip: a statement list without parameters goes as one simple query.
+        const timeout = this.dialect.statementTimeout(this.timeoutMs);
+        if (begin) await conn.run(timeout ? `${begin}; ${timeout}` : begin, []);
         return;
       } catch (err) {
         // Give up just before the deadline, so that the callers learn why ("database is locked").

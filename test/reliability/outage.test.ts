@@ -6,6 +6,7 @@
  * it serves normally; and no acknowledged write is lost.
  */
 import { expect } from 'chai';
+import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, type PostgresCluster } from '../support/postgres';
 import { isErrorReply, RawClient, type Reply } from '../support/resp-client';
@@ -129,5 +130,30 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
     } finally {
       if (frozen) cluster.freeze(false);
     }
+  });
+
+  it('a statement stuck on a lock another client holds: -ERR at --database-timeout, and the database stops waiting too', async function () {
+    this.timeout(60_000);
+    respql = await spawnRespql(['--database-url', cluster.url, '--table', 'outage_lock', '--database-timeout', '1s', '--cleanup-interval', '0']);
+    expect((await timed(respql.port, 'SET', 'k', '1')).reply?.toString()).to.equal('OK');
+    const holder = new Client({ connectionString: cluster.url });
+    await holder.connect();
+    const waiting = async () =>
+      Number((await holder.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'respql' AND wait_event_type = 'Lock'`)).rows[0].n);
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT * FROM outage_lock WHERE token = 'k' FOR UPDATE`);
+      const stuck = await timed(respql.port, 'SET', 'k', '2');
+      expect(stuck.reply).to.have.property('error').that.matches(/^ERR database unavailable: /);
+      expect(stuck.ms).to.be.below(1000 + SLACK_MS);
+      // statement_timeout: respql's backend gives up its lock wait while the lock is still held.
+      await waitFor('respql\'s backend to stop waiting for the lock', async () => (await waiting()) === 0, 10_000);
+      await holder.query('ROLLBACK');
+      expect(await timeToRecover(respql.port)).to.be.below(RECOVERY_MS);
+      expect((await timed(respql.port, 'GET', 'k')).reply?.toString(), 'the write that failed').to.equal('1');
+    } finally {
+      await holder.end();
+    }
+    expect(await respql.stop()).to.equal(0);
   });
 });
