@@ -10,6 +10,7 @@ export function globMatch(pattern: Buffer, subject: Buffer, nocase = false): boo
 const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
 
 function matchAt(p: Buffer, pi: number, s: Buffer, si: number, nocase: boolean): boolean {
+  const start = si;
   const pl = p.length;
   const sl = s.length;
   while (pi < pl && si < sl) {
@@ -67,8 +68,10 @@ function matchAt(p: Buffer, pi: number, s: Buffer, si: number, nocase: boolean):
     }
     pi++;
   }
-  // The subject is consumed: what is left of the pattern must be stars only.
-  if (si === sl) {
+  // The subject is consumed: what is left of the pattern must be stars only. Redis checks
+  // this only after consuming a byte, so an empty key matches no pattern but "" (KEYS/SCAN
+  // treat a lone "*" as match-all before matching).
+  if (si === sl && si > start) {
     while (pi < pl && p[pi] === 0x2a) pi++;
   }
   return pi === pl && si === sl;
