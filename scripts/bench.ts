@@ -13,7 +13,11 @@
  * issued directly, which is the ceiling respql-on-PostgreSQL can approach.
  *
  * Usage: node dist/scripts/bench.js [--requests N] [--requests-pipelined N] [--reps N]
- *          [--pgbench-seconds S] [--out FILE] [--profile | --profile-only]
+ *          [--pgbench-seconds S] [--out FILE] [--profile | --profile-only] [--scale | --scale-only]
+ * --scale adds the measurements at scale (1,000,000 rows, sweeping 1,000,000 expired rows,
+ * 10,000 idle connections); it takes longer than the main run, so it is not in the default.
+ * BENCHMARKS.md is made of marked blocks (main, profile, scale): a run rewrites the blocks it
+ * measured and keeps the others, each of which names its own date, commit, load and commands.
  * Each flag has an environment variable (BENCH_REQUESTS, ...); see OPTION_HELP below.
  * --respql DIR benchmarks another built checkout instead of this one, e.g. a clean clone of
  * a commit while the working tree is mid-edit, or two commits one after the other:
@@ -47,7 +51,18 @@ interface Options {
   respql: string;
   profile: boolean;
   profileOnly: boolean;
+  scale: boolean;
+  scaleOnly: boolean;
+  /** Rows in the large table of the scale measurements (and expired rows to sweep). */
+  scaleRows: number;
+  /** Rows in the small table the large one is compared with. */
+  scaleSmallRows: number;
+  idleConnections: number;
+  scaleParts: ScalePart[];
 }
+
+const SCALE_PARTS = ['rows', 'sweep', 'idle'] as const;
+type ScalePart = (typeof SCALE_PARTS)[number];
 
 const OPTION_HELP = `Options (flag / environment variable, default):
   --requests N             BENCH_REQUESTS            requests per redis-benchmark test with -P 1 (30000)
@@ -57,7 +72,14 @@ const OPTION_HELP = `Options (flag / environment variable, default):
   --out FILE               BENCH_OUT                 where to write the report (BENCHMARKS.md)
   --respql DIR             BENCH_RESPQL              respql checkout to benchmark, already built (this one)
   --profile                                          also profile respql (SQLite, SET -P 1) and report the top functions
-  --profile-only                                     only the profile run; prints it, writes no report`;
+  --profile-only                                     only the profile runs; rewrites only the report's profile block
+  --scale                                            also the scale measurements (~12 min more): 1M rows vs 10k rows,
+                                                     sweeping 1M expired rows under load, 10k idle connections
+  --scale-only                                       only the scale measurements; rewrites only the report's scale block
+  --scale-rows N           BENCH_SCALE_ROWS          rows in the large table, and expired rows to sweep (1000000)
+  --scale-small-rows N     BENCH_SCALE_SMALL_ROWS    rows in the small table it is compared with (10000)
+  --idle-connections N     BENCH_IDLE_CONNECTIONS    idle connections held open (10000)
+  --scale-parts LIST       BENCH_SCALE_PARTS         which scale measurements: rows,sweep,idle (all)`;
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const o: Options = {
@@ -69,6 +91,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     respql: path.resolve(env.BENCH_RESPQL ?? ROOT),
     profile: false,
     profileOnly: false,
+    scale: false,
+    scaleOnly: false,
+    scaleRows: positive('BENCH_SCALE_ROWS', env.BENCH_SCALE_ROWS ?? '1000000'),
+    scaleSmallRows: positive('BENCH_SCALE_SMALL_ROWS', env.BENCH_SCALE_SMALL_ROWS ?? '10000'),
+    idleConnections: positive('BENCH_IDLE_CONNECTIONS', env.BENCH_IDLE_CONNECTIONS ?? '10000'),
+    scaleParts: scaleParts('BENCH_SCALE_PARTS', env.BENCH_SCALE_PARTS ?? SCALE_PARTS.join(',')),
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -81,6 +109,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--respql') o.respql = path.resolve(value());
     else if (flag === '--profile') o.profile = true;
     else if (flag === '--profile-only') o.profile = o.profileOnly = true;
+    else if (flag === '--scale') o.scale = true;
+    else if (flag === '--scale-only') o.scale = o.scaleOnly = true;
+    else if (flag === '--scale-rows') o.scaleRows = positive(flag, value());
+    else if (flag === '--scale-small-rows') o.scaleSmallRows = positive(flag, value());
+    else if (flag === '--idle-connections') o.idleConnections = positive(flag, value());
+    else if (flag === '--scale-parts') o.scaleParts = scaleParts(flag, value());
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(OPTION_HELP + '\n');
       process.exit(0);
@@ -92,6 +126,12 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 function positive(name: string, value: string): number {
   if (!/^[1-9]\d*$/.test(value)) fail(`${name} must be a positive integer, got '${value}'`);
   return Number(value);
+}
+
+function scaleParts(name: string, value: string): ScalePart[] {
+  const parts = value.split(',').map((p) => p.trim());
+  for (const p of parts) if (!(SCALE_PARTS as readonly string[]).includes(p)) fail(`${name} must be a list of ${SCALE_PARTS.join(', ')}, got '${p}'`);
+  return parts as ScalePart[];
 }
 
 function fail(message: string): never {
@@ -123,8 +163,18 @@ function cleanUp(): Promise<void> {
   return cleaningUp;
 }
 
-/** Every command line run, for the report (so anyone can repeat a figure by hand). */
-const commandLog: string[] = [];
+/**
+ * Every command line run, for the report (so anyone can repeat a figure by hand): each
+ * report block collects the commands run while it was measured (see recordCommands).
+ */
+const commandLogs = new Set<string[]>();
+
+/** Starts collecting the commands run from now on; returns the list they go into. */
+function recordCommands(): string[] {
+  const log: string[] = [];
+  commandLogs.add(log);
+  return log;
+}
 /** The run's temp dir, written as $TMP in the logged commands. */
 let tmpRoot = '';
 
@@ -139,7 +189,7 @@ function shellQuote(raw: string): string {
 
 function logCommand(cmd: string, args: readonly string[]): void {
   const line = [cmd, ...args].map(shellQuote).join(' ');
-  if (!commandLog.includes(line)) commandLog.push(line);
+  for (const log of commandLogs) if (!log.includes(line)) log.push(line);
 }
 
 /** Starts a long-running server; it is stopped (TERM, then KILL) at clean-up. */
@@ -305,12 +355,36 @@ interface Target {
 
 const respqlCli = (options: Options) => path.join(options.respql, 'dist', 'src', 'cli.js');
 
-async function startRespql(options: Options, tmp: string, name: string, databaseUrl: string, nodeFlags: string[] = []): Promise<Target & { child: ChildProcess }> {
+interface RespqlOptions {
+  nodeFlags?: string[];
+  /** More respql flags (e.g. --table, --cleanup-interval). */
+  args?: string[];
+  /** Run under a raised open-files limit, for many connections (see highFdLimit). */
+  manyFiles?: boolean;
+}
+
+async function startRespql(options: Options, tmp: string, name: string, databaseUrl: string, o: RespqlOptions = {}): Promise<Target & { child: ChildProcess }> {
   const port = await freePort();
   const log = path.join(tmp, `${slug(name)}.log`);
-  const child = startDaemon(process.execPath, [...nodeFlags, respqlCli(options), '--port', String(port), '--database-url', databaseUrl], log, { cwd: tmp });
+  const argv = [process.execPath, ...(o.nodeFlags ?? []), respqlCli(options), '--port', String(port), '--database-url', databaseUrl, ...(o.args ?? [])];
+  const [cmd, ...args] = o.manyFiles ? highFdLimit(argv) : argv;
+  const child = startDaemon(cmd, args, log, { cwd: tmp });
   await waitForPing(port, child, name, log);
   return { name, port, child };
+}
+
+/**
+ * The command line `argv` under `ulimit -n 65536`, or the hard limit where raising it is
+ * not allowed (a container without CAP_SYS_RESOURCE). `exec` keeps the pid, so /proc/<pid>
+ * of the child is the process itself.
+ */
+function highFdLimit(argv: string[]): string[] {
+  return ['bash', '-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bash', ...argv];
+}
+
+/** A process's soft open-files limit (/proc/<pid>/limits). */
+function openFilesLimit(pid: number): string {
+  return /Max open files\s+(\S+)/.exec(readOr(`/proc/${pid}/limits`))?.[1] ?? 'unknown';
 }
 
 async function startRedis(tmp: string, name: string, persistence: string[]): Promise<Target> {
@@ -381,6 +455,8 @@ interface Sample {
   rps: number;
   p50: number;
   p99: number;
+  /** Longest single request (redis-benchmark only). */
+  max?: number;
 }
 
 /**
@@ -388,7 +464,7 @@ interface Sample {
  * "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
  * then one line per test. Columns are looked up by name so a reordering cannot mislabel them.
  */
-export function parseBenchmarkCsv(csv: string): { test: string; rps: number; p50: number; p99: number }[] {
+export function parseBenchmarkCsv(csv: string): { test: string; rps: number; p50: number; p99: number; max: number }[] {
   const rows = csv
     .split('\n')
     .map((l) => l.trim())
@@ -396,12 +472,12 @@ export function parseBenchmarkCsv(csv: string): { test: string; rps: number; p50
     .map((l) => l.split(',').map((c) => c.replace(/^"|"$/g, '')));
   const header = rows.shift() ?? fail('redis-benchmark printed no CSV');
   const col = (name: string) => (header.indexOf(name) >= 0 ? header.indexOf(name) : fail(`redis-benchmark CSV has no "${name}" column: ${header.join(',')}`));
-  const [test, rps, p50, p99] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms'].map(col);
-  return rows.map((r) => ({ test: r[test], rps: Number(r[rps]), p50: Number(r[p50]), p99: Number(r[p99]) }));
+  const [test, rps, p50, p99, max] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms', 'max_latency_ms'].map(col);
+  return rows.map((r) => ({ test: r[test], rps: Number(r[rps]), p50: Number(r[p50]), p99: Number(r[p99]), max: Number(r[max]) }));
 }
 
-async function redisBenchmark(target: Target, pipeline: number, requests: number, tests = 'set,get'): Promise<Sample[]> {
-  const args = ['-h', '127.0.0.1', '-p', String(target.port), '-t', tests, '-c', String(CLIENTS), '-d', String(VALUE_SIZE), '-r', String(KEYSPACE), '-n', String(requests), '-P', String(pipeline), '--csv'];
+async function redisBenchmark(target: Target, pipeline: number, requests: number, tests = 'set,get', keyspace = KEYSPACE): Promise<Sample[]> {
+  const args = ['-h', '127.0.0.1', '-p', String(target.port), '-t', tests, '-c', String(CLIENTS), '-d', String(VALUE_SIZE), '-r', String(keyspace), '-n', String(requests), '-P', String(pipeline), '--csv'];
   const { stdout, stderr } = await run('redis-benchmark', args);
   // redis-benchmark counts error replies as successes and only prints "Error from server: ..."
   // (at most once a second, on stdout); any error means the figure is void.
@@ -549,26 +625,455 @@ async function command(port: number, args: string[]): Promise<string> {
   }
 }
 
-/** Runs respql (SQLite) under the V8 profiler for one SET -P 1 run; returns the report section. */
+/** The profile block: respql (SQLite) under the V8 profiler, once for SET -P 1 and once for GET -P 1. */
 async function profile(options: Options, tmp: string): Promise<string> {
-  const profDir = path.join(tmp, 'cpuprofile');
+  const commands = recordCommands();
+  const started = new Date();
+  const loadBefore = loadAverage();
+  const sections: string[] = [];
+  for (const test of ['SET', 'GET'] as const) sections.push(await profileOne(options, tmp, test));
+  commandLogs.delete(commands);
+  return `## Profile: respql on SQLite
+
+Produced by \`npm run bench -- --profile\` on ${started.toISOString().slice(0, 10)}, respql git ${respqlCommit(options.respql)}; load average (1, 5, 15 min) before ${loadBefore}, after ${loadAverage()}.
+Each profile is of one run of \`node --cpu-prof\` while one redis-benchmark test ran against a file pre-filled like the benchmark's;
+start-up and pre-filling are left out. Self time of a native call (better-sqlite3's \`run\`/\`all\`, a socket's \`writeBuffer\`)
+includes the C++ work and any wait inside it, such as SQLite's fsync at COMMIT, which blocks the event loop.
+Percentages are of busy time; the profiles are kept under \`.tmp/\` (open them in Chrome DevTools).
+
+${sections.join('\n\n')}
+
+\`\`\`sh
+TMP=$(mktemp -d)
+${commands.join('\n')}
+\`\`\``;
+}
+
+async function profileOne(options: Options, tmp: string, test: Test): Promise<string> {
+  const profDir = path.join(tmp, `cpuprofile-${test.toLowerCase()}`);
   const spawnedAt = Date.now();
-  const server = await startRespql(options, tmp, 'respql, SQLite (profiled)', path.join(tmp, 'profile.sqlite'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  // Same state as in the benchmark: every key present, every SET replaces a row.
+  const server = await startRespql(options, tmp, `respql, SQLite (profiled, ${test})`, path.join(tmp, `profile-${test.toLowerCase()}.sqlite`), {
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  });
+  // Same state as in the benchmark: every key present, every SET replaces a row, every GET hits.
   progress(`pre-filling ${KEYSPACE} keys into ${server.name}`);
   await prefill(server.port);
-  progress(`profiling respql (SQLite) under SET -P 1, -n ${options.requests}`);
+  progress(`profiling respql (SQLite) under ${test} -P 1, -n ${options.requests}`);
   // Start-up and pre-filling are not what we want to see: skip that much of the profile.
   const startupMs = Date.now() - spawnedAt;
-  const [set] = await redisBenchmark(server, 1, options.requests, 'set');
+  const [sample] = await redisBenchmark(server, 1, options.requests, test.toLowerCase());
   // The profile is written when the process exits, so stop it gracefully (SIGTERM -> close -> exit).
   await stopChild(server.child);
   const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) ?? fail(`no .cpuprofile in ${profDir}`);
-  const keep = path.join(ROOT, '.tmp', 'bench-respql-sqlite-set.cpuprofile');
+  const keep = path.join(ROOT, '.tmp', `bench-respql-sqlite-${test.toLowerCase()}.cpuprofile`);
   fs.mkdirSync(path.dirname(keep), { recursive: true });
   fs.copyFileSync(path.join(profDir, file), keep);
   const top = selfTimes(JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile, options.respql, startupMs);
-  return renderProfile(top, set, options.requests, path.relative(ROOT, keep));
+  return renderProfile(top, test, sample, options.requests, path.relative(ROOT, keep));
+}
+
+// ---------------------------------------------------------------------------------------
+// At scale (--scale): a large table vs a small one, sweeping many expired rows under load,
+// many idle connections. Tables are filled straight in SQL (millions of rows over the
+// protocol would take longer than the measurements), in the shape respql's migration made.
+
+type Backend = 'SQLite' | 'PostgreSQL';
+const BACKENDS: Backend[] = ['SQLite', 'PostgreSQL'];
+
+/** One data set: a SQLite file, or a table in the scale run's PostgreSQL cluster. */
+interface DataSet {
+  backend: Backend;
+  databaseUrl: string;
+  table: string;
+}
+
+function dataSet(backend: Backend, dir: string, pg: Postgres, name: string): DataSet {
+  return backend === 'SQLite'
+    ? { backend, databaseUrl: path.join(dir, `${name}.sqlite`), table: 'sessions' }
+    : { backend, databaseUrl: pg.url, table: name.replace(/\W/g, '_') };
+}
+
+/** Runs SQL statements on a SQLite file with respql's own better-sqlite3 (each statement is one transaction). */
+const SQLITE_EXEC = "const db = new (require('better-sqlite3'))(process.argv[1]); for (const sql of process.argv.slice(2)) db.exec(sql); db.close()";
+
+/** Creates the data set's table with respql's own migration, then runs `statements` on it. */
+async function fillDataSet(options: Options, ds: DataSet, pg: Postgres, statements: string[]): Promise<number> {
+  const started = Date.now();
+  await run(process.execPath, [respqlCli(options), 'migrate', '--database-url', ds.databaseUrl, '--table', ds.table, '--loglevel', 'warning']);
+  if (ds.backend === 'SQLite') await run(process.execPath, ['-e', SQLITE_EXEC, ds.databaseUrl, ...statements], { cwd: options.respql });
+  // Measure from a fresh checkpoint with current statistics, not mid-way through the load's.
+  else await psql(pg, ...statements, `VACUUM ANALYZE ${ds.table}`, 'CHECKPOINT');
+  return (Date.now() - started) / 1000;
+}
+
+/**
+ * `count` rows as respql's SET writes them: key:000000000000 ... (redis-benchmark's key
+ * names, so -r count hits every row), a 1024-byte value, no expiry. With `expired`, rows
+ * that expired an hour ago instead, named key:<12 digits>:<n> so that they sit among the
+ * live keys in the primary-key index, as expired sessions do among live ones.
+ */
+function rowsSql(ds: DataSet, count: number, expired = false): string {
+  const t = `"${ds.table}"`;
+  if (ds.backend === 'SQLite') {
+    const token = expired ? `printf('key:%012d:%d', i % ${KEYSPACE}, i / ${KEYSPACE})` : `printf('key:%012d', i)`;
+    const expiry = expired ? `CAST(unixepoch('subsec') * 1000 AS INTEGER) - 3600000` : 'NULL';
+    return (
+      `WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ${count - 1}) ` +
+      `INSERT INTO ${t} (token, data, expiry) SELECT ${token}, zeroblob(${VALUE_SIZE}), ${expiry} FROM c`
+    );
+  }
+  const token = expired ? `'key:' || lpad((i % ${KEYSPACE})::text, 12, '0') || ':' || (i / ${KEYSPACE})` : `'key:' || lpad(i::text, 12, '0')`;
+  const expiry = expired ? `now() - interval '1 hour'` : 'NULL';
+  return `INSERT INTO ${t} (token, data, expiry) SELECT ${token}, convert_to(repeat('x', ${VALUE_SIZE}), 'UTF8'), ${expiry} FROM generate_series(0, ${count - 1}) AS i`;
+}
+
+/** INFO <section> as a map (through redis-cli, as a user would look). */
+async function info(port: number, section: string): Promise<Record<string, string>> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'INFO', section]);
+  const fields: Record<string, string> = {};
+  for (const line of stdout.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) fields[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return fields;
+}
+
+/** Polls INFO until `done` holds. */
+async function waitForInfo(port: number, section: string, done: (f: Record<string, string>) => boolean, what: string, timeoutMs: number): Promise<Record<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const fields = await info(port, section);
+    if (done(fields)) return fields;
+    if (Date.now() > deadline) fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A process's resident set and its peak, in MiB (/proc/<pid>/status VmRSS, VmHWM). */
+function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readOr(`/proc/${pid}/status`);
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+const fmtMiB = (n: number) => `${n.toFixed(0)} MiB`;
+const perThousand = (n: number) => fmtRate(n);
+
+interface Measured {
+  title: string;
+  body: string;
+  commands: string[];
+}
+
+/** Runs one measurement with its own command log and load averages. */
+async function measured(title: string, measure: () => Promise<string>): Promise<Measured> {
+  const commands = recordCommands();
+  const before = loadAverage();
+  const started = Date.now();
+  try {
+    const body = await measure();
+    const load = `Load average (1, 5, 15 min) before ${before}, after ${loadAverage()}; took ${Math.round((Date.now() - started) / 1000)} s.`;
+    return { title, body: `${body}\n\n${load}`, commands };
+  } finally {
+    commandLogs.delete(commands);
+  }
+}
+
+/** The scale blocks: an introduction, and one block per measurement (each can be re-run alone with --scale-parts). */
+async function scale(options: Options, tmp: string): Promise<Partial<Record<Block, string>>> {
+  const dir = path.join(tmp, 'scale');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  const setup = recordCommands();
+  const pg = await startPostgres(dir);
+  commandLogs.delete(setup);
+  const blocks: Partial<Record<Block, string>> = {
+    scale: `## At scale
+
+Measured by \`npm run bench -- --scale-only\` (or \`--scale\` with the main run; \`--scale-parts rows,sweep,idle\` picks measurements).
+Each measurement below names its own date, commit and load. Tables are filled straight in SQL, in the table respql's own
+\`respql migrate\` created; PostgreSQL is a throwaway cluster with \`fsync=on\`, \`synchronous_commit=on\`. redis-benchmark runs with
+\`-c ${CLIENTS} -d ${VALUE_SIZE}\` as in the main table; figures are medians over the runs. The machine (2 cores) is shared with other
+engineers' test runs: the load average next to each figure says how busy it was.`,
+  };
+  const parts: Record<ScalePart, [Block, string, () => Promise<string>]> = {
+    rows: ['scale-rows', `${fmtRate(options.scaleRows)} rows vs ${fmtRate(options.scaleSmallRows)} rows`, () => measureRows(options, dir, pg)],
+    sweep: ['scale-sweep', `Sweeping ${fmtRate(options.scaleRows)} expired rows under load`, () => measureSweep(options, dir, pg)],
+    idle: ['scale-idle', `${fmtRate(options.idleConnections)} idle connections`, () => measureIdle(options, dir)],
+  };
+  for (const part of options.scaleParts) {
+    const [block, title, measure] = parts[part];
+    const started = new Date();
+    const m = await measured(title, measure);
+    blocks[block] = `### ${m.title}
+
+Measured on ${started.toISOString().slice(0, 10)} by \`npm run bench -- --scale-only --scale-parts ${part}\`, respql git ${respqlCommit(options.respql)}.
+
+${m.body}
+
+\`\`\`sh
+TMP=$(mktemp -d)
+${[...(part === 'idle' ? [] : setup), ...m.commands].join('\n')}
+\`\`\``;
+  }
+  return blocks;
+}
+
+/** GET and SET rates on a large table vs a small one, each key space the whole table. */
+async function measureRows(options: Options, dir: string, pg: Postgres): Promise<string> {
+  const sizes = [options.scaleSmallRows, options.scaleRows];
+  const targets: (Target & { child: ChildProcess; rows: number })[] = [];
+  const fills: string[] = [];
+  for (const backend of BACKENDS) {
+    for (const rows of sizes) {
+      const ds = dataSet(backend, dir, pg, `rows_${rows}`);
+      progress(`filling ${fmtRate(rows)} rows into ${backend}`);
+      const seconds = await fillDataSet(options, ds, pg, [rowsSql(ds, rows)]);
+      fills.push(`${backend} ${fmtRate(rows)} rows in ${seconds.toFixed(0)} s`);
+      targets.push({ ...(await startRespql(options, dir, `respql, ${backend}, ${fmtRate(rows)} rows`, ds.databaseUrl, { args: ['--table', ds.table] })), rows });
+    }
+  }
+  const samples: Sample[] = [];
+  for (let rep = 0; rep < options.reps; rep++) {
+    for (const pipeline of PIPELINES) {
+      for (const target of rotate(targets, rep)) {
+        const n = pipeline === 1 ? options.requests : options.requestsPipelined;
+        progress(`rows, rep ${rep + 1}/${options.reps}: ${target.name}, -P ${pipeline}, -n ${n}, -r ${target.rows}`);
+        const got = await redisBenchmark(target, pipeline, n, 'set,get', target.rows);
+        for (const s of got) progress(`  ${s.test}: ${fmtRate(s.rps)} ops/s, p99 ${s.p99} ms`);
+        samples.push(...got);
+      }
+    }
+  }
+  for (const t of targets) await stopChild(t.child);
+  const rows = summarize(samples);
+  const find = (backend: Backend, size: number, test: Test, pipeline: number) =>
+    rows.find((r) => r.target === `respql, ${backend}, ${fmtRate(size)} rows` && r.test === test && r.pipeline === pipeline)!;
+  const [small, large] = sizes;
+  const lines: string[] = [];
+  for (const backend of BACKENDS) {
+    for (const pipeline of PIPELINES) {
+      for (const test of ['SET', 'GET'] as const) {
+        const a = find(backend, small, test, pipeline);
+        const b = find(backend, large, test, pipeline);
+        lines.push(
+          `| ${backend} | ${test} | -P ${pipeline} | ${fmtRate(a.rps)} (${fmtRate(a.min)}–${fmtRate(a.max)}) | ${fmtRate(b.rps)} (${fmtRate(b.min)}–${fmtRate(b.max)}) | ` +
+            `**${((b.rps / a.rps) * 100).toFixed(1)} %** | ${fmtMs(a.p99)} | ${fmtMs(b.p99)} |`,
+        );
+      }
+    }
+  }
+  return `Target: GET and SET at ${fmtRate(large)} rows within 10 % of their rates at ${fmtRate(small)} rows.
+Each table holds \`key:000000000000\`… with a ${VALUE_SIZE}-byte value and no expiry, and redis-benchmark's key space is the whole table
+(\`-r ${small}\` and \`-r ${large}\`), so every GET hits and every SET replaces a row spread over the whole table.
+All ${targets.length} servers run at once; ${options.reps} repetitions of \`-P 1\` (\`-n ${options.requests}\`) and \`-P 16\` (\`-n ${options.requestsPipelined}\`),
+the order of the servers rotating on each. Filling took: ${fills.join(', ')}.
+
+| backend | test | pipeline | ops/s at ${fmtRate(small)} rows (min–max) | ops/s at ${fmtRate(large)} rows (min–max) | large / small | p99 ms, small | p99 ms, large |
+|---|---|---:|---:|---:|---:|---:|---:|
+${lines.join('\n')}`;
+}
+
+interface Phase {
+  name: string;
+  samples: Sample[];
+}
+
+/**
+ * Follows the first sweep through INFO respql, polled every 200 ms: when it was seen
+ * finished (sweeper_runs counts finished sweeps) and the longest INFO round trip meanwhile
+ * (a server busy sweeping answers late).
+ */
+function watchSweep(port: number): { endedAt: number; deleted: number; longestInfoMs: number; finished: Promise<void> } {
+  const w = { endedAt: 0, deleted: 0, longestInfoMs: 0, finished: Promise.resolve() };
+  w.finished = (async () => {
+    const deadline = Date.now() + 60 * 60_000;
+    while (Date.now() < deadline) {
+      const asked = Date.now();
+      const f = await info(port, 'respql');
+      w.longestInfoMs = Math.max(w.longestInfoMs, Date.now() - asked);
+      if (Number(f.sweeper_runs) > 0) {
+        w.endedAt = Date.now();
+        w.deleted = Number(f.sweeper_deleted_keys);
+        return;
+      }
+      await sleep(200);
+    }
+    fail('the sweep did not finish within an hour');
+  })();
+  return w;
+}
+
+/**
+ * p99 latency while the sweeper deletes many expired rows, against the same table with
+ * the sweeper off. The sweeper (src/store/sweeper.ts) deletes in batches of 1000, each its
+ * own transaction through the same group-commit queue as the clients' commands. Runs are
+ * short (a fifth of --requests) so that several fit inside the sweep.
+ */
+async function measureSweep(options: Options, dir: string, pg: Postgres): Promise<string> {
+  const requests = Math.max(2000, Math.round(options.requests / 5));
+  const runs = 5;
+  const sections: string[] = [];
+  for (const backend of BACKENDS) {
+    const ds = dataSet(backend, dir, pg, 'sweep');
+    progress(`filling ${fmtRate(KEYSPACE)} live and ${fmtRate(options.scaleRows)} expired rows into ${backend}`);
+    const fillS = await fillDataSet(options, ds, pg, [rowsSql(ds, KEYSPACE), rowsSql(ds, options.scaleRows, true)]);
+    const bench = async (server: Target, phase: Phase) => {
+      const got = await redisBenchmark(server, 1, requests);
+      for (const s of got) progress(`  ${phase.name}: ${s.test}: ${fmtRate(s.rps)} ops/s, p99 ${s.p99} ms`);
+      phase.samples.push(...got);
+    };
+
+    // The same rows with the sweeper off: the reference.
+    const off: Phase = { name: 'sweeper off, expired rows in place', samples: [] };
+    const quiet = await startRespql(options, dir, `respql, ${backend}, sweeper off`, ds.databaseUrl, { args: ['--table', ds.table, '--cleanup-interval', '0'] });
+    for (let i = 0; i < runs; i++) await bench(quiet, off);
+    await stopChild(quiet.child);
+
+    // Sweeper on: its first tick is 1 s after start-up, so the first run starts before the sweep;
+    // runs go back to back until INFO shows the sweep finished.
+    const during: Phase = { name: 'while sweeping', samples: [] };
+    const after: Phase = { name: 'after the sweep', samples: [] };
+    const server = await startRespql(options, dir, `respql, ${backend}, sweeper on`, ds.databaseUrl, { args: ['--table', ds.table, '--cleanup-interval', '1s'] });
+    const started = Date.now();
+    const sweep = watchSweep(server.port);
+    while (!sweep.endedAt) await bench(server, during);
+    await sweep.finished;
+    const sweepS = (sweep.endedAt - started) / 1000 - 1;
+    for (let i = 0; i < runs; i++) await bench(server, after);
+    await stopChild(server.child);
+
+    const phases = [off, during, after];
+    const table = phases.flatMap((p) =>
+      summarize(p.samples).map((r) => {
+        const max = Math.max(...p.samples.filter((s) => s.test === r.test).map((s) => s.max ?? NaN));
+        return `| ${p.name} | ${r.test} | ${r.runs} | ${fmtRate(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${fmtMs(max)} |`;
+      }),
+    );
+    const ratio = (test: Test) => {
+      const a = summarize(during.samples).find((r) => r.test === test)!;
+      const b = summarize(off.samples).find((r) => r.test === test)!;
+      return `${test} ${fmtMs(a.p99)} / ${fmtMs(b.p99)} ms = **${(a.p99 / b.p99).toFixed(2)}×**`;
+    };
+    sections.push(`#### ${backend}
+
+${fmtRate(KEYSPACE)} live rows and ${fmtRate(options.scaleRows)} rows that expired an hour ago (filled in ${fillS.toFixed(0)} s).
+The first sweep deleted ${fmtRate(sweep.deleted)} rows and was seen finished **${sweepS.toFixed(1)} s** after its first tick (${fmtRate(sweep.deleted / sweepS)} rows/s),
+while redis-benchmark ran back to back. The longest INFO round trip meanwhile: **${(sweep.longestInfoMs / 1000).toFixed(1)} s**.
+Median p99 while sweeping / with the sweeper off: ${ratio('SET')}, ${ratio('GET')}.
+
+| phase | test | runs | ops/s | p50 ms | p99 ms | max ms |
+|---|---|---:|---:|---:|---:|---:|
+${table.join('\n')}`);
+  }
+  return `Target: sweeping ${fmtRate(options.scaleRows)} expired rows while the benchmark runs raises p99 latency by at most 2×.
+respql starts on the filled table twice: first with \`--cleanup-interval 0\` (no sweeper; the expired rows stay, invisible to reads) for the reference,
+then with \`--cleanup-interval 1s\`. \`redis-benchmark -t set,get -P 1 -n ${requests} -r ${KEYSPACE}\` runs ${runs} times with the sweeper off; then, with it on,
+back to back from start-up (the first tick comes 1 s later) until \`redis-cli INFO respql\`, polled every 200 ms, shows \`sweeper_runs:1\`
+(every run in \`while sweeping\` overlapped the sweep); then ${runs} times after the sweep. \`max\` is the longest single request of any run.
+
+${sections.join('\n\n')}`;
+}
+
+/** Memory and responsiveness with many idle connections open (SQLite: connections cost the same on either backend). */
+async function measureIdle(options: Options, dir: string): Promise<string> {
+  const n = options.idleConnections;
+  const server = await startRespql(options, dir, 'respql, SQLite, idle connections', path.join(dir, 'idle.sqlite'), {
+    manyFiles: true,
+    args: ['--maxclients', String(n + 100)],
+  });
+  const pid = server.child.pid!;
+  const limit = openFilesLimit(pid);
+  const look = async (label: string) => {
+    const pongs = await pingTimes(server.port, 20);
+    const [set, get] = await redisBenchmark(server, 1, options.requests);
+    const clients = (await info(server.port, 'clients')).connected_clients;
+    // Read memory last: after the benchmark's 50 connections, at its high water.
+    const mem = memoryOf(pid);
+    progress(`  ${label}: RSS ${fmtMiB(mem.rss)}, PING ${fmtMs(median(pongs))} ms`);
+    return `| ${label} | ${clients} | ${fmtMiB(mem.rss)} | ${fmtMiB(mem.hwm)} | ${fmtMs(median(pongs))} / ${fmtMs(Math.max(...pongs))} | ${fmtRate(set.rps)} / ${fmtMs(set.p99)} | ${fmtRate(get.rps)} / ${fmtMs(get.p99)} |`;
+  };
+  const rows = [await look('before')];
+  progress(`opening ${fmtRate(n)} idle connections`);
+  const holder = await holdConnectionsIn(server.port, n);
+  await sleep(2000); // let the server settle (and collect what it allocated while accepting)
+  rows.push(await look(`${fmtRate(n)} idle connections held`));
+  holder.release();
+  await holder.exited;
+  await stopChild(server.child);
+  return `Target: ${fmtRate(n)} idle connections held with RSS under 500 MB.
+respql (SQLite) runs with \`--maxclients ${n + 100}\` and ${limit} open files at most (\`ulimit -n 65536\`, or the hard limit if lower);
+a separate process with the same limit (\`node dist/scripts/bench.js --hold-connections PORT N\`) opened ${fmtRate(n)} connections, ${HOLD_BATCH} at a time, sent one PING on each
+and waited for its PONG (all ${fmtRate(n)} in ${(holder.ms / 1000).toFixed(1)} s), then held them open and silent.
+RSS and its peak are respql's \`/proc/<pid>/status\` VmRSS and VmHWM, read after a new client's 20 PINGs (each a new connection:
+connect, PING, PONG, close) and a \`redis-benchmark -t set,get -P 1 -n ${options.requests}\` run (50 more connections).
+
+| state | connected_clients (INFO, after) | VmRSS | VmHWM | new client PING ms, median / max | SET ops/s / p99 ms | GET ops/s / p99 ms |
+|---|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}`;
+}
+
+/** Times a fresh connection's PING round trip (connect included), `count` times one after another. */
+async function pingTimes(port: number, count: number): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    const sock = await connect(port);
+    try {
+      const [reply] = await sendAndAwaitLines(sock, encodeCommand(['PING']), 1);
+      if (reply !== '+PONG') fail(`PING got ${reply}`);
+    } finally {
+      sock.destroy();
+    }
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return ms;
+}
+
+const HOLD_BATCH = 500;
+
+/**
+ * Opens `count` connections in a child process under a raised open-files limit (this
+ * process keeps its own limit), and resolves once each has answered one PING.
+ */
+async function holdConnectionsIn(port: number, count: number): Promise<{ ms: number; limit: string; release: () => void; exited: Promise<void> }> {
+  const [cmd, ...args] = highFdLimit([process.execPath, __filename, '--hold-connections', String(port), String(count)]);
+  logCommand(cmd, args);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  onCleanup(() => stopChild(child));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`--hold-connections exited with ${code} before holding its connections`)));
+  });
+  const { held, ms } = JSON.parse(line) as { held: number; ms: number };
+  if (held !== count) fail(`--hold-connections held ${held} of ${count} connections`);
+  return { ms, limit: openFilesLimit(child.pid!), release: () => child.stdin!.end(), exited };
+}
+
+/** The child side of holdConnectionsIn: opens the connections, reports, holds them until stdin closes. */
+async function holdConnections(port: number, count: number): Promise<void> {
+  const started = Date.now();
+  const sockets: net.Socket[] = [];
+  const ping = encodeCommand(['PING']);
+  for (let i = 0; i < count; i += HOLD_BATCH) {
+    const batch = Array.from({ length: Math.min(HOLD_BATCH, count - i) }, async () => {
+      const sock = await connect(port);
+      const [reply] = await sendAndAwaitLines(sock, ping, 1);
+      if (reply !== '+PONG') fail(`PING got ${reply}`);
+      // A connection the server drops must not crash the holder: it is counted out below.
+      sock.on('error', () => undefined);
+      return sock;
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  process.stdout.write(`${JSON.stringify({ held: sockets.filter((s) => !s.destroyed).length, ms: Date.now() - started })}\n`);
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once('end', resolve));
+  for (const s of sockets) s.destroy();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -728,8 +1233,18 @@ function machine(tmp: string, load: string): string {
   ].join('\n');
 }
 
+/**
+ * The benchmarked code's commit. A copy of a working tree (not a git checkout) can say what
+ * it is in a BENCH_SNAPSHOT file, e.g. "working tree of 45ce124 with uncommitted src/ changes".
+ */
+function respqlCommit(respqlRoot: string): string {
+  const snapshot = readOr(path.join(respqlRoot, 'BENCH_SNAPSHOT')).trim();
+  if (snapshot) return snapshot;
+  return runSync('git', ['-C', respqlRoot, 'describe', '--always', '--dirty']);
+}
+
 function versions(respqlRoot: string): string {
-  const commit = runSync('git', ['-C', respqlRoot, 'describe', '--always', '--dirty']);
+  const commit = respqlCommit(respqlRoot);
   const pkg = JSON.parse(fs.readFileSync(path.join(respqlRoot, 'package.json'), 'utf8')) as { version: string };
   return [
     `- respql ${pkg.version} (git ${commit})${respqlRoot === ROOT ? '' : `, run from the checkout at ${respqlRoot} (--respql)`}`,
@@ -760,10 +1275,9 @@ function filesystemOf(dir: string): string {
   return best.text;
 }
 
-function renderReport(options: Options, rows: Row[], tmp: string, profileSection: string | null, elapsedS: number, load: string): string {
-  return `# Benchmarks
-
-Produced by \`npm run bench\` (scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}; the whole run took ${Math.round(elapsedS)} s.
+/** The main block: the comparison table, with its machine, versions and commands. */
+function renderMain(options: Options, rows: Row[], tmp: string, commands: string[], elapsedS: number, load: string): string {
+  return `Produced by \`npm run bench\` (scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}; the whole run took ${Math.round(elapsedS)} s.
 Re-run it after changing the hot path; the figures below are only as current as the commit named under *Versions*.
 
 ## What is measured
@@ -789,7 +1303,7 @@ ${resultsTable(rows)}
 ## Ratios
 
 ${ratiosTable(rows)}
-${profileSection ? `\n${profileSection}\n` : ''}
+
 ## Machine
 
 ${machine(tmp, load)}
@@ -811,23 +1325,38 @@ ${PGBENCH_SCRIPTS.GET}
 
 \`\`\`sh
 TMP=$(mktemp -d)
-${commandLog.join('\n')}
-\`\`\`
-`;
+${commands.join('\n')}
+\`\`\``;
 }
 
-function renderProfile(p: ReturnType<typeof selfTimes>, set: Sample, requests: number, kept: string): string {
+/**
+ * BENCHMARKS.md's blocks, in order. A run rewrites the blocks it measured and keeps the
+ * others as they were (each names its own date and commit); the *-notes blocks are written
+ * by hand (what the figures and profiles showed, and why) and only ever kept.
+ */
+const BLOCKS = ['main', 'profile', 'profile-notes', 'scale', 'scale-rows', 'scale-sweep', 'scale-idle', 'scale-notes'] as const;
+type Block = (typeof BLOCKS)[number];
+
+function blockOf(text: string, name: Block): string | undefined {
+  const m = new RegExp(`<!-- block:${name} -->\\n([\\s\\S]*?)\\n<!-- /block:${name} -->`).exec(text);
+  return m?.[1];
+}
+
+function writeReport(file: string, produced: Partial<Record<Block, string>>): void {
+  const old = readOr(file);
+  const blocks = BLOCKS.map((name) => [name, produced[name] ?? blockOf(old, name)] as const).filter(([, body]) => body);
+  const text = blocks.map(([name, body]) => `<!-- block:${name} -->\n${body!.trim()}\n<!-- /block:${name} -->`).join('\n\n');
+  fs.writeFileSync(file, `# Benchmarks\n\n${text}\n`);
+}
+
+function renderProfile(p: ReturnType<typeof selfTimes>, test: Test, sample: Sample, requests: number, kept: string): string {
   const busy = p.totalMs - p.idleMs;
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)} %`;
   const top = p.functions.slice(0, 15).map((f) => `| ${f.name.replace(/\|/g, '\\|')} | ${f.where || '–'} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
   const pkgs = p.byPackage.slice(0, 8).map((f) => `| ${f.name} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
-  return `## Profile: respql on SQLite, SET -P 1
+  return `### ${test} -P 1
 
-\`node --cpu-prof\` while \`redis-benchmark -t set -P 1 -n ${requests}\` ran (${fmtRate(set.rps)} ops/s under the profiler).
-The file was pre-filled like the benchmark's; start-up and pre-filling are left out. The process was busy ${(busy / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s profiled (${((p.idleMs / p.totalMs) * 100).toFixed(0)} % idle).
-Self time of a native call (better-sqlite3's \`run\`, a socket's \`writeBuffer\`) includes the C++ work and any wait inside it,
-such as SQLite's fsync at COMMIT, which blocks the event loop.
-Percentages are of busy time. Profile kept at \`${kept}\` (open it in Chrome DevTools).
+\`redis-benchmark -t ${test.toLowerCase()} -P 1 -n ${requests}\`: ${fmtRate(sample.rps)} ops/s under the profiler. The process was busy ${(busy / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s profiled (${((p.idleMs / p.totalMs) * 100).toFixed(0)} % idle). Kept at \`${kept}\`.
 
 | function (self time) | where | ms | share |
 |---|---|---:|---:|
@@ -845,6 +1374,7 @@ function progress(message: string): void {
 // ---------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--hold-connections') return holdConnections(Number(process.argv[3]), Number(process.argv[4]));
   const options = parseOptions(process.argv.slice(2), process.env);
   if (!fs.existsSync(respqlCli(options))) fail(`${respqlCli(options)} not found: build first (npm run build)`);
   const started = Date.now();
@@ -860,18 +1390,27 @@ async function main(): Promise<void> {
     });
   }
   try {
-    let rows: Row[] = [];
-    if (!options.profileOnly) {
-      rows = summarize(await benchmark(options, tmp));
+    const produced: Partial<Record<Block, string>> = {};
+    if (!options.profileOnly && !options.scaleOnly) {
+      const commands = recordCommands();
+      const rows = summarize(await benchmark(options, tmp));
+      commandLogs.delete(commands);
       process.stdout.write(`\n${resultsTable(rows)}\n\n${ratiosTable(rows)}\n`);
-    }
-    const profileSection = options.profile ? await profile(options, tmp) : null;
-    if (profileSection) process.stdout.write(`\n${profileSection}\n`);
-    if (!options.profileOnly) {
       const load = `before ${loadBefore}, after ${loadAverage()}`;
-      fs.writeFileSync(options.out, renderReport(options, rows, tmp, profileSection, (Date.now() - started) / 1000, load));
-      progress(`wrote ${options.out}`);
+      produced.main = renderMain(options, rows, tmp, commands, (Date.now() - started) / 1000, load);
     }
+    if (options.profile) {
+      produced.profile = await profile(options, tmp);
+      process.stdout.write(`\n${produced.profile}\n`);
+    }
+    if (options.scale) {
+      for (const [name, text] of Object.entries(await scale(options, tmp))) {
+        produced[name as Block] = text;
+        process.stdout.write(`\n${text}\n`);
+      }
+    }
+    writeReport(options.out, produced);
+    progress(`wrote ${Object.keys(produced).join(', ')} into ${options.out}`);
   } finally {
     await cleanUp();
   }
