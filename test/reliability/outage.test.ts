@@ -68,7 +68,8 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
 
   /** Runs the load, takes the database away with `down`, brings it back with `up`, and checks all the promises. */
   async function outage(table: string, down: () => Promise<void> | void, up: () => Promise<void> | void): Promise<string> {
-    respql = await spawnRespql(['--database-url', cluster.url, '--table', table, '--database-timeout', `${TIMEOUT_MS}ms`, '--cleanup-interval', '0']);
+    // Two connections: cut ones must be given back to the pool for it to serve again.
+    respql = await spawnRespql(['--database-url', cluster.url, '--table', table, '--database-timeout', `${TIMEOUT_MS}ms`, '--pool-size', '2', '--cleanup-interval', '0']);
     const load = new WriteLoad(20);
     await load.start(respql.port);
     await waitFor('acknowledged writes before the outage', () => load.acknowledged >= 100);
