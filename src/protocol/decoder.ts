@@ -42,6 +42,9 @@ export class RequestDecoder {
   /** Length of the bulk being read, -1 while waiting for its `$` header. */
   private bulkLength = -1;
   private failed = false;
+  /** Chunks of a bulk that has not fully arrived, joined once it has (not once per chunk). */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
 
   constructor(
     private readonly onCommand: (argv: Buffer[]) => void,
@@ -52,12 +55,22 @@ export class RequestDecoder {
 
   /** Bytes received but not yet consumed (client-query-buffer-limit applies to this). */
   get pendingBytes(): number {
-    return this.buf.length - this.pos;
+    return this.buf.length - this.pos + this.partsLength;
   }
 
   feed(chunk: Buffer): void {
     if (this.failed) return;
-    this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+    // Joining the unconsumed bytes with every chunk would copy a large bulk once per chunk
+    // (quadratic: minutes of CPU for a 100 MB value): wait until all of it is here.
+    if (this.remaining > 0 && this.bulkLength >= 0 && this.pendingBytes + chunk.length < this.bulkLength + 2) {
+      this.parts.push(chunk);
+      this.partsLength += chunk.length;
+      return;
+    }
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length || this.parts.length ? Buffer.concat([rest, ...this.parts, chunk]) : chunk;
+    this.parts = [];
+    this.partsLength = 0;
     this.pos = 0;
     try {
       while (this.pos < this.buf.length && !this.failed) {
