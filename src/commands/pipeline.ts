@@ -1,7 +1,7 @@
 import { Errors, RespError } from '../protocol/errors';
-import { QUEUED, type Reply } from '../protocol/reply';
+import { OK, QUEUED, type Reply } from '../protocol/reply';
 import type { ServerContext } from '../server/context';
-import type { Store } from '../store/store';
+import type { PlainOp, Store } from '../store/store';
 import type { ClientState, CommandContext, CommandSpec } from './types';
 
 /** Commands that run immediately even inside MULTI (Redis's list in processCommand). */
@@ -88,9 +88,17 @@ export class CommandPipeline {
       return asReply(err);
     }
     let reply: Reply | Promise<Reply>;
+    let plain: PlainOp | RespError | null = null;
     if (!spec.data) reply = this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
     else if (store) reply = this.run(spec, args, { client, server: this.server, store });
-    else {
+    else if (spec.plain && (plain = this.plainOp(spec, args))) {
+      const op = plain;
+      reply = op instanceof RespError ? op : this.server.engine.plain(op).then((v) => {
+        if (op.kind !== 'put') return v;
+        this.server.watches.touch([op.key]);
+        return OK;
+      }, asReply);
+    } else {
       reply = this.server.engine
         .transaction(async (tx) => {
           try {
@@ -104,6 +112,14 @@ export class CommandPipeline {
         .catch(asReply);
     }
     return reply;
+  }
+
+  private plainOp(spec: CommandSpec<unknown>, args: unknown): PlainOp | RespError | null {
+    try {
+      return spec.plain!(args, this.server.now());
+    } catch (err) {
+      return asReply(err);
+    }
   }
 
   private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {

@@ -41,6 +41,7 @@ export const get = command<string>({
   name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0',
   parse: (argv) => key(argv[1]),
+  plain: (k) => ({ kind: 'get', key: k }),
   run: (k, { store }) => store.get(k),
 });
 
@@ -49,6 +50,11 @@ export const set = command<SetArgs>({
   summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.',
   group: 'string', since: '1.0.0',
   parse: parseSet,
+  // SET with only a value and an expiry is an unconditional write.
+  plain: (a, now) =>
+    a.condition || a.keepTtl || a.get
+      ? null
+      : { kind: 'put', key: a.key, value: a.value, expiry: a.expire ? absoluteExpiry(a.expire, now, 'set') : null },
   async run(a, { store }): Promise<Reply> {
     const expiry = a.expire ? absoluteExpiry(a.expire, store.now, 'set') : null;
     const outcome = await store.set(a.key, a.value, {

@@ -1,6 +1,6 @@
 import type { ProtocolVersion } from '../protocol/encoder';
 import type { Reply } from '../protocol/reply';
-import type { Store } from '../store/store';
+import type { PlainOp, Store } from '../store/store';
 import type { ServerContext } from '../server/context';
 
 /** Redis's command flags (as COMMAND INFO shows them) that respql uses. */
@@ -72,6 +72,12 @@ export interface CommandSpec<A = unknown> {
   readonly summary: string;
   readonly group: string;
   readonly since: string;
+  /**
+   * When the command is, for these arguments, one plain GET or unconditional SET: that
+   * operation (the engine merges neighbouring ones into one statement). Its reply is the
+   * value read, or OK. Null when the command needs its full `run`.
+   */
+  readonly plain?: (args: A, now: number) => PlainOp | null;
   /** Pure: turns arguments into a typed value or throws RespError. */
   parse(argv: Buffer[]): A;
   run(args: A, ctx: CommandContext): Reply | Promise<Reply>;

@@ -63,6 +63,11 @@ export interface Dialect {
   /** `token IN <list>` with the whole list bound as one parameter (one statement text for any length). */
   readonly tokenInList: string;
   keyListParam(keys: readonly string[]): unknown;
+  /**
+   * One upsert statement for many rows, bound as three arrays (keys, values, expiries);
+   * absent where one statement per row is as cheap (SQLite runs in-process).
+   */
+  bulkUpsert?(table: string): string;
   /** Creates the table in the first migration. */
   createTable(knex: Knex, table: string): Promise<void>;
   /**
@@ -195,6 +200,10 @@ export const postgres: Dialect = {
   likeEscape: "ESCAPE '\\'",
   random: 'random()',
   tokenInList: 'token = ANY(?::text[])',
+  bulkUpsert: (table) =>
+    `INSERT INTO "${table}" (token, data, expiry) ` +
+    `SELECT k, d, timestamptz 'epoch' + e * interval '1 millisecond' FROM unnest(?::text[], ?::bytea[], ?::bigint[]) AS u(k, d, e) ` +
+    'ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry',
   keyListParam: (keys) => keys,
   async createTable(knex, table) {
     await knex.schema.createTable(table, (t) => {

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
 import { leaseTable, migrateLatest } from './migrations';
-import type { Entry, ScanPage, SetOptions, SetOutcome, Store } from './store';
+import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
 /** The SQL text of every store operation, built once per table. */
 function statements(table: string, d: Dialect) {
@@ -53,6 +53,14 @@ export function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
 }
 
+/** The plain operations of one kind starting at `start` (empty if that item is not plain). */
+function plainRun(batch: QueuedWork[], start: number): PlainOp[] {
+  const kind = batch[start].plain?.kind;
+  const run: PlainOp[] = [];
+  for (let i = start; i < batch.length && kind && batch[i].plain?.kind === kind; i++) run.push(batch[i].plain!);
+  return run;
+}
+
 /** The Store bound to one connection inside one transaction, at one clock reading. */
 class SqlStore implements Store {
   readonly modified = new Set<string>();
@@ -81,6 +89,22 @@ class SqlStore implements Store {
     const found = new Map<string, Buffer>();
     for (const row of rows) found.set(row.token as string, toBuffer(row.data));
     return keys.map((k) => found.get(k) ?? null);
+  }
+
+  /** A run of plain operations of one kind as one statement; returns each one's result. */
+  async runPlain(run: PlainOp[]): Promise<(Buffer | null)[]> {
+    if (run[0].kind === 'get') return this.getMany(run.map((op) => op.key));
+    // Later writes to a key win, as they would one by one.
+    const last = new Map<string, PlainOp & { kind: 'put' }>();
+    for (const op of run) if (op.kind === 'put') last.set(op.key, op);
+    const puts = [...last.values()];
+    if (this.dialect.bulkUpsert) {
+      const sql = this.dialect.bulkUpsert(this.sql.table);
+      await this.conn.run(sql, [puts.map((p) => p.key), puts.map((p) => p.value), puts.map((p) => p.expiry)]);
+    } else {
+      for (const p of puts) await this.put(p.key, p.value, p.expiry);
+    }
+    return run.map(() => null);
   }
 
   async getEntry(key: string, forUpdate = false): Promise<Entry | null> {
@@ -246,6 +270,7 @@ function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string
 
 interface QueuedWork {
   work: (store: Store) => Promise<unknown>;
+  plain?: PlainOp;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
   since: number;
   resolve: (value: unknown) => void;
@@ -322,15 +347,22 @@ export class SqlEngine {
   }
 
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
-  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+  transaction<T>(work: (store: Store) => Promise<T>, plain?: PlainOp): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, plain, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
         setImmediate(() => void this.drain());
       }
     });
+  }
+
+  /** A plain GET or SET, merged with its neighbours in the batch (see PlainOp). */
+  plain(op: PlainOp): Promise<Buffer | null> {
+    const alone = (store: Store) =>
+      op.kind === 'get' ? store.get(op.key) : store.put(op.key, op.value, op.expiry).then(() => null);
+    return this.transaction(alone, op);
   }
 
   /** Resolves when no work is queued or in flight. */
@@ -428,24 +460,33 @@ export class SqlEngine {
     signal.addEventListener('abort', cut);
     try {
       const conn = this.counted(this.dialect.wrap(raw));
-      await this.open(raw, conn, this.dialect.begin, deadline, signal);
+      // A batch that is one run of plain GETs is a single statement: no transaction needed.
+      const readOnly = plainRun(batch, 0).length === batch.length && batch[0].plain?.kind === 'get';
+      await this.open(raw, conn, readOnly ? null : this.dialect.begin, deadline, signal);
       const outcomes: { ok: boolean; value: unknown }[] = [];
       try {
-        for (const item of batch) {
+        for (let i = 0; i < batch.length; ) {
           const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          const run = plainRun(batch, i);
+          if (run.length > 1) {
+            for (const value of await store.runPlain(run)) outcomes.push({ ok: true, value });
+            i += run.length;
+            continue;
+          }
           try {
-            outcomes.push({ ok: true, value: await item.work(store) });
+            outcomes.push({ ok: true, value: await batch[i].work(store) });
           } catch (err) {
             // A command's own error (wrong type, syntax...) does not abort the others.
             if (!(err instanceof RespError)) throw new WorkFailed(err);
             outcomes.push({ ok: false, value: err });
           }
+          i++;
         }
         // Past the deadline its callers have their error already: it must not commit.
         signal.throwIfAborted();
-        await conn.run('COMMIT', []);
+        if (!readOnly) await conn.run('COMMIT', []);
       } catch (err) {
-        await conn.run('ROLLBACK', []).catch(() => undefined);
+        if (!readOnly) await conn.run('ROLLBACK', []).catch(() => undefined);
         throw err;
       }
       this.stats.transactions++;

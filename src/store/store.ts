@@ -97,3 +97,12 @@ export interface Store {
   /** Copies value and expiry of `from` to `to` (from !== to), replacing `to` only if `replace` (COPY). */
   copy(from: string, to: string, replace: boolean): Promise<'missing' | 'exists' | 'done'>;
 }
+
+/**
+ * A command whose whole effect is one plain read or one unconditional write. The engine
+ * merges a run of neighbouring plain operations of one kind into a single statement
+ * (one round trip on PostgreSQL for a whole pipeline of GETs or SETs).
+ */
+export type PlainOp =
+  | { kind: 'get'; key: string }
+  | { kind: 'put'; key: string; value: Buffer; expiry: number | null };

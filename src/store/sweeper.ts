@@ -98,6 +98,9 @@ export class Sweeper {
     do {
       deleted = await this.engine.sweepBatch(this.batchSize);
       this.stats.deleted += deleted;
+      // Let clients' requests in between batches: SQLite's calls are synchronous, and
+      // queueing the next batch at once would keep the engine busy for the whole sweep.
+      await new Promise((resolve) => setImmediate(resolve));
     } while (deleted === this.batchSize && !this.stopped && (!leased || (await this.claim())));
     this.stats.runs++;
     this.stats.lastDurationMs = Date.now() - started;
