@@ -10,21 +10,10 @@
  * expiry is a distinct multiple of 1000 s, every absolute one lies beyond all relative ones.
  */
 import { expect } from 'chai';
+import { usePeers } from '../support/differential';
 import { RawClient, toStrings, type Reply } from '../support/resp-client';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { BACKENDS } from '../support/respql';
+import { prng } from '../support/prng';
 
 const KEYS = Array.from({ length: 8 }, (_, i) => `r:${i}`);
 const VALUES = ['', 'a', 'hello', 'x y', '0', '1', '-5', '42', '10.5', '9223372036854775806', 'ünï'];
@@ -165,17 +154,10 @@ describe('the random sequence generator', () => {
 for (const backend of BACKENDS) {
   describe(`differential vs redis-server: random command sequences (${backend})`, function () {
     this.timeout(120_000);
-    let redis: RedisServer;
-    let respql: RunningRespql;
-    before(async () => {
-      [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
-    });
-    after(async () => {
-      await Promise.all([redis?.stop(), respql?.stop()]);
-    });
+    const peers = usePeers(backend);
     for (const seed of SEEDS) {
       it(`seed ${seed}: 300 commands over 8 keys give identical replies`, async () => {
-        await compare(seed, redis.port, respql.port);
+        await compare(seed, peers.redis.port, peers.respql.port);
       });
     }
   });

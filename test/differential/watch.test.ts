@@ -6,8 +6,8 @@
  * Each case runs against redis-server and respql (both backends); the replies must match.
  */
 import { expect } from 'chai';
+import { usePeers } from '../support/differential';
 import { RawClient, toStrings, type Reply } from '../support/resp-client';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 
 interface WatchCase {
@@ -82,18 +82,11 @@ async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
 for (const backend of BACKENDS) {
   describe(`differential vs redis-server: WATCH sees only real modifications (${backend})`, function () {
     this.timeout(60_000);
-    let redis: RedisServer;
-    let respql: RunningRespql;
-    before(async () => {
-      [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
-    });
-    after(async () => {
-      await Promise.all([redis?.stop(), respql?.stop()]);
-    });
+    const peers = usePeers(backend);
     for (const c of cases) {
       it(c.name, async () => {
-        const expected = await runCase(redis.port, c);
-        expect(await runCase(respql.port, c)).to.deep.equal(expected);
+        const expected = await runCase(peers.redis.port, c);
+        expect(await runCase(peers.respql.port, c)).to.deep.equal(expected);
       });
     }
   });

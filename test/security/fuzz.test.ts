@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeCommand, isErrorReply, RawClient, type Reply } from '../support/resp-client';
 import { spawnRespql, type RespqlProcess } from '../support/respql-process';
+import { prng } from '../support/prng';
 
 const TARGET_FRAMES = 110_000;
 const FUZZ_CONNECTIONS = 40;
@@ -24,18 +25,6 @@ const WELL_FORMED_CLIENTS = 4;
 const TIME_BUDGET_MS = 50_000;
 /** A generous ceiling: the server holds no per-frame state, so RSS must not track the traffic. */
 const RSS_LIMIT_MB = 400;
-
-/** mulberry32: small, seedable, good enough to pick test cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzzer {
   private readonly r: () => number;

@@ -20,6 +20,7 @@ import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { RawClient, toStrings, type Reply } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 import { redisStringMatch } from './glob-reference';
+import { prng } from '../support/prng';
 
 const FRAGMENTS = [
   '%', '_', "'", "''", '"', '\\', '\\\\', ';', '--', '/*', '*/', '*', '?', '[', ']', '[^', '-', '^', '$1', ':name', '%s', '\\%', '\\_',
@@ -29,17 +30,6 @@ const FIXED_KEYS = [
   "'; DROP TABLE sessions; --", 'sess:%', 'sess:_', 'sess:\\', 'sess:\\%', "it's", 'a"b', 'x;y', '--', '*', '?', '[', ']', '[a-z]', '\\*', 'sess:*',
   'ünïcödé', '😀key', '', ' ', 'SESS:a', 'sess:a', 'sess:aa', 'sess:b%', 'sess:b_c', 'sess:bXc', '%%', '__',
 ];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('likePrefix: the one function that escapes client text for SQL', () => {
   it('escapes \\, % and _ and appends %', () => {

@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { RawClient, toStrings, type Reply } from './resp-client';
 import { startRedisServer, type RedisServer } from './redis-server';
-import { BACKENDS, startRespql, type RunningRespql } from './respql';
+import { BACKENDS, startRespql, type Backend, type RunningRespql } from './respql';
 
 export interface Script {
   name: string;
@@ -48,25 +48,33 @@ export function transcript(commands: string[][], replies: unknown[], reference: 
 }
 
 /**
+ * Starts a reference redis-server and respql on `backend` for the enclosing describe block
+ * (before/after hooks); read `.redis` and `.respql` inside the tests.
+ */
+export function usePeers(backend: Backend): { readonly redis: RedisServer; readonly respql: RunningRespql } {
+  const peers = {} as { redis: RedisServer; respql: RunningRespql };
+  before(async () => {
+    // respql has one database, like a redis-server started with `databases 1`.
+    [peers.redis, peers.respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
+  });
+  after(async () => {
+    await Promise.all([peers.redis?.stop(), peers.respql?.stop()]);
+  });
+  return peers;
+}
+
+/**
  * Declares, for each backend, one test per script comparing respql with redis-server.
  * `prepare` may rewrite a script per run (e.g. to insert absolute times).
  */
 export function describeDifferential(title: string, scripts: Script[] | (() => Script[])): void {
   for (const backend of BACKENDS) {
     describe(`differential vs redis-server: ${title} (${backend})`, () => {
-      let redis: RedisServer;
-      let respql: RunningRespql;
-      before(async () => {
-        // respql has one database, like a redis-server started with `databases 1`.
-        [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
-      });
-      after(async () => {
-        await Promise.all([redis?.stop(), respql?.stop()]);
-      });
+      const peers = usePeers(backend);
       for (const script of typeof scripts === 'function' ? scripts() : scripts) {
         it(script.name, async () => {
-          const expected = await runScript(redis.port, script.commands);
-          const actual = await runScript(respql.port, script.commands);
+          const expected = await runScript(peers.redis.port, script.commands);
+          const actual = await runScript(peers.respql.port, script.commands);
           expect(transcript(script.commands, actual, expected)).to.deep.equal(transcript(script.commands, expected));
         });
       }
