@@ -61,7 +61,7 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     const address = await server.listen();
     const c = server.config;
     const backend = server.engine.dialect.name;
-    const durability = backend === 'sqlite' ? 'WAL, synchronous=FULL, group commit' : 'synchronous_commit=on, group commit';
+    const durability = backend === 'sqlite' ? 'WAL, fdatasync before every reply, group commit' : 'synchronous_commit=on, group commit';
     log.notice(
       {
         version: VERSION,

@@ -87,17 +87,23 @@ export class CommandPipeline {
     } catch (err) {
       return asReply(err);
     }
+    if (spec.dispatch) {
+      const dispatched = spec.dispatch(args, { client, server: this.server });
+      if (dispatched instanceof RespError) return dispatched;
+      args = dispatched;
+    }
     let reply: Reply | Promise<Reply>;
     let plain: PlainOp | RespError | null = null;
     if (!spec.data) reply = this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
     else if (store) reply = this.run(spec, args, { client, server: this.server, store });
     else if (spec.plain && (plain = this.plainOp(spec, args))) {
       const op = plain;
-      reply = op instanceof RespError ? op : this.server.engine.plain(op).then((v) => {
-        if (op.kind !== 'put') return v;
-        this.server.watches.touch([op.key]);
-        return OK;
-      }, asReply);
+      reply =
+        op instanceof RespError
+          ? op
+          : op.kind === 'get'
+            ? this.server.engine.plain(op).catch(asReply)
+            : this.server.engine.plain(op, () => this.server.watches.touch([op.key])).then(() => OK, asReply);
     } else {
       reply = this.server.engine
         .transaction(async (tx) => {

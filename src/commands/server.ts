@@ -118,6 +118,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sql_transactions: e.transactions,
         sql_batched_commands: e.batchedWork,
         sql_max_batch: e.maxBatch,
+        // SQLite: fdatasyncs of the WAL that made commits durable before their replies (0 on PostgreSQL, whose COMMIT flushes).
+        sql_wal_flushes: server.engine.walFlushes,
         // Batches failed at --database-timeout (their connection was cut).
         sql_timeouts: e.timeouts,
         sweeper_runs: server.sweeper.runs,

@@ -1,5 +1,6 @@
 import type { ProtocolVersion } from '../protocol/encoder';
 import type { Reply } from '../protocol/reply';
+import type { RespError } from '../protocol/errors';
 import type { PlainOp, Store } from '../store/store';
 import type { ServerContext } from '../server/context';
 
@@ -80,6 +81,13 @@ export interface CommandSpec<A = unknown> {
   readonly plain?: (args: A, now: number) => PlainOp | null;
   /** Pure: turns arguments into a typed value or throws RespError. */
   parse(argv: Buffer[]): A;
+  /**
+   * Runs as the command is read, before a data command waits for its turn in the store's
+   * queue: for client state that the next commands of the same pipeline must see at once
+   * (EXEC ends the transaction MULTI began; WATCH registers its keys). Returns the arguments
+   * `run` gets, or an error reply (then `run` is skipped).
+   */
+  readonly dispatch?: (args: A, ctx: Omit<CommandContext, 'store'>) => A | RespError;
   run(args: A, ctx: CommandContext): Reply | Promise<Reply>;
   /** For containers (CLIENT, CONFIG, COMMAND): lower-case subcommand name -> spec. */
   readonly subcommands?: Readonly<Record<string, CommandSpec<any>>>;

@@ -17,6 +17,9 @@ interface Slot {
 
 let nextClientId = 1;
 
+/** Replies smaller than this (all ready together) are copied into one buffer for one write. */
+const COPY_REPLIES_BELOW = 64 * 1024;
+
 /**
  * One client connection: decodes requests, hands them to the pipeline in order, and
  * writes replies in request order, several per socket write when they are ready together.
@@ -147,12 +150,19 @@ export class Connection {
     }
     const chunks = this.writer.take();
     if (chunks.length && !this.socket.destroyed) {
-      this.socket.cork();
-      for (const chunk of chunks) {
-        this.stats.netOutputBytes += chunk.length;
-        this.socket.write(chunk);
+      let size = 0;
+      for (const chunk of chunks) size += chunk.length;
+      this.stats.netOutputBytes += size;
+      if (chunks.length === 1 || size <= COPY_REPLIES_BELOW) {
+        // One buffer is one write(); several would go through the stream's writev path, which
+        // costs more than copying a few KB (GET -P 1's profile: writev was a third of busy time).
+        this.socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      } else {
+        // Large values are written in place, not copied.
+        this.socket.cork();
+        for (const chunk of chunks) this.socket.write(chunk);
+        this.socket.uncork();
       }
-      this.socket.uncork();
       // client-output-buffer-limit: a client that does not read its replies is dropped.
       if (this.limits.outputBufferLimit > 0 && this.socket.writableLength > this.limits.outputBufferLimit) this.kill();
     }

@@ -286,6 +286,7 @@ export class RespqlServer {
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
+    this.engine.close();
     if (wasListening) await stopped;
     await tlsStopped;
     // Work already handed to the engine has committed or failed (whenIdle above); a pool whose

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
-import { dialectOf, type Dialect, type SqlConnection } from './dialect';
+import { dialectOf, type Dialect, type FlushCommits, type SqlConnection } from './dialect';
 import { leaseTable, migrateLatest } from './migrations';
 import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
@@ -36,7 +36,9 @@ function statements(table: string, d: Dialect) {
     valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
-    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?)`,
+    // The outer expiry test is not redundant: on PostgreSQL a row that another transaction
+    // revived (SET on an expired key) after the subquery chose it is re-checked by it, and kept.
+    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E}`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
@@ -192,7 +194,7 @@ class SqlStore implements Store {
   }
 
   async deleteExpired(limit: number): Promise<number> {
-    return this.conn.run(this.sql.sweep, [this.now, limit]);
+    return this.conn.run(this.sql.sweep, [this.now, limit, this.now]);
   }
 
   async claimLease(name: string, holder: string, ms: number): Promise<string> {
@@ -271,6 +273,8 @@ function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string
 interface QueuedWork {
   work: (store: Store) => Promise<unknown>;
   plain?: PlainOp;
+  /** For a plain op merged into a run: called once the run's statement has executed (see SqlEngine.plain). */
+  executed?: () => void;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
   since: number;
   resolve: (value: unknown) => void;
@@ -294,6 +298,98 @@ const BUSY_RETRY_MS = 20;
 /** The database did not answer in time: the reply says it is unavailable, the connection is cut. */
 export class DatabaseTimeoutError extends Error {}
 
+/**
+ * Holds replies until the flush that makes them durable, where COMMIT does not flush (see
+ * FlushCommits). A batch that committed waits for a flush that started after its COMMIT; a
+ * read-only batch, which may have read what an earlier batch committed, waits for every
+ * earlier commit's flush. One flush at a time; the next covers every commit made meanwhile.
+ *
+ * When to start the next flush: at once, clients answered by the last flush would miss it
+ * (they are still on their way back) and the clients would split into two halves, each half
+ * waiting for every other flush. So the next flush waits until as many commands wait as the
+ * last cycle carried (the answered ones plus those already waiting), or for half of the last
+ * flush's duration at most: a lone client is flushed at once, fifty are flushed together.
+ *
+ * A failed flush is final, as in PostgreSQL (which stops): after it the disk may have dropped
+ * committed pages, so nothing more is acknowledged until a restart recovers from the WAL.
+ */
+class CommitFlusher {
+  private committed = 0;
+  private flushed = 0;
+  private flushing = false;
+  private failure: Error | null = null;
+  private waiters: { upTo: number; size: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Commands waiting in `waiters`. */
+  private waiting = 0;
+  /** Commands the last cycle carried: the next flush waits for as many (or for `gatherMs`). */
+  private target = 1;
+  private gatherMs = 0;
+  private gatherTimer: NodeJS.Timeout | null = null;
+  /** Flushes done, for INFO. */
+  flushes = 0;
+
+  constructor(readonly flushCommits: FlushCommits) {}
+
+  /**
+   * Resolves once every commit so far (this batch's COMMIT included, if `committed`) is on
+   * disk; null if that is already so. `size`: the batch's commands.
+   */
+  durable(committed: boolean, size = 1): Promise<void> | null {
+    if (committed) this.committed++;
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.flushed >= this.committed) return null;
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ upTo: this.committed, size, resolve, reject });
+      this.waiting += size;
+      this.maybeStart();
+    });
+  }
+
+  private maybeStart(): void {
+    if (this.flushing || !this.waiters.length) return;
+    if (this.waiting >= this.target || this.gatherMs <= 0) return this.start();
+    this.gatherTimer ??= setTimeout(() => this.start(), this.gatherMs);
+  }
+
+  private start(): void {
+    if (this.gatherTimer) clearTimeout(this.gatherTimer);
+    this.gatherTimer = null;
+    if (this.flushing) return;
+    this.flushing = true;
+    const upTo = this.committed;
+    const started = performance.now();
+    this.flushCommits
+      .flush()
+      .then(
+        () => {
+          this.flushed = upTo;
+          this.flushes++;
+        },
+        (err: unknown) => {
+          this.failure = new Error(`could not flush the write-ahead log to disk: ${(err as Error).message ?? err}`);
+        },
+      )
+      .finally(() => {
+        this.flushing = false;
+        this.gatherMs = (performance.now() - started) / 2;
+        const cycle = this.waiting;
+        const waiting = this.waiters;
+        this.waiters = [];
+        this.waiting = 0;
+        for (const w of waiting) {
+          if (this.failure) w.reject(this.failure);
+          else if (w.upTo <= this.flushed) w.resolve();
+          else {
+            this.waiters.push(w);
+            this.waiting += w.size;
+          }
+        }
+        this.target = Math.max(1, cycle);
+        this.maybeStart();
+      });
+  }
+}
+
 /** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
 class WorkFailed {
   constructor(readonly error: unknown) {}
@@ -310,11 +406,18 @@ export class SqlEngine {
   readonly dialect: Dialect;
   private readonly sql: Statements;
   private prepared = new WeakSet<object>();
+  /** Set when the dialect's COMMIT does not flush (SQLite): replies wait for it. */
+  private flusher: CommitFlusher | null = null;
   private pending: QueuedWork[] = [];
   private running = false;
   private idleWaiters: (() => void)[] = [];
   /** Figures for INFO. */
   readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
+
+  /** WAL flushes after COMMIT (see FlushCommits); 0 where COMMIT flushes itself. */
+  get walFlushes(): number {
+    return this.flusher?.flushes ?? 0;
+  }
   /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
   batchObserver: ((size: number) => void) | null = null;
 
@@ -347,9 +450,9 @@ export class SqlEngine {
   }
 
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
-  transaction<T>(work: (store: Store) => Promise<T>, plain?: PlainOp): Promise<T> {
+  transaction<T>(work: (store: Store) => Promise<T>, plain?: PlainOp, executed?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, plain, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, plain, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -358,17 +461,32 @@ export class SqlEngine {
     });
   }
 
-  /** A plain GET or SET, merged with its neighbours in the batch (see PlainOp). */
-  plain(op: PlainOp): Promise<Buffer | null> {
-    const alone = (store: Store) =>
-      op.kind === 'get' ? store.get(op.key) : store.put(op.key, op.value, op.expiry).then(() => null);
-    return this.transaction(alone, op);
+  /**
+   * A plain GET or SET, merged with its neighbours in the batch (see PlainOp). `executed` runs
+   * as soon as its statement has run, in batch order (WATCH needs writes signalled before the
+   * next command of the batch runs, not when the reply leaves after the flush).
+   */
+  plain(op: PlainOp, executed?: () => void): Promise<Buffer | null> {
+    const alone = async (store: Store) => {
+      const value = op.kind === 'get' ? await store.get(op.key) : (await store.put(op.key, op.value, op.expiry), null);
+      executed?.();
+      return value;
+    };
+    return this.transaction(alone, op, executed);
   }
 
-  /** Resolves when no work is queued or in flight. */
-  whenIdle(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** After whenIdle, at shutdown: releases what the engine holds open besides the pool (the WAL file). */
+  close(): void {
+    this.flusher?.flushCommits.close();
+    this.flusher = null;
+    // Used again after all (a shared Knex pool): set every connection up anew, flusher included.
+    this.prepared = new WeakSet();
+  }
+
+  /** Resolves when no work is queued or in flight, and every commit is durable. */
+  async whenIdle(): Promise<void> {
+    if (this.running) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.flusher?.durable(false)?.catch(() => undefined);
   }
 
   private async drain(): Promise<void> {
@@ -438,7 +556,9 @@ export class SqlEngine {
       signal.throwIfAborted();
       try {
         if (!this.prepared.has(raw)) {
-          for (const statement of this.dialect.connectionSetup) await conn.all(statement, []);
+          const flush = await this.dialect.setUpConnection(raw, conn);
+          // SQLite has one connection (one WAL file): a later set-up of it keeps the flusher and its counts.
+          if (flush && !this.flusher) this.flusher = new CommitFlusher(flush);
           this.prepared.add(raw);
         }
         // One round trip: a statement list without parameters goes as one simple query.
@@ -470,6 +590,7 @@ export class SqlEngine {
           const run = plainRun(batch, i);
           if (run.length > 1) {
             for (const value of await store.runPlain(run)) outcomes.push({ ok: true, value });
+            for (let j = i; j < i + run.length; j++) batch[j].executed?.();
             i += run.length;
             continue;
           }
@@ -493,11 +614,27 @@ export class SqlEngine {
       this.stats.batchedWork += batch.length;
       this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
       this.batchObserver?.(batch.length);
-      batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
+      const answer = () => batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
+      // The next batch may run while this one waits for its flush: the disk and the event loop work side by side.
+      const durable = this.flusher?.durable(!readOnly, batch.length);
+      if (durable) this.untilDeadline(durable, deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
+      else answer();
     } finally {
       signal.removeEventListener('abort', cut);
       await client.releaseConnection(raw);
     }
+  }
+
+  /** A batch's wait for its flush, failing with DatabaseTimeoutError past the batch's deadline. */
+  private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.stats.timeouts++;
+        reject(this.timeoutError());
+      }, Math.max(0, deadline - performance.now()));
+    });
+    return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
 
   /** Every statement of the store goes through here: the one place round trips and their failures are counted. */
@@ -521,7 +658,13 @@ export class SqlEngine {
 
   /** Deletes up to `limit` expired rows in one transaction; returns how many. */
   async sweepBatch(limit: number): Promise<number> {
-    return this.transaction((store) => store.deleteExpired(limit));
+    const work = (store: Store) => store.deleteExpired(limit);
+    if (!this.dialect.sideConnections) return this.transaction(work);
+    // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
+    return new Promise<number>((resolve, reject) => {
+      const item: QueuedWork = { work, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
+    });
   }
 
   /** Store.claimLease in its own piece of a group commit. */

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { usePeers } from '../support/differential';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
 import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 
 interface WatchCase {
@@ -63,6 +63,19 @@ const cases: WatchCase[] = [
   { name: 'MULTI/EXEC of the other client that writes the key touches', setup: [], watch: ['k'], other: [['MULTI'], ['INCR', 'k'], ['EXEC']] },
 ];
 
+/** Sends a whole script in one write (one pipeline) and returns its replies in order. */
+async function runPipelined(port: number, script: string[][]): Promise<unknown[]> {
+  const client = await RawClient.connect(port);
+  try {
+    client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));
+    const replies: unknown[] = [];
+    for (let i = 0; i < script.length; i++) replies.push(toStrings((await client.readReply()) as Reply));
+    return replies;
+  } finally {
+    await client.close();
+  }
+}
+
 /** Runs one case on a server; returns every reply in order, for comparison. */
 async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
   const [watcher, other] = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
@@ -89,6 +102,26 @@ for (const backend of BACKENDS) {
         expect(await runCase(peers.respql.port, c)).to.deep.equal(expected);
       });
     }
+
+    it("a plain SET pipelined just before EXEC, in the same write (one group commit), aborts it, the client's own write too", async () => {
+      // respql answers the SET only after its commit is flushed, but EXEC runs in the same batch right after it:
+      // the SET must touch the WATCH when it runs, not when its reply leaves.
+      const script = [['DEL', 'p'], ['WATCH', 'p'], ['SET', 'p', 'mine'], ['MULTI'], ['SET', 'p', 'from-multi'], ['EXEC'], ['GET', 'p']];
+      const expected = await runPipelined(peers.redis.port, script);
+      expect(expected.slice(-2)).to.deep.equal([null, 'mine']);
+      expect(await runPipelined(peers.respql.port, script)).to.deep.equal(expected);
+    });
+
+    it('transactions and WATCHes pipelined back to back in one write: each EXEC ends its own MULTI, each WATCH holds for its own EXEC', async () => {
+      // MULTI runs as it is read; EXEC and WATCH wait for the store: their effect on the client must not wait with them.
+      const script = [
+        ['MULTI'], ['SET', 'a', '1'], ['EXEC'], ['MULTI'], ['SET', 'b', '2'], ['EXEC'],
+        ['WATCH', 'a'], ['MULTI'], ['GET', 'a'], ['EXEC'], ['WATCH', 'a'], ['SET', 'a', 'x'], ['MULTI'], ['GET', 'a'], ['EXEC'],
+        ['WATCH', 'b'], ['UNWATCH'], ['SET', 'b', 'y'], ['MULTI'], ['GET', 'b'], ['EXEC'], ['EXEC'], ['WATCH', 'a'], ['MULTI'], ['WATCH', 'b'], ['DISCARD'],
+      ];
+      const expected = await runPipelined(peers.redis.port, script);
+      expect(await runPipelined(peers.respql.port, script)).to.deep.equal(expected);
+    });
   });
 
   describe(`WATCH across respql instances sharing one database (${backend})`, function () {

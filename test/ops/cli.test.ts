@@ -156,7 +156,7 @@ describe('respql command line', function () {
         const [ready] = logLines(server.output());
         expect(ready).to.include({ level: 'notice', backend: 'sqlite', table: 'sessions', address: '127.0.0.1', port, auth: 'required' });
         expect(ready.msg).to.match(new RegExp(`^respql \\S+ ready on 127\\.0\\.0\\.1:${port}$`));
-        expect(ready.durability).to.match(/synchronous=FULL/);
+        expect(ready.durability).to.match(/WAL, fdatasync before every reply/);
         expect(ready.database).to.equal(path.join(tmp.dir, 's.sqlite'));
 
         const noAuth = await cli(['ping', '--port', String(port)], { env: CLEAN_ENV });

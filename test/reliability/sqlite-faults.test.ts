@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, isErrorReply, RawClient } from '../support/resp-client';
@@ -116,6 +116,32 @@ describe('SQLite file faults', () => {
       await writer.destroy();
       await other.destroy();
       if (respql.proc.exitCode === null && respql.proc.signalCode === null) await respql.kill9();
+    }
+  });
+
+  it('a write is answered only after its WAL flush: one fdatasync per sequential write, and a failed flush fails the reply and all later ones', async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, 'respql.sqlite');
+    const respql = await spawnRespql(['--database-url', file, '--cleanup-interval', '0']);
+    const client = await RawClient.connect(respql.port);
+    const flushes = async () => Number(/sql_wal_flushes:(\d+)/.exec(String(await client.send('INFO', 'respql')))![1]);
+    try {
+      const before = await flushes();
+      // Each SET is sent after the previous reply, so its COMMIT came after the previous flush and needs one of its own.
+      for (let i = 0; i < 20; i++) expect(String(await client.send('SET', `k${i}`, String(i)))).to.equal('OK');
+      expect(await flushes()).to.be.at.least(before + 20);
+
+      // The WAL file deleted under respql (every commit in it would vanish): the flush fails, so the write that needed
+      // it is not acknowledged, and nothing is afterwards, reads included (they could see writes that never reached the disk).
+      expect(existsSync(`${file}-wal`)).to.equal(true);
+      rmSync(`${file}-wal`);
+      const failed = await client.send('SET', 'after', 'x');
+      expect(failed).to.have.property('error').that.matches(/^ERR database unavailable: could not flush the write-ahead log to disk: \/tmp\/respql-faults-\w+\/respql\.sqlite-wal was deleted$/);
+      expect(await client.send('GET', 'k1')).to.deep.equal(failed);
+      expect(String(await client.send('PING'))).to.equal('PONG');
+    } finally {
+      await client.destroy();
+      await respql.kill9();
     }
   });
 });

@@ -78,6 +78,8 @@ for (const backend of BACKENDS) {
         const other = ports[(holderIndex + 1) % 3];
         await writeKeys(other, 'a', 2500, 10);
         await waitFor('expired rows swept', async () => (await rowCount(db)) === 10);
+        // The counter moves once the sweep's commit is flushed, a moment after the rows vanish.
+        await waitFor('sweep counted', async () => Number((await info(ports[holderIndex])).sweeper_deleted_keys) >= 2500 || undefined);
         const after = await Promise.all(ports.map((p) => info(p)));
         expect(after.map((f) => Number(f.sweeper_deleted_keys))).to.deep.equal(ports.map((_, i) => (i === holderIndex ? 2500 : 0)));
 
@@ -94,6 +96,7 @@ for (const backend of BACKENDS) {
         console.log(`      (${backend}) takeover after close: ${takeoverMs} ms (interval ${INTERVAL_MS} ms)`);
         await writeKeys(next, 'b', 1500, 0);
         await waitFor('expired rows swept by the new holder', async () => (await rowCount(db)) === 10);
+        await waitFor('sweep counted', async () => Number((await info(next)).sweeper_deleted_keys) >= 1500 || undefined);
         expect(Number((await info(next)).sweeper_deleted_keys)).to.equal(1500);
       } finally {
         for (const s of servers) await s.close();

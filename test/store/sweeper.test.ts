@@ -31,3 +31,31 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('expiry sweeper (postgres): a row revived by another writer while the sweep waits for it', () => {
+  it('is kept: the DELETE re-checks expiry on the row it finally locks, not only the subquery that chose it', async function () {
+    this.timeout(30_000);
+    const respql = await startRespql('postgres', { cleanupIntervalMs: 0 });
+    const client = await RawClient.connect(respql.port);
+    const knex = respql.server.engine.knex;
+    try {
+      expect(String(await client.send('SET', 'revived', 'old', 'PX', '1'))).to.equal('OK');
+      await sleep(20);
+      // Another writer (a second instance, or SQL) revives the expired row and holds its lock...
+      await knex.transaction(async (trx) => {
+        await trx.raw(`UPDATE sessions SET data = 'new', expiry = now() + interval '1 hour' WHERE token = 'revived'`);
+        // ...while the sweep picks the row as expired and waits for the lock.
+        const sweep = respql.server.sweep();
+        await sleep(500);
+        const locks = await knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`);
+        expect(locks.rows[0].n, 'the sweep waits for the row lock').to.be.at.least(1);
+        await trx.commit();
+        await sweep;
+      });
+      expect(String(await client.send('GET', 'revived'))).to.equal('new');
+    } finally {
+      await client.close();
+      await respql.stop();
+    }
+  });
+});
