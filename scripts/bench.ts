@@ -2,7 +2,7 @@
  * `npm run bench`: the reproducible performance benchmark behind BENCHMARKS.md.
  *
  * One run starts four servers on this machine, all in one fresh temp dir:
- *   - respql on SQLite (its default durable settings: WAL, synchronous=FULL)
+ *   - respql on SQLite (its default durable settings: WAL, one fdatasync of the WAL before the replies it covers)
  *   - respql on PostgreSQL (a throwaway cluster started here: fsync=on, synchronous_commit=on)
  *   - redis-server with appendonly yes + appendfsync always (the same promise: a reply
  *     means the write is on disk)
@@ -1282,7 +1282,7 @@ Re-run it after changing the hot path; the figures below are only as current as 
 
 ## What is measured
 
-- **respql, SQLite**: respql on a fresh SQLite file with its default durable settings (WAL, \`synchronous=FULL\`).
+- **respql, SQLite**: respql on a fresh SQLite file with its default durable settings (WAL with \`synchronous=NORMAL\`, and one \`fdatasync\` of the WAL file, shared by a group of commits, before any of their replies).
 - **respql, PostgreSQL**: respql on a throwaway PostgreSQL cluster started by the script (\`fsync=on\`, \`synchronous_commit=on\`).
 - **redis, appendfsync always**: \`redis-server --appendonly yes --appendfsync always\` — the same promise as respql: a reply means the write is on disk.
 - **redis, no persistence**: \`redis-server --save '' --appendonly no\` — the in-memory ceiling, the reference for reads.

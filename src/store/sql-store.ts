@@ -55,11 +55,20 @@ export function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
 }
 
+/** Merged values travel as one parameter: past this, a run stops (big values go one by one). */
+const MERGED_VALUES_MAX_BYTES = 16 * 1024 * 1024;
+
 /** The plain operations of one kind starting at `start` (empty if that item is not plain). */
 function plainRun(batch: QueuedWork[], start: number): PlainOp[] {
   const kind = batch[start].plain?.kind;
   const run: PlainOp[] = [];
-  for (let i = start; i < batch.length && kind && batch[i].plain?.kind === kind; i++) run.push(batch[i].plain!);
+  let bytes = 0;
+  for (let i = start; i < batch.length && kind && batch[i].plain?.kind === kind; i++) {
+    const op = batch[i].plain!;
+    if (op.kind === 'put') bytes += op.value.length;
+    if (run.length && bytes > MERGED_VALUES_MAX_BYTES) break;
+    run.push(op);
+  }
   return run;
 }
 
@@ -102,7 +111,14 @@ class SqlStore implements Store {
     const puts = [...last.values()];
     if (this.dialect.bulkUpsert) {
       const sql = this.dialect.bulkUpsert(this.sql.table);
-      await this.conn.run(sql, [puts.map((p) => p.key), puts.map((p) => p.value), puts.map((p) => p.expiry)]);
+      const offsets: number[] = [];
+      let next = 1; // SQL's substring counts from 1
+      for (const p of puts) {
+        offsets.push(next);
+        next += p.value.length;
+      }
+      const values = Buffer.concat(puts.map((p) => p.value));
+      await this.conn.run(sql, [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
     } else {
       for (const p of puts) await this.put(p.key, p.value, p.expiry);
     }
