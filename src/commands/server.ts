@@ -120,6 +120,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sql_max_batch: e.maxBatch,
         // SQLite: fdatasyncs of the WAL that made commits durable before their replies (0 on PostgreSQL, whose COMMIT flushes).
         sql_wal_flushes: server.engine.walFlushes,
+        // SQLite: checkpoints that copied the WAL back into the database file, beside the server.
+        sql_wal_checkpoints: server.engine.walCheckpoints,
         // Batches failed at --database-timeout (their connection was cut).
         sql_timeouts: e.timeouts,
         sweeper_runs: server.sweeper.runs,

@@ -8,9 +8,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Knex } from 'knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Client as PgClient } from 'pg';
+import type { CheckpointReport, CheckpointWorkerData } from './wal-checkpoint-worker';
 
 export type DialectName = 'sqlite' | 'postgres';
 type Row = Record<string, unknown>;
@@ -104,16 +106,33 @@ export interface Dialect {
  */
 export interface FlushCommits {
   flush(): Promise<void>;
-  /** Releases the file it holds open (server shutdown). */
+  /** WAL checkpoints done beside the server so far (INFO); 0 where there is no WAL. */
+  readonly checkpoints: number;
+  /** Releases the file it holds open and stops its checkpoints (server shutdown). */
   close(): void;
 }
 
 /** How much of a SQLite file is read through mmap (1 GiB: a million 1 KB sessions). */
 const SQLITE_MMAP_BYTES = 1 << 30;
 
-/** FlushCommits for a SQLite WAL file, kept open between flushes (one thread-pool hop per flush, not three). */
-function walFlusher(wal: string): FlushCommits {
+/** How often the checkpoint thread copies the WAL back (wal-checkpoint-worker.ts). */
+const CHECKPOINT_INTERVAL_MS = 100;
+
+/**
+ * WAL size (pages) at which a COMMIT checkpoints by itself, on the event loop: 10x SQLite's
+ * default, reached only if the checkpoint thread falls behind (or fails), and then it bounds the WAL.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+
+/**
+ * FlushCommits for a SQLite WAL file, kept open between flushes (one thread-pool hop per flush,
+ * not three), with the thread that checkpoints it.
+ */
+function walFlusher(database: string): FlushCommits {
+  const wal = `${database}-wal`;
   let fd: number | null = null;
+  let checkpointer: Worker | null = null;
+  let checkpoints = 0;
   return {
     async flush() {
       // Opened at the first flush: by then a COMMIT has created the file.
@@ -127,13 +146,27 @@ function walFlusher(wal: string): FlushCommits {
           await dir.close();
         }
         fd = opened;
+        const workerData: CheckpointWorkerData = { file: database, intervalMs: CHECKPOINT_INTERVAL_MS };
+        checkpointer = new Worker(path.join(__dirname, 'wal-checkpoint-worker.js'), { workerData });
+        // Never what keeps the process alive; a checkpoint cut short by exit is undone by SQLite.
+        checkpointer.unref();
+        // A failed checkpoint leaves the WAL to the backstop; the next tick tries again.
+        checkpointer.on('message', (report: CheckpointReport) => {
+          if ('copied' in report) checkpoints++;
+        });
+        checkpointer.on('error', () => undefined);
       }
       // Deleted under us (say, by a clean-up script), the WAL and every commit in it would vanish at close.
       if (fs.fstatSync(fd).nlink === 0) throw new Error(`${wal} was deleted`);
       const open = fd;
       await new Promise<void>((resolve, reject) => fs.fdatasync(open, (err) => (err ? reject(err) : resolve())));
     },
+    get checkpoints() {
+      return checkpoints;
+    },
     close() {
+      checkpointer?.postMessage('stop');
+      checkpointer = null;
       if (fd !== null) fs.closeSync(fd);
       fd = null;
     },
@@ -218,7 +251,8 @@ export const sqlite: Dialect = {
     // Reads from the OS page cache in place of a read() per page missing from SQLite's own small
     // cache: GET -P 16 ~1.5x (BENCHMARKS.md). Writes still go through write() and the WAL.
     await conn.all(`PRAGMA mmap_size = ${SQLITE_MMAP_BYTES}`, []);
-    return walFlusher(`${path.resolve(db.name)}-wal`);
+    await conn.all(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`, []);
+    return walFlusher(path.resolve(db.name));
   },
   // A statement runs in-process, synchronously: nothing to bound but the lock wait (isBusy).
   statementTimeout: () => null,

@@ -434,6 +434,10 @@ export class SqlEngine {
   get walFlushes(): number {
     return this.flusher?.flushes ?? 0;
   }
+  /** WAL checkpoints that copied pages back, on their own thread (SQLite); 0 on PostgreSQL. */
+  get walCheckpoints(): number {
+    return this.flusher?.flushCommits.checkpoints ?? 0;
+  }
   /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
   batchObserver: ((size: number) => void) | null = null;
 
@@ -575,6 +579,7 @@ export class SqlEngine {
           const flush = await this.dialect.setUpConnection(raw, conn);
           // SQLite has one connection (one WAL file): a later set-up of it keeps the flusher and its counts.
           if (flush && !this.flusher) this.flusher = new CommitFlusher(flush);
+          else flush?.close();
           this.prepared.add(raw);
         }
         // One round trip: a statement list without parameters goes as one simple query.

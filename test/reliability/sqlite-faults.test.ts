@@ -6,10 +6,11 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isErrorReply, RawClient } from '../support/resp-client';
+import { encodeCommand, freePort, isErrorReply, RawClient } from '../support/resp-client';
 import { CLI, spawnRespql } from '../support/respql-process';
 
 /**
@@ -115,6 +116,41 @@ describe('SQLite file faults', () => {
       holder.close();
       await writer.destroy();
       await other.destroy();
+      if (respql.proc.exitCode === null && respql.proc.signalCode === null) await respql.kill9();
+    }
+  });
+
+  it('the WAL is copied back into the database file beside the server, long before SQLite would do it in a COMMIT', async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, 'respql.sqlite');
+    const respql = await spawnRespql(['--database-url', file, '--cleanup-interval', '0']);
+    const client = await RawClient.connect(respql.port);
+    const info = async (field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(String(await client.send('INFO', 'respql')))![1]);
+    const values = Array.from({ length: 3000 }, () => randomBytes(4096));
+    try {
+      expect(await info('sql_wal_checkpoints')).to.equal(0);
+      const before = statSync(file).size;
+      // 12 MB of new rows: a third of the WAL size at which a COMMIT would checkpoint by itself.
+      for (let i = 0; i < values.length; i += 100) {
+        client.sendRaw(Buffer.concat(values.slice(i, i + 100).map((v, j) => encodeCommand(['SET', `k${i + j}`, v]))));
+        for (let j = 0; j < 100; j++) expect(String(await client.readReply())).to.equal('OK');
+      }
+      const deadline = Date.now() + 10_000;
+      while (statSync(file).size < before + 12_000_000 && Date.now() < deadline) await sleep(50);
+      expect(statSync(file).size, 'database file').to.be.at.least(before + 12_000_000);
+      expect(await info('sql_wal_checkpoints')).to.be.at.least(1);
+      expect(await respql.stop()).to.equal(0);
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM sessions').get()).to.deep.equal({ n: values.length });
+        for (const i of [0, 1234, values.length - 1]) {
+          expect((db.prepare('SELECT data FROM sessions WHERE token = ?').get(`k${i}`) as { data: Buffer }).data.equals(values[i])).to.equal(true);
+        }
+      } finally {
+        db.close();
+      }
+    } finally {
+      await client.destroy();
       if (respql.proc.exitCode === null && respql.proc.signalCode === null) await respql.kill9();
     }
   });
