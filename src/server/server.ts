@@ -158,7 +158,7 @@ export class RespqlServer {
     }
     this.engine = new SqlEngine(knex, { table: this.config.table, clock, timeoutMs: databaseTimeoutMs });
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, 1000, options.onError);
+    this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.context = {
       version: VERSION,
       startedAt: clock(),
