@@ -181,6 +181,7 @@ for (const backend of BACKENDS) {
           expect((await knex('sessions_migrations').select('name')).map((r) => r.name)).to.deep.equal([
             '001_create_sessions',
             '002_create_sweeper_lease',
+            '003_partial_expiry_index',
           ]);
         } finally {
           for (const s of servers) await s.close();

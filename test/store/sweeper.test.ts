@@ -29,6 +29,34 @@ for (const backend of BACKENDS) {
         await respql.stop();
       }
     });
+
+    it('finds expired rows through the expiry index, which leaves out rows without an expiry', async function () {
+      const respql = await startRespql(backend, { cleanupIntervalMs: 0 });
+      const knex = respql.server.engine.knex;
+      try {
+        // The sweep's own condition (src/store/sql-store.ts, `sweep`), with scans made a last resort.
+        const expiry = backend === 'sqlite' ? '?' : `(timestamptz 'epoch' + ?::bigint * interval '1 millisecond')`;
+        const sweep = `SELECT token FROM "sessions" WHERE expiry <= ${expiry} LIMIT 100`;
+        let plan: string;
+        let definition: string;
+        if (backend === 'sqlite') {
+          const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${sweep}`, [Date.now()])) as { detail: string }[];
+          plan = rows.map((r) => r.detail).join('\n');
+          definition = ((await knex.raw(`SELECT sql FROM sqlite_master WHERE name = 'sessions_expiry_idx'`)) as { sql: string }[])[0].sql;
+        } else {
+          const explained = await knex.transaction(async (trx) => {
+            await trx.raw('SET LOCAL enable_seqscan = off');
+            return (await trx.raw(`EXPLAIN ${sweep}`, [Date.now()])) as { rows: Record<string, string>[] };
+          });
+          plan = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+          definition = ((await knex.raw(`SELECT indexdef FROM pg_indexes WHERE indexname = 'sessions_expiry_idx'`)) as { rows: { indexdef: string }[] }).rows[0].indexdef;
+        }
+        expect(definition).to.match(/WHERE \(?expiry IS NOT NULL\)?$/);
+        expect(plan).to.match(/sessions_expiry_idx/);
+      } finally {
+        await respql.stop();
+      }
+    });
   });
 }
 
