@@ -105,17 +105,22 @@ export class CommandPipeline {
             ? this.server.engine.plain(op).catch(asReply)
             : this.server.engine.plain(op, () => this.server.watches.touch([op.key])).then(() => OK, asReply);
     } else {
-      reply = this.server.engine
-        .transaction(async (tx) => {
-          try {
-            return await spec.run(args, { client, server: this.server, store: tx });
-          } finally {
-            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-            // really changed, before the next command of the batch runs.
-            this.server.watches.signal(tx);
-          }
-        })
-        .catch(asReply);
+      const settled = spec.settled;
+      const transaction = this.server.engine.transaction(async (tx) => {
+        try {
+          return await spec.run(args, { client, server: this.server, store: tx });
+        } finally {
+          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+          // really changed, before the next command of the batch runs.
+          this.server.watches.signal(tx);
+        }
+      });
+      reply = settled
+        ? transaction.then(
+            (r) => (settled(args, { client, server: this.server }, false), r),
+            (err) => (settled(args, { client, server: this.server }, true), asReply(err)),
+          )
+        : transaction.catch(asReply);
     }
     return reply;
   }

@@ -23,6 +23,11 @@ export interface Watch {
 export class WatchRegistry {
   private readonly byKey = new Map<string, Set<Watch>>();
 
+  /** Keys with at least one watch registered (what a forgotten watch would leave behind). */
+  get watchedKeys(): number {
+    return this.byKey.size;
+  }
+
   /** Registers a watch for `key` unless the client has one; returns the new watch, or null. */
   add(client: ClientState, key: string): Watch | null {
     if (client.watched.has(key)) return null;
@@ -125,6 +130,10 @@ export const watch = command<WatchArgs>({
     for (let i = 0; i < added.length; i++) Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i]), dirty: false });
     return OK;
   },
+  // No snapshot to trust (the client got an error for this WATCH): its EXEC fails, never runs blind.
+  settled({ added }, _, failed) {
+    if (failed) for (const w of added) w.dirty = true;
+  },
 });
 
 export const unwatch = command<null>({
@@ -162,13 +171,9 @@ export function execCommand(pipeline: () => CommandPipeline) {
       }
       return { queue: transaction.queue, watched };
     },
-    async run({ queue, watched }, { client, server, store }): Promise<Reply> {
-      try {
-        for (const [key, w] of watched) {
-          if (w.dirty || !sameEntry(w.snapshot, await store.getEntry(key, true))) return NULL_ARRAY;
-        }
-      } finally {
-        server.watches.release(watched);
+    async run({ queue, watched }, { client, store }): Promise<Reply> {
+      for (const [key, w] of watched) {
+        if (w.dirty || !sameEntry(w.snapshot, await store.getEntry(key, true))) return NULL_ARRAY;
       }
       // All queued commands share this one SQL transaction: atomic, and errors stay per command.
       const replies: Reply[] = [];
@@ -177,5 +182,8 @@ export function execCommand(pipeline: () => CommandPipeline) {
       }
       return replies;
     },
+    // Whether the transaction ran, failed or never reached the database (a timeout), the
+    // watches it took over are forgotten; until then writes still mark them (a retried batch).
+    settled: ({ watched }, { server }) => server.watches.release(watched),
   });
 }

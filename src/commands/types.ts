@@ -88,6 +88,11 @@ export interface CommandSpec<A = unknown> {
    * `run` gets, or an error reply (then `run` is skipped).
    */
   readonly dispatch?: (args: A, ctx: Omit<CommandContext, 'store'>) => A | RespError;
+  /**
+   * Runs once the command's transaction has settled; `failed` when the database failed it
+   * (then `run` may never have run). Undoes what `dispatch` registered (EXEC's watches).
+   */
+  readonly settled?: (args: A, ctx: Omit<CommandContext, 'store'>, failed: boolean) => void;
   run(args: A, ctx: CommandContext): Reply | Promise<Reply>;
   /** For containers (CLIENT, CONFIG, COMMAND): lower-case subcommand name -> spec. */
   readonly subcommands?: Readonly<Record<string, CommandSpec<any>>>;

@@ -122,6 +122,11 @@ export class RespqlServer {
   private closed: Promise<void> | null = null;
   private readonly shutdownTimeoutMs: number;
 
+  /** Every client's WATCHed keys (see WatchRegistry). */
+  get watches(): WatchRegistry {
+    return this.context.watches;
+  }
+
   constructor(options: RespqlOptions = {}) {
     // Listener settings first: a bad one must fail before any database connection exists.
     if (options.port === null && options.tls?.port === undefined) {

@@ -6,6 +6,7 @@
  * Each case runs against redis-server and respql (both backends); the replies must match.
  */
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { usePeers } from '../support/differential';
 import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
 import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
@@ -176,3 +177,43 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('WATCH and EXEC when the database fails them (sqlite, its file locked by another process)', function () {
+  this.timeout(30_000);
+
+  it('a failed EXEC forgets its watches; a failed WATCH makes the next EXEC fail rather than run unguarded', async function () {
+    const respql = await startRespql('sqlite', { databaseTimeoutMs: 300 });
+    const client = await RawClient.connect(respql.port);
+    const holder = new Database(respql.databaseUrl);
+    const locked = (reply: unknown) => expect(reply).to.deep.equal({ error: 'ERR database unavailable: database is locked' });
+    try {
+      expect(toStrings((await client.send('SET', 'k', 'v0')) as Reply)).to.equal('OK');
+
+      // EXEC cannot reach the database: its reply is the error, and nothing stays watched.
+      expect(toStrings((await client.send('WATCH', 'k', 'other')) as Reply)).to.equal('OK');
+      expect(respql.server.watches.watchedKeys).to.equal(2);
+      expect(toStrings((await client.send('MULTI')) as Reply)).to.equal('OK');
+      expect(toStrings((await client.send('SET', 'k', 'v1')) as Reply)).to.equal('QUEUED');
+      holder.exec('BEGIN EXCLUSIVE');
+      locked(await client.send('EXEC'));
+      holder.exec('COMMIT');
+      expect(respql.server.watches.watchedKeys).to.equal(0);
+      expect(toStrings((await client.send('GET', 'k')) as Reply)).to.equal('v0');
+
+      // WATCH cannot take its snapshot (of an absent key, which an empty snapshot would match):
+      // the transaction after it is not run.
+      holder.exec('BEGIN EXCLUSIVE');
+      locked(await client.send('WATCH', 'absent'));
+      holder.exec('COMMIT');
+      expect(toStrings((await client.send('MULTI')) as Reply)).to.equal('OK');
+      expect(toStrings((await client.send('SET', 'absent', 'v2')) as Reply)).to.equal('QUEUED');
+      expect(await client.send('EXEC')).to.equal(null);
+      expect(await client.send('GET', 'absent')).to.equal(null);
+      expect(respql.server.watches.watchedKeys).to.equal(0);
+    } finally {
+      holder.close();
+      await client.close();
+      await respql.stop();
+    }
+  });
+});
