@@ -1240,7 +1240,10 @@ function machine(tmp: string, load: string): string {
 function respqlCommit(respqlRoot: string): string {
   const snapshot = readOr(path.join(respqlRoot, 'BENCH_SNAPSHOT')).trim();
   if (snapshot) return snapshot;
-  return runSync('git', ['-C', respqlRoot, 'describe', '--always', '--dirty']);
+  const commit = runSync('git', ['-C', respqlRoot, 'describe', '--always']);
+  // BENCHMARKS.md itself is rewritten by every run: a change there alone does not make the code dirty.
+  const changed = runSync('git', ['-C', respqlRoot, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md']);
+  return changed ? `${commit}-dirty` : commit;
 }
 
 function versions(respqlRoot: string): string {

@@ -78,6 +78,8 @@ export interface Dialect {
   /** `token IN <list>` with the whole list bound as one parameter (one statement text for any length). */
   readonly tokenInList: string;
   keyListParam(keys: readonly string[]): unknown;
+  /** Reading many values as one packed row (see PackedRead); absent where it does not pay. */
+  readonly packedRead?: PackedRead;
   /**
    * One upsert statement for many rows, bound as (keys, all values concatenated, each value's
    * 1-based offset in them, each one's length, expiries): the values travel as one binary
@@ -96,6 +98,21 @@ export interface Dialect {
   readonly leaseUntil: string;
   /** Creates the lease table: name (primary key), holder, expires_at. */
   createLeaseTable(knex: Knex, table: string): Promise<void>;
+}
+
+/**
+ * Many keys' values read as one row, from `<key list> JOIN table` (`live` filters the rows):
+ * `positions`, each found key's index in the list (JSON); `lengths`, each one's value length in
+ * bytes (JSON); `packed`, the values of at most `maxValueBytes` concatenated in that order (larger
+ * ones are read on their own: packing copies each byte twice more). Where the driver allocates a
+ * buffer per value read (better-sqlite3: ~2.5 µs each, half of a merged GET's SQL cost), one per
+ * statement is cheaper.
+ */
+export interface PackedRead {
+  sql(table: string, live: string): string;
+  /** Keys per statement: bounds one result to maxKeys × maxValueBytes. */
+  readonly maxKeys: number;
+  readonly maxValueBytes: number;
 }
 
 /**
@@ -244,6 +261,8 @@ export const sqlite: Dialect = {
     // No busy_timeout: better-sqlite3 would wait for a lock synchronously, stalling every client;
     // the engine retries BEGIN IMMEDIATE on a timer instead (isBusy).
     await conn.all('PRAGMA busy_timeout = 0', []);
+    const [{ encoding }] = await conn.all('PRAGMA encoding', []);
+    if (encoding !== 'UTF-8') throw new Error(`respql needs a UTF-8 SQLite database; ${db.name} is ${String(encoding)}`);
     const [mode] = await conn.all('PRAGMA journal_mode = WAL', []);
     if (mode?.journal_mode !== 'wal' || db.memory) {
       // No WAL file to flush (an in-memory database, or a file system without WAL support):
@@ -274,6 +293,20 @@ export const sqlite: Dialect = {
   random: 'random()',
   tokenInList: 'token IN (SELECT value FROM json_each(?))',
   keyListParam: (keys) => JSON.stringify(keys),
+  packedRead: {
+    // 64 MB per statement at most: far under SQLite's limit on one value (1,000,000,000 bytes).
+    maxKeys: 1000,
+    maxValueBytes: 64 * 1024,
+    // group_concat reads a BLOB as text in the database's encoding: byte for byte in a UTF-8
+    // database (setUpConnection refuses any other). It skips the NULLs of values left out.
+    sql(table, live) {
+      return (
+        `SELECT json_group_array(wanted.key) AS positions, json_group_array(octet_length(data)) AS lengths, ` +
+        `CAST(group_concat(CASE WHEN octet_length(data) <= ${this.maxValueBytes} THEN data END, '') AS BLOB) AS packed ` +
+        `FROM json_each(?) AS wanted JOIN ${table} ON token = wanted.value WHERE ${live}`
+      );
+    },
+  },
   async createTable(knex, table) {
     await knex.schema.createTable(table, (t) => {
       t.text('token').primary().notNullable();

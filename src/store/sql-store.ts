@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
-import { dialectOf, type Dialect, type FlushCommits, type SqlConnection } from './dialect';
+import { dialectOf, type Dialect, type FlushCommits, type PackedRead, type SqlConnection } from './dialect';
 import { leaseTable, migrateLatest } from './migrations';
 import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
@@ -15,6 +15,7 @@ function statements(table: string, d: Dialect) {
   return {
     get: `SELECT data FROM ${t} WHERE token = ? AND ${live}`,
     getMany: `SELECT token, data FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    getManyPacked: d.packedRead?.sql(t, live) ?? '',
     getEntry: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
     getEntryForUpdate: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
     put: upsert,
@@ -96,10 +97,41 @@ class SqlStore implements Store {
   }
 
   async getMany(keys: string[]): Promise<(Buffer | null)[]> {
+    const packing = this.dialect.packedRead;
+    if (packing) {
+      if (keys.length <= packing.maxKeys) return this.getPacked(keys, packing);
+      const values: (Buffer | null)[] = [];
+      for (let start = 0; start < keys.length; start += packing.maxKeys) {
+        values.push(...(await this.getPacked(keys.slice(start, start + packing.maxKeys), packing)));
+      }
+      return values;
+    }
     const rows = await this.conn.all(this.sql.getMany, [this.dialect.keyListParam(keys), this.now]);
     const found = new Map<string, Buffer>();
     for (const row of rows) found.set(row.token as string, toBuffer(row.data));
     return keys.map((k) => found.get(k) ?? null);
+  }
+
+  /** Up to maxKeys values in one statement (see PackedRead), cut apart here; null where absent. */
+  private async getPacked(keys: string[], packing: PackedRead): Promise<(Buffer | null)[]> {
+    const [row] = await this.conn.all(this.sql.getManyPacked, [this.dialect.keyListParam(keys), this.now]);
+    const values = new Array<Buffer | null>(keys.length).fill(null);
+    const positions = JSON.parse(row.positions as string) as number[];
+    const lengths = JSON.parse(row.lengths as string) as number[];
+    const packed = row.packed as Buffer | null;
+    let offset = 0;
+    for (let i = 0; i < positions.length; i++) {
+      const length = lengths[i];
+      if (length > packing.maxValueBytes) {
+        // Left out of the pack: read on its own, in the same transaction and at the same clock.
+        values[positions[i]] = await this.get(keys[positions[i]]);
+        continue;
+      }
+      // A view, not a copy: the whole read is one allocation.
+      values[positions[i]] = packed!.subarray(offset, offset + length);
+      offset += length;
+    }
+    return values;
   }
 
   /** A run of plain operations of one kind as one statement; returns each one's result. */
