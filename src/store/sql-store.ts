@@ -608,15 +608,13 @@ export class SqlEngine {
       signal.throwIfAborted();
       try {
         if (!this.prepared.has(raw)) {
-          const flush = await this.dialect.setUpConnection(raw, conn);
+          const flush = await this.dialect.setUpConnection(raw, conn, this.timeoutMs);
           // SQLite has one connection (one WAL file): a later set-up of it keeps the flusher and its counts.
           if (flush && !this.flusher) this.flusher = new CommitFlusher(flush);
           else flush?.close();
           this.prepared.add(raw);
         }
-        // One round trip: a statement list without parameters goes as one simple query.
-        const timeout = this.dialect.statementTimeout(this.timeoutMs);
-        if (begin) await conn.run(timeout ? `${begin}; ${timeout}` : begin, []);
+        if (begin) await conn.run(begin, []);
         return;
       } catch (err) {
         // Give up just before the deadline, so that the callers learn why ("database is locked").
@@ -633,9 +631,12 @@ export class SqlEngine {
     signal.addEventListener('abort', cut);
     try {
       const conn = this.counted(this.dialect.wrap(raw));
-      // A batch that is one run of plain GETs is a single statement: no transaction needed.
-      const readOnly = plainRun(batch, 0).length === batch.length && batch[0].plain?.kind === 'get';
-      await this.open(raw, conn, readOnly ? null : this.dialect.begin, deadline, signal);
+      // A batch that is one run of plain GETs is a single statement: no transaction needed; nor,
+      // where the dialect allows, for one run of plain SETs (one statement commits on its own).
+      const oneRun = plainRun(batch, 0).length === batch.length;
+      const readOnly = oneRun && batch[0].plain?.kind === 'get';
+      const autocommit = readOnly || (oneRun && this.dialect.autocommitOneStatement);
+      await this.open(raw, conn, autocommit ? null : this.dialect.begin, deadline, signal);
       const outcomes: { ok: boolean; value: unknown }[] = [];
       try {
         for (let i = 0; i < batch.length; ) {
@@ -658,9 +659,9 @@ export class SqlEngine {
         }
         // Past the deadline its callers have their error already: it must not commit.
         signal.throwIfAborted();
-        if (!readOnly) await conn.run('COMMIT', []);
+        if (!autocommit) await conn.run('COMMIT', []);
       } catch (err) {
-        if (!readOnly) await conn.run('ROLLBACK', []).catch(() => undefined);
+        if (!autocommit) await conn.run('ROLLBACK', []).catch(() => undefined);
         throw err;
       }
       this.stats.transactions++;

@@ -53,6 +53,34 @@ for (const backend of BACKENDS) {
       keys.forEach((key, i) => expect((got[i] as Buffer).equals(values.get(key)!), key).to.equal(true));
     });
 
+    it(backend === 'postgres' ? 'sends a batch of only SETs as its one statement, without BEGIN and COMMIT' : 'wraps a batch of only SETs in BEGIN IMMEDIATE and COMMIT', async function () {
+      const counters = async () => {
+        const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+        const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+        return { statements: field('sql_statements'), batches: field('sql_transactions') };
+      };
+      const before = await counters();
+      const commands = Array.from({ length: 30 }, (_, i) => encodeCommand(['SET', `alone${i}`, `v${i}`]));
+      client.sendRaw(Buffer.concat(commands));
+      for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
+      await client.send('SET', 'alone-last', 'v'); // and one SET on its own
+      const after = await counters();
+      // The first INFO's own (empty) transaction falls between the readings: one batch, BEGIN and COMMIT.
+      const batches = after.batches - before.batches - 1;
+      const statements = after.statements - before.statements - 2;
+      expect(batches).to.be.within(2, 31);
+      if (backend === 'postgres') {
+        // One merged upsert per batch, committing on its own (and the set-up of a connection the
+        // pool may have opened meanwhile); with BEGIN and COMMIT it would be 3 per batch.
+        expect(statements).to.be.within(batches, batches + 1);
+      } else {
+        // BEGIN IMMEDIATE and COMMIT around each batch, and one upsert per SET.
+        expect(statements).to.equal(2 * batches + commands.length + 1);
+      }
+      const got = (await client.send('MGET', 'alone0', 'alone29', 'alone-last')) as Buffer[];
+      expect(toStrings(got)).to.deep.equal(['v0', 'v29', 'v']);
+    });
+
     it('splits a run whose values add up past the merge limit, storing each value whole', async function () {
       // Three 7 MB values: past 16 MB together, so the run is cut; each must still land intact.
       const values = ['x', 'y', 'z'].map((c) => Buffer.alloc(7 * 1024 * 1024, c));

@@ -50,8 +50,14 @@ export function migrationSource(table: string, dialect: Dialect): Knex.Migration
     getMigrations: async () => migrations,
     getMigrationName: (m) => m.name,
     getMigration: async (m) => ({
-      up: (knex: Knex) => m.up(knex, table, dialect),
-      down: (knex: Knex) => m.down(knex, table, dialect),
+      up: async (knex: Knex) => {
+        if (dialect.unboundMigration) await knex.raw(dialect.unboundMigration);
+        await m.up(knex, table, dialect);
+      },
+      down: async (knex: Knex) => {
+        if (dialect.unboundMigration) await knex.raw(dialect.unboundMigration);
+        await m.down(knex, table, dialect);
+      },
     }),
   };
 }
