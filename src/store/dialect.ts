@@ -229,26 +229,32 @@ function sqliteConnection(db: BetterSqlite3.Database): SqlConnection {
   };
 }
 
-/** Turns `?` placeholders into `$1..$n` once per statement text. */
-const numbered = new Map<string, string>();
-function numberPlaceholders(sql: string): string {
-  let out = numbered.get(sql);
-  if (out === undefined) {
+/**
+ * A statement with parameters goes as a named prepared statement: PostgreSQL parses and plans
+ * it once per connection, not on every call (GET -P 1 +10-20 %, BENCHMARKS.md). One name per
+ * text, `?` placeholders turned into `$1..$n`, worked out once. Parameterless statements (BEGIN,
+ * COMMIT, SET lists) go as simple queries.
+ */
+const preparedStatements = new Map<string, { name: string; text: string }>();
+function pgQuery(sql: string, params: readonly unknown[]): { name?: string; text: string; values: unknown[] } {
+  if (!params.length) return { text: sql, values: [] };
+  let statement = preparedStatements.get(sql);
+  if (statement === undefined) {
     let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
-    numbered.set(sql, out);
+    statement = { name: `respql_${preparedStatements.size + 1}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+    preparedStatements.set(sql, statement);
   }
-  return out;
+  return { ...statement, values: params as unknown[] };
 }
 
 function postgresConnection(client: PgClient): SqlConnection {
   return {
     async all(sql, params) {
-      const result = await client.query(numberPlaceholders(sql), params as unknown[]);
+      const result = await client.query(pgQuery(sql, params));
       return result.rows as Row[];
     },
     async run(sql, params) {
-      const result = await client.query(numberPlaceholders(sql), params as unknown[]);
+      const result = await client.query(pgQuery(sql, params));
       return result.rowCount ?? 0;
     },
   };
