@@ -617,8 +617,9 @@ export class SqlEngine {
         if (begin) await conn.run(begin, []);
         return;
       } catch (err) {
-        // Give up just before the deadline, so that the callers learn why ("database is locked").
-        if (!this.dialect.isBusy(err) || performance.now() + BUSY_RETRY_MS >= deadline) throw err;
+        // Give up before the deadline, so that the callers learn why ("database is locked"): a
+        // whole retry early, since the sleep's timer may fire late, after the deadline's own.
+        if (!this.dialect.isBusy(err) || performance.now() + 2 * BUSY_RETRY_MS >= deadline) throw err;
       }
       await sleep(BUSY_RETRY_MS);
     }
