@@ -49,17 +49,16 @@ export function migrationSource(table: string, dialect: Dialect): Knex.Migration
   return {
     getMigrations: async () => migrations,
     getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({
-      up: async (knex: Knex) => {
-        if (dialect.unboundMigration) await knex.raw(dialect.unboundMigration);
-        await m.up(knex, table, dialect);
-      },
-      down: async (knex: Knex) => {
-        if (dialect.unboundMigration) await knex.raw(dialect.unboundMigration);
-        await m.down(knex, table, dialect);
-      },
-    }),
+    getMigration: async (m) => ({ up: unbound(m.up), down: unbound(m.down) }),
   };
+
+  /** A migration step in its transaction, without the served connections' statement timeout. */
+  function unbound(step: Migration['up']) {
+    return async (knex: Knex) => {
+      if (dialect.unboundMigration) await knex.raw(dialect.unboundMigration);
+      await step(knex, table, dialect);
+    };
+  }
 }
 
 /**
