@@ -59,6 +59,8 @@ interface Options {
   scaleSmallRows: number;
   idleConnections: number;
   scaleParts: ScalePart[];
+  /** More `-c name=value` settings for the throwaway PostgreSQL cluster, after the fixed ones. */
+  postgresSettings: string[];
 }
 
 const SCALE_PARTS = ['rows', 'sweep', 'idle'] as const;
@@ -79,7 +81,9 @@ const OPTION_HELP = `Options (flag / environment variable, default):
   --scale-rows N           BENCH_SCALE_ROWS          rows in the large table, and expired rows to sweep (1000000)
   --scale-small-rows N     BENCH_SCALE_SMALL_ROWS    rows in the small table it is compared with (10000)
   --idle-connections N     BENCH_IDLE_CONNECTIONS    idle connections held open (10000)
-  --scale-parts LIST       BENCH_SCALE_PARTS         which scale measurements: rows,sweep,idle (all)`;
+  --scale-parts LIST       BENCH_SCALE_PARTS         which scale measurements: rows,sweep,idle (all)
+  --postgres-setting N=V   BENCH_POSTGRES_SETTINGS   a setting for the throwaway PostgreSQL cluster, e.g. shared_buffers=2GB
+                                                     (the flag may repeat; the variable takes a space-separated list) (none)`;
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const o: Options = {
@@ -97,6 +101,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     scaleSmallRows: positive('BENCH_SCALE_SMALL_ROWS', env.BENCH_SCALE_SMALL_ROWS ?? '10000'),
     idleConnections: positive('BENCH_IDLE_CONNECTIONS', env.BENCH_IDLE_CONNECTIONS ?? '10000'),
     scaleParts: scaleParts('BENCH_SCALE_PARTS', env.BENCH_SCALE_PARTS ?? SCALE_PARTS.join(',')),
+    postgresSettings: (env.BENCH_POSTGRES_SETTINGS ?? '').split(/\s+/).filter(Boolean).map((v) => postgresSetting('BENCH_POSTGRES_SETTINGS', v)),
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -115,6 +120,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--scale-small-rows') o.scaleSmallRows = positive(flag, value());
     else if (flag === '--idle-connections') o.idleConnections = positive(flag, value());
     else if (flag === '--scale-parts') o.scaleParts = scaleParts(flag, value());
+    else if (flag === '--postgres-setting') o.postgresSettings.push(postgresSetting(flag, value()));
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(OPTION_HELP + '\n');
       process.exit(0);
@@ -134,8 +140,16 @@ function scaleParts(name: string, value: string): ScalePart[] {
   return parts as ScalePart[];
 }
 
+function postgresSetting(name: string, value: string): string {
+  if (!/^[a-z_.]+=[\w.]+$/.test(value)) fail(`${name} takes name=value settings (letters, digits, _ and .), got '${value}'`);
+  return value;
+}
+
+/** A wrong option or setting: reported in one line, without a stack. */
+class UsageError extends Error {}
+
 function fail(message: string): never {
-  throw new Error(message);
+  throw new UsageError(message);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -411,7 +425,12 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
 
-async function startPostgres(tmp: string): Promise<Postgres> {
+/** The cluster's settings that the figures depend on, as the reports describe them. */
+function postgresSettingsText(options: Options): string {
+  return ['fsync=on', 'synchronous_commit=on', ...options.postgresSettings].map((s) => `\`${s}\``).join(', ');
+}
+
+async function startPostgres(tmp: string, extraSettings: readonly string[]): Promise<Postgres> {
   const dir = path.join(tmp, 'postgres');
   fs.mkdirSync(dir);
   if (process.getuid?.() === 0) {
@@ -431,6 +450,7 @@ async function startPostgres(tmp: string): Promise<Postgres> {
     '-c fsync=on',
     '-c synchronous_commit=on',
     '-c max_connections=200',
+    ...extraSettings.map((setting) => `-c ${setting}`),
   ].join(' ');
   onCleanup(() => run(...asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', 'fast', '-w', 'stop']), { cwd: dir, quiet: true }).then(() => undefined));
   await run(...asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', settings, 'start']), { cwd: dir });
@@ -557,7 +577,7 @@ const NAMES = {
 } as const;
 
 async function benchmark(options: Options, tmp: string): Promise<Sample[]> {
-  const pg = await startPostgres(tmp);
+  const pg = await startPostgres(tmp, options.postgresSettings);
   const targets: Target[] = [
     await startRespql(options, tmp, NAMES.sqlite, path.join(tmp, 'respql.sqlite')),
     await startRespql(options, tmp, NAMES.postgres, pg.url),
@@ -784,14 +804,14 @@ async function scale(options: Options, tmp: string): Promise<Partial<Record<Bloc
   const dir = path.join(tmp, 'scale');
   fs.mkdirSync(dir, { mode: 0o755 });
   const setup = recordCommands();
-  const pg = await startPostgres(dir);
+  const pg = await startPostgres(dir, options.postgresSettings);
   commandLogs.delete(setup);
   const blocks: Partial<Record<Block, string>> = {
     scale: `## At scale
 
 Measured by \`npm run bench -- --scale-only\` (or \`--scale\` with the main run; \`--scale-parts rows,sweep,idle\` picks measurements).
 Each measurement below names its own date, commit and load. Tables are filled straight in SQL, in the table respql's own
-\`respql migrate\` created; PostgreSQL is a throwaway cluster with \`fsync=on\`, \`synchronous_commit=on\`. redis-benchmark runs with
+\`respql migrate\` created; PostgreSQL is a throwaway cluster with ${postgresSettingsText(options)}. redis-benchmark runs with
 \`-c ${CLIENTS} -d ${VALUE_SIZE}\` as in the main table; figures are medians over the runs. The machine (2 cores) is shared with other
 engineers' test runs: the load average next to each figure says how busy it was.`,
   };
@@ -1286,7 +1306,7 @@ Re-run it after changing the hot path; the figures below are only as current as 
 ## What is measured
 
 - **respql, SQLite**: respql on a fresh SQLite file with its default durable settings (WAL with \`synchronous=NORMAL\`, and one \`fdatasync\` of the WAL file, shared by a group of commits, before any of their replies).
-- **respql, PostgreSQL**: respql on a throwaway PostgreSQL cluster started by the script (\`fsync=on\`, \`synchronous_commit=on\`).
+- **respql, PostgreSQL**: respql on a throwaway PostgreSQL cluster started by the script (${postgresSettingsText(options)}).
 - **redis, appendfsync always**: \`redis-server --appendonly yes --appendfsync always\` — the same promise as respql: a reply means the write is on disk.
 - **redis, no persistence**: \`redis-server --save '' --appendonly no\` — the in-memory ceiling, the reference for reads.
 - **pgbench, same PostgreSQL**: the same upsert and select sent straight to the same PostgreSQL and respql's own \`sessions\` table,
@@ -1420,6 +1440,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+  process.stderr.write(`bench: ${err instanceof UsageError ? err.message : ((err as Error).stack ?? err)}\n`);
   void cleanUp().then(() => process.exit(1));
 });
