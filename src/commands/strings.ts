@@ -115,6 +115,8 @@ function setexCommand(name: 'setex' | 'psetex') {
       : 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
     group: 'string', since: name === 'setex' ? '2.0.0' : '2.6.0',
     parse: (argv) => ({ key: key(argv[1]), expire: { unit: name === 'setex' ? 'EX' : 'PX', raw: argv[2] }, value: argv[3] }),
+    // Always an unconditional write (phpredis and Rails write every session with SETEX).
+    plain: (a, now) => ({ kind: 'put', key: a.key, value: a.value, expiry: absoluteExpiry(a.expire, now, name) }),
     async run(a, { store }) {
       await store.set(a.key, a.value, { expiry: absoluteExpiry(a.expire, store.now, name) });
       return OK;

@@ -81,6 +81,39 @@ for (const backend of BACKENDS) {
       expect(toStrings(got)).to.deep.equal(['v0', 'v29', 'v']);
     });
 
+    it('merges SETEX and PSETEX with SETs into the same run, each key keeping its own expiry', async function () {
+      const info = async () => toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+      const field = (text: string, name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(text)?.[1]);
+      const commands = [
+        ['SETEX', 'sx1', '100', 'a'],
+        ['PSETEX', 'sx2', '200000', 'b'],
+        ['SET', 'sx3', 'c', 'EX', '300'],
+        ['SETEX', 'sx4', '0', 'd'], // an error of its own; the others still run
+        ['SETEX', 'sx5', '400', 'e'],
+        ['SET', 'sx6', 'f'],
+      ];
+      const before = await info();
+      client.sendRaw(Buffer.concat(commands.map((c) => encodeCommand(c))));
+      const replies = [];
+      for (const _ of commands) replies.push(toStrings(await client.readReply()));
+      const after = await info();
+      expect(replies).to.deep.equal(['OK', 'OK', 'OK', { error: "ERR invalid expire time in 'setex' command" }, 'OK', 'OK']);
+      // The first INFO's own (empty) transaction falls between the readings: one batch, BEGIN and COMMIT.
+      const batches = field(after, 'sql_transactions') - field(before, 'sql_transactions') - 1;
+      const statements = field(after, 'sql_statements') - field(before, 'sql_statements') - 2;
+      if (backend === 'postgres') expect(statements, `${batches} batches`).to.be.within(batches, batches + 1);
+      else expect(statements).to.equal(2 * batches + 5);
+      const ttls = [];
+      for (const key of ['sx1', 'sx2', 'sx3', 'sx4', 'sx5', 'sx6']) ttls.push(Number(await client.send('PTTL', key)));
+      const [t1, t2, t3, t4, t5, t6] = ttls;
+      expect(t1).to.be.within(95_000, 100_000);
+      expect(t2).to.be.within(195_000, 200_000);
+      expect(t3).to.be.within(295_000, 300_000);
+      expect(t4).to.equal(-2);
+      expect(t5).to.be.within(395_000, 400_000);
+      expect(t6).to.equal(-1);
+    });
+
     it('splits a run whose values add up past the merge limit, storing each value whole', async function () {
       // Three 7 MB values: past 16 MB together, so the run is cut; each must still land intact.
       const values = ['x', 'y', 'z'].map((c) => Buffer.alloc(7 * 1024 * 1024, c));
