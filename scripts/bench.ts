@@ -758,17 +758,6 @@ async function info(port: number, section: string): Promise<Record<string, strin
   return fields;
 }
 
-/** Polls INFO until `done` holds. */
-async function waitForInfo(port: number, section: string, done: (f: Record<string, string>) => boolean, what: string, timeoutMs: number): Promise<Record<string, string>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const fields = await info(port, section);
-    if (done(fields)) return fields;
-    if (Date.now() > deadline) fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** A process's resident set and its peak, in MiB (/proc/<pid>/status VmRSS, VmHWM). */
 function memoryOf(pid: number): { rss: number; hwm: number } {
   const status = readOr(`/proc/${pid}/status`);
@@ -777,7 +766,6 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
 }
 
 const fmtMiB = (n: number) => `${n.toFixed(0)} MiB`;
-const perThousand = (n: number) => fmtRate(n);
 
 interface Measured {
   title: string;

@@ -65,6 +65,12 @@ function expireCommand(name: string, seconds: boolean, relative: boolean, summar
     name, arity: -3, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
     summary, group: 'generic', since,
     parse: parseExpire,
+    // Without conditions, a time in the future is one plain write (connect-redis's and phpredis's touch).
+    plain(a, now) {
+      if (a.conditions.length) return null;
+      const when = expireCommandTime(a.time, seconds, relative ? now : 0, name);
+      return when > BigInt(now) ? { kind: 'expire', key: a.key, expiry: storableExpiry(when) } : null;
+    },
     async run(a, { store }): Promise<Reply> {
       const when = expireCommandTime(a.time, seconds, relative ? store.now : 0, name);
       const past = when <= BigInt(store.now);

@@ -8,6 +8,7 @@ export const del = command<string[]>({
   name: 'del', arity: -2, flags: ['write'], keys: [1, -1, 1], data: true,
   summary: 'Deletes one or more keys.', group: 'generic', since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
+  plain: (ks) => ({ kind: 'delete', keys: ks }),
   run: (ks, { store }) => store.delete(ks),
 });
 
@@ -15,6 +16,7 @@ export const unlink = command<string[]>({
   name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [1, -1, 1], data: true,
   summary: 'Asynchronously deletes one or more keys.', group: 'generic', since: '4.0.0',
   parse: (argv) => keys(argv.slice(1)),
+  plain: (ks) => ({ kind: 'delete', keys: ks }),
   run: (ks, { store }) => store.delete(ks),
 });
 

@@ -101,9 +101,7 @@ export class CommandPipeline {
       reply =
         op instanceof RespError
           ? op
-          : op.kind === 'get'
-            ? this.server.engine.plain(op).catch(asReply)
-            : this.server.engine.plain(op, () => this.server.watches.touch([op.key])).then(() => OK, asReply);
+          : this.server.engine.plain(op, (changed) => this.server.watches.touch(changed)).then((value) => (op.kind === 'put' ? OK : value), asReply);
     } else {
       const settled = spec.settled;
       const transaction = this.server.engine.transaction(async (tx) => {

@@ -94,6 +94,12 @@ export interface Dialect {
    * plain SET's CPU). Absent where one statement per row is as cheap (SQLite runs in-process).
    */
   bulkUpsert?(table: string): string;
+  /**
+   * One statement setting many live keys' expiries, bound as (keys, expiries in epoch ms, now),
+   * returning the token of each row it changed; `live` is the store's test that a row has not
+   * expired (bound to now). Absent where one statement per key is as cheap.
+   */
+  bulkSetExpiry?(quotedTable: string, live: string): string;
   /** Creates the table in the first migration. */
   createTable(knex: Knex, table: string): Promise<void>;
   /**
@@ -375,6 +381,9 @@ export const postgres: Dialect = {
     `SELECT k, substring(?::bytea from o for n), timestamptz 'epoch' + e * interval '1 millisecond' ` +
     'FROM unnest(?::text[], ?::int[], ?::int[], ?::bigint[]) AS u(k, o, n, e) ' +
     'ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry',
+  bulkSetExpiry: (t, live) =>
+    `UPDATE ${t} SET expiry = timestamptz 'epoch' + u.e * interval '1 millisecond' ` +
+    `FROM unnest(?::text[], ?::bigint[]) AS u(k, e) WHERE token = u.k AND ${live} RETURNING token`,
   keyListParam: (keys) => keys,
   async createTable(knex, table) {
     await knex.schema.createTable(table, (t) => {

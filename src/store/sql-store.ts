@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type FlushCommits, type PackedRead, type SqlConnection } from './dialect';
 import { leaseTable, migrateLatest } from './migrations';
-import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
+import { plainKeys, type Entry, type PlainOp, type ScanPage, type SetOptions, type SetOutcome, type Store } from './store';
 
 /** The SQL text of every store operation, built once per table. */
 function statements(table: string, d: Dialect) {
@@ -22,6 +22,7 @@ function statements(table: string, d: Dialect) {
     // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
     putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
     setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
+    setExpiries: d.bulkSetExpiry?.(t, live) ?? '',
     delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
@@ -56,22 +57,92 @@ export function likePrefix(prefix: string): string {
   return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
 }
 
-/** Merged values travel as one parameter: past this, a run stops (big values go one by one). */
+/** One step of a batch: one piece of work on its own, or plain operations of one kind merged into one statement. */
+type Step = { work: number } | { plain: number[] };
+
+/** Within a span of plain operations, their groups run kind by kind in this order, round after round. */
+const KIND_ORDER: Record<PlainOp['kind'], number> = { get: 0, put: 1, expire: 2, delete: 3 };
+const KINDS = 4;
+
+/**
+ * The order a batch runs in (indices into it). Work that is not plain runs where it stands.
+ * Between two such pieces, the plain operations are grouped by kind, each group one
+ * statement: an operation joins the first group of its kind that comes after every earlier
+ * operation on any of its keys that it does not commute with (all do but two reads).
+ * Operations on different keys commute, and on one key a write keeps its place among the
+ * reads and writes, so every reply is what running the batch in order would give; 50
+ * clients each sending GET and then EXPIRE of their own session make two statements, not 100.
+ */
+function planBatch(batch: QueuedWork[]): Step[] {
+  const steps: Step[] = [];
+  let span: number[] = [];
+  for (let i = 0; i <= batch.length; i++) {
+    if (i < batch.length && batch[i].plain) {
+      span.push(i);
+      continue;
+    }
+    if (span.length) steps.push(...planPlainSpan(batch, span));
+    span = [];
+    if (i < batch.length) steps.push({ work: i });
+  }
+  return steps;
+}
+
+function planPlainSpan(batch: QueuedWork[], span: number[]): Step[] {
+  // Groups are numbered as slots: slot % KINDS is the group's kind, slots run in ascending order.
+  // A read must follow the key's last write; a write must follow every earlier read and write of it.
+  const lastWrite = new Map<string, number>();
+  const lastAny = new Map<string, number>();
+  const groups = new Map<number, number[]>();
+  for (const i of span) {
+    const op = batch[i].plain!;
+    const keys = plainKeys(op);
+    const reads = op.kind === 'get';
+    let after = -1;
+    for (const key of keys) after = Math.max(after, (reads ? lastWrite : lastAny).get(key) ?? -1);
+    const first = after + 1;
+    const slot = first + ((((KIND_ORDER[op.kind] - first) % KINDS) + KINDS) % KINDS);
+    for (const key of keys) {
+      lastAny.set(key, Math.max(slot, lastAny.get(key) ?? -1));
+      if (!reads) lastWrite.set(key, slot);
+    }
+    const group = groups.get(slot);
+    if (group) group.push(i);
+    else groups.set(slot, [i]);
+  }
+  const steps: Step[] = [];
+  for (const slot of [...groups.keys()].sort((a, b) => a - b)) steps.push(...cutAtValueBytes(batch, groups.get(slot)!));
+  return steps;
+}
+
+/** Merged values travel as one parameter: past this, a group of SETs is cut into several statements. */
 const MERGED_VALUES_MAX_BYTES = 16 * 1024 * 1024;
 
-/** The plain operations of one kind starting at `start` (empty if that item is not plain). */
-function plainRun(batch: QueuedWork[], start: number): PlainOp[] {
-  const kind = batch[start].plain?.kind;
-  const run: PlainOp[] = [];
+function cutAtValueBytes(batch: QueuedWork[], group: number[]): Step[] {
+  const steps: Step[] = [];
+  let current: number[] = [];
   let bytes = 0;
-  for (let i = start; i < batch.length && kind && batch[i].plain?.kind === kind; i++) {
+  for (const i of group) {
     const op = batch[i].plain!;
-    if (op.kind === 'put') bytes += op.value.length;
-    if (run.length && bytes > MERGED_VALUES_MAX_BYTES) break;
-    run.push(op);
+    const size = op.kind === 'put' ? op.value.length : 0;
+    if (current.length && bytes + size > MERGED_VALUES_MAX_BYTES) {
+      steps.push({ plain: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push(i);
+    bytes += size;
   }
-  return run;
+  if (current.length) steps.push({ plain: current });
+  return steps;
 }
+
+/** A plain operation's result, and the keys it changed (for WATCH). */
+export interface PlainResult {
+  value: Buffer | number | null;
+  changed: readonly string[];
+}
+const UNCHANGED: readonly string[] = [];
 
 /** The Store bound to one connection inside one transaction, at one clock reading. */
 class SqlStore implements Store {
@@ -134,27 +205,58 @@ class SqlStore implements Store {
     return values;
   }
 
-  /** A run of plain operations of one kind as one statement; returns each one's result. */
-  async runPlain(run: PlainOp[]): Promise<(Buffer | null)[]> {
-    if (run[0].kind === 'get') return this.getMany(run.map((op) => op.key));
-    // Later writes to a key win, as they would one by one.
-    const last = new Map<string, PlainOp & { kind: 'put' }>();
-    for (const op of run) if (op.kind === 'put') last.set(op.key, op);
-    const puts = [...last.values()];
-    if (this.dialect.bulkUpsert) {
-      const sql = this.dialect.bulkUpsert(this.sql.table);
-      const offsets: number[] = [];
-      let next = 1; // SQL's substring counts from 1
-      for (const p of puts) {
-        offsets.push(next);
-        next += p.value.length;
-      }
-      const values = Buffer.concat(puts.map((p) => p.value));
-      await this.conn.run(sql, [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
-    } else {
-      for (const p of puts) await this.put(p.key, p.value, p.expiry);
+  /** Plain operations of one kind, each key at most once, as one statement (see planBatch); each one's result. */
+  async runPlain(run: PlainOp[]): Promise<PlainResult[]> {
+    const kind = run[0].kind;
+    if (kind === 'get') {
+      const keys = run.map((op) => (op as PlainOp & { kind: 'get' }).key);
+      // One key: the plain statement, cheaper than the list form.
+      const values = keys.length === 1 ? [await this.get(keys[0])] : await this.getMany(keys);
+      return values.map((value) => ({ value, changed: UNCHANGED }));
     }
-    return run.map(() => null);
+    if (kind === 'put') {
+      await this.putAll(run as (PlainOp & { kind: 'put' })[]);
+      return run.map((op) => ({ value: null, changed: [(op as PlainOp & { kind: 'put' }).key] }));
+    }
+    if (kind === 'expire') {
+      const ops = run as (PlainOp & { kind: 'expire' })[];
+      const found = await this.setExpiries(ops);
+      return ops.map((op) => (found.has(op.key) ? { value: 1, changed: [op.key] } : { value: 0, changed: UNCHANGED }));
+    }
+    const ops = run as (PlainOp & { kind: 'delete' })[];
+    const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam([...new Set(ops.flatMap((op) => op.keys))]), this.now]);
+    const deleted = new Set(rows.filter((row) => toNumber(row.live) > 0).map((row) => row.token as string));
+    // A key deleted counts for the first operation that names it, as if they ran one by one.
+    return ops.map((op) => {
+      const changed = [...new Set(op.keys)].filter((key) => deleted.delete(key));
+      return { value: changed.length, changed };
+    });
+  }
+
+  private async putAll(puts: (PlainOp & { kind: 'put' })[]): Promise<void> {
+    if (!this.dialect.bulkUpsert || puts.length === 1) {
+      for (const p of puts) await this.put(p.key, p.value, p.expiry);
+      return;
+    }
+    const offsets: number[] = [];
+    let next = 1; // SQL's substring counts from 1
+    for (const p of puts) {
+      offsets.push(next);
+      next += p.value.length;
+    }
+    const values = Buffer.concat(puts.map((p) => p.value));
+    await this.conn.run(this.dialect.bulkUpsert(this.sql.table), [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
+  }
+
+  /** New expiries for live keys; returns the keys that were live. */
+  private async setExpiries(ops: (PlainOp & { kind: 'expire' })[]): Promise<Set<string>> {
+    if (!this.sql.setExpiries || ops.length === 1) {
+      const found = new Set<string>();
+      for (const op of ops) if (await this.setExpiry(op.key, op.expiry)) found.add(op.key);
+      return found;
+    }
+    const rows = await this.conn.all(this.sql.setExpiries, [ops.map((op) => op.key), ops.map((op) => op.expiry), this.now]);
+    return new Set(rows.map((row) => row.token as string));
   }
 
   async getEntry(key: string, forUpdate = false): Promise<Entry | null> {
@@ -318,11 +420,12 @@ function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string
   return out;
 }
 
+/** One caller's piece of a batch: either `work` or a `plain` operation. */
 interface QueuedWork {
-  work: (store: Store) => Promise<unknown>;
+  work?: (store: Store) => Promise<unknown>;
   plain?: PlainOp;
-  /** For a plain op merged into a run: called once the run's statement has executed (see SqlEngine.plain). */
-  executed?: () => void;
+  /** For a plain op: called once its statement has executed, with the keys it changed (see SqlEngine.plain). */
+  executed?: (changed: readonly string[]) => void;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
   since: number;
   resolve: (value: unknown) => void;
@@ -502,8 +605,23 @@ export class SqlEngine {
   }
 
   /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
-  transaction<T>(work: (store: Store) => Promise<T>, plain?: PlainOp, executed?: () => void): Promise<T> {
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.enqueue(work, undefined, undefined);
+  }
+
+  /**
+   * A plain operation, merged with the others of its kind in the batch (see planBatch); resolves
+   * to its result (see PlainOp) after COMMIT. `executed` runs as soon as its statement has run,
+   * in batch order (WATCH needs writes signalled before the next command of the batch runs, not
+   * when the reply leaves after the flush).
+   */
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null> {
+    return this.enqueue(undefined, op, executed);
+  }
+
+  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // Every piece has the same fields in the same order: one object shape on the hot path.
       this.pending.push({ work, plain, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
@@ -511,20 +629,6 @@ export class SqlEngine {
         setImmediate(() => void this.drain());
       }
     });
-  }
-
-  /**
-   * A plain GET or SET, merged with its neighbours in the batch (see PlainOp). `executed` runs
-   * as soon as its statement has run, in batch order (WATCH needs writes signalled before the
-   * next command of the batch runs, not when the reply leaves after the flush).
-   */
-  plain(op: PlainOp, executed?: () => void): Promise<Buffer | null> {
-    const alone = async (store: Store) => {
-      const value = op.kind === 'get' ? await store.get(op.key) : (await store.put(op.key, op.value, op.expiry), null);
-      executed?.();
-      return value;
-    };
-    return this.transaction(alone, op, executed);
   }
 
   /** After whenIdle, at shutdown: releases what the engine holds open besides the pool (the WAL file). */
@@ -632,31 +736,43 @@ export class SqlEngine {
     signal.addEventListener('abort', cut);
     try {
       const conn = this.counted(this.dialect.wrap(raw));
-      // A batch that is one run of plain GETs is a single statement: no transaction needed; nor,
-      // where the dialect allows, for one run of plain SETs (one statement commits on its own).
-      const oneRun = plainRun(batch, 0).length === batch.length;
-      const readOnly = oneRun && batch[0].plain?.kind === 'get';
-      const autocommit = readOnly || (oneRun && this.dialect.autocommitOneStatement);
+      const steps = planBatch(batch);
+      // Plain reads need no transaction: each statement reads what is committed when it starts,
+      // which is all that came before it. Where the dialect allows, neither does one statement of
+      // plain writes among them (it commits on its own: one commit, as with BEGIN and COMMIT, and
+      // two round trips fewer). Two or more writing statements share one commit.
+      const plainOnly = steps.every((step) => 'plain' in step);
+      const writes = steps.filter((step) => 'plain' in step && batch[step.plain[0]].plain!.kind !== 'get').length;
+      const readOnly = plainOnly && writes === 0;
+      const autocommit = readOnly || (plainOnly && writes === 1 && this.dialect.autocommitOneStatement);
       await this.open(raw, conn, autocommit ? null : this.dialect.begin, deadline, signal);
-      const outcomes: { ok: boolean; value: unknown }[] = [];
+      const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
-        for (let i = 0; i < batch.length; ) {
+        for (const step of steps) {
           const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
-          const run = plainRun(batch, i);
-          if (run.length > 1) {
-            for (const value of await store.runPlain(run)) outcomes.push({ ok: true, value });
-            for (let j = i; j < i + run.length; j++) batch[j].executed?.();
-            i += run.length;
+          if ('plain' in step) {
+            let results: PlainResult[];
+            try {
+              results = await store.runPlain(step.plain.map((i) => batch[i].plain!));
+            } catch (err) {
+              // In a transaction, one operation alone may be retried alone (the rest rolled back);
+              // a merged statement's failure is everyone's, and so is any without a transaction,
+              // where an earlier statement may have committed.
+              throw step.plain.length === 1 && !autocommit ? new WorkFailed(err) : err;
+            }
+            step.plain.forEach((i, j) => {
+              outcomes[i] = { ok: true, value: results[j].value };
+              batch[i].executed?.(results[j].changed);
+            });
             continue;
           }
           try {
-            outcomes.push({ ok: true, value: await batch[i].work(store) });
+            outcomes[step.work] = { ok: true, value: await batch[step.work].work!(store) };
           } catch (err) {
             // A command's own error (wrong type, syntax...) does not abort the others.
             if (!(err instanceof RespError)) throw new WorkFailed(err);
-            outcomes.push({ ok: false, value: err });
+            outcomes[step.work] = { ok: false, value: err };
           }
-          i++;
         }
         // Past the deadline its callers have their error already: it must not commit.
         signal.throwIfAborted();
@@ -717,7 +833,7 @@ export class SqlEngine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<number>((resolve, reject) => {
-      const item: QueuedWork = { work, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = { work, plain: undefined, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
       this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
     });
   }

@@ -100,9 +100,19 @@ export interface Store {
 
 /**
  * A command whose whole effect is one plain read or one unconditional write. The engine
- * merges a run of neighbouring plain operations of one kind into a single statement
- * (one round trip on PostgreSQL for a whole pipeline of GETs or SETs).
+ * merges the plain operations of a batch, kind by kind, into one statement per kind (one
+ * round trip on PostgreSQL for all the GETs of 50 clients, another for their SETs), keeping
+ * the order of the operations on each key (see planBatch in sql-store.ts). Results: `get`
+ * the value or null; `put` null; `expire` 1 if the key was there (its new expiry is in the
+ * future), else 0; `delete` how many of its keys were there.
  */
 export type PlainOp =
   | { kind: 'get'; key: string }
-  | { kind: 'put'; key: string; value: Buffer; expiry: number | null };
+  | { kind: 'put'; key: string; value: Buffer; expiry: number | null }
+  | { kind: 'expire'; key: string; expiry: number }
+  | { kind: 'delete'; keys: string[] };
+
+/** The keys a plain operation reads or writes. */
+export function plainKeys(op: PlainOp): readonly string[] {
+  return op.kind === 'delete' ? op.keys : [op.key];
+}

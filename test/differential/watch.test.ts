@@ -7,8 +7,8 @@
  */
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { usePeers } from '../support/differential';
-import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { runPipelined, usePeers } from '../support/differential';
+import { RawClient, toStrings, type Reply } from '../support/resp-client';
 import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 
 interface WatchCase {
@@ -63,19 +63,6 @@ const cases: WatchCase[] = [
   },
   { name: 'MULTI/EXEC of the other client that writes the key touches', setup: [], watch: ['k'], other: [['MULTI'], ['INCR', 'k'], ['EXEC']] },
 ];
-
-/** Sends a whole script in one write (one pipeline) and returns its replies in order. */
-async function runPipelined(port: number, script: string[][]): Promise<unknown[]> {
-  const client = await RawClient.connect(port);
-  try {
-    client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));
-    const replies: unknown[] = [];
-    for (let i = 0; i < script.length; i++) replies.push(toStrings((await client.readReply()) as Reply));
-    return replies;
-  } finally {
-    await client.close();
-  }
-}
 
 /** Runs one case on a server; returns every reply in order, for comparison. */
 async function runCase(port: number, c: WatchCase): Promise<unknown[]> {

@@ -7,7 +7,7 @@
  * their own keys (prefix them) so no flush is needed between them.
  */
 import { expect } from 'chai';
-import { RawClient, toStrings, type Reply } from './resp-client';
+import { encodeCommand, RawClient, toStrings, type Reply } from './resp-client';
 import { startRedisServer, type RedisServer } from './redis-server';
 import { BACKENDS, startRespql, type Backend, type RunningRespql } from './respql';
 
@@ -23,6 +23,19 @@ export async function runScript(port: number, commands: string[][]): Promise<unk
     const out: unknown[] = [];
     for (const argv of commands) out.push(toStrings((await client.send(...argv)) as Reply));
     return out;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Sends a whole script in one write (one pipeline) and returns its replies in order. */
+export async function runPipelined(port: number, script: string[][]): Promise<unknown[]> {
+  const client = await RawClient.connect(port);
+  try {
+    client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));
+    const replies: unknown[] = [];
+    for (let i = 0; i < script.length; i++) replies.push(toStrings((await client.readReply()) as Reply));
+    return replies;
   } finally {
     await client.close();
   }
