@@ -46,6 +46,8 @@ interface Options {
   requestsPipelined: number;
   reps: number;
   pgbenchSeconds: number;
+  /** How long the session-traffic test runs against each target, per repetition. */
+  sessionSeconds: number;
   out: string;
   /** The respql checkout to run (built, with dist/src/cli.js): this one, or e.g. a clone at another commit. */
   respql: string;
@@ -71,6 +73,7 @@ const OPTION_HELP = `Options (flag / environment variable, default):
   --requests-pipelined N   BENCH_REQUESTS_PIPELINED  requests per test with -P 16 (100000)
   --reps N                 BENCH_REPS                repetitions; the table shows medians (3)
   --pgbench-seconds S      BENCH_PGBENCH_SECONDS     pgbench -T for each script (10)
+  --session-seconds S      BENCH_SESSION_SECONDS     the session-traffic test's length on each target (5)
   --out FILE               BENCH_OUT                 where to write the report (BENCHMARKS.md)
   --respql DIR             BENCH_RESPQL              respql checkout to benchmark, already built (this one)
   --profile                                          also profile respql (SQLite, SET -P 1) and report the top functions
@@ -91,6 +94,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     requestsPipelined: positive('BENCH_REQUESTS_PIPELINED', env.BENCH_REQUESTS_PIPELINED ?? '100000'),
     reps: positive('BENCH_REPS', env.BENCH_REPS ?? '3'),
     pgbenchSeconds: positive('BENCH_PGBENCH_SECONDS', env.BENCH_PGBENCH_SECONDS ?? '10'),
+    sessionSeconds: positive('BENCH_SESSION_SECONDS', env.BENCH_SESSION_SECONDS ?? '5'),
     out: env.BENCH_OUT ?? path.join(ROOT, 'BENCHMARKS.md'),
     respql: path.resolve(env.BENCH_RESPQL ?? ROOT),
     profile: false,
@@ -110,6 +114,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--requests-pipelined') o.requestsPipelined = positive(flag, value());
     else if (flag === '--reps') o.reps = positive(flag, value());
     else if (flag === '--pgbench-seconds') o.pgbenchSeconds = positive(flag, value());
+    else if (flag === '--session-seconds') o.sessionSeconds = positive(flag, value());
     else if (flag === '--out') o.out = path.resolve(value());
     else if (flag === '--respql') o.respql = path.resolve(value());
     else if (flag === '--profile') o.profile = true;
@@ -466,7 +471,8 @@ function psql(pg: Postgres, ...statements: string[]): Promise<RunResult> {
 // ---------------------------------------------------------------------------------------
 // Measurements
 
-type Test = 'SET' | 'GET';
+/** SESSION: the session-traffic test (see sessionTraffic); the others are redis-benchmark's and pgbench's. */
+type Test = 'SET' | 'GET' | 'SESSION';
 
 interface Sample {
   target: string;
@@ -511,7 +517,7 @@ async function redisBenchmark(target: Target, pipeline: number, requests: number
  * with prepared statements (pgbench's best case), into respql's own table: random keys in
  * the same key space as redis-benchmark's, a 1024-byte value.
  */
-const PGBENCH_SCRIPTS: Record<Test, string> = {
+const PGBENCH_SCRIPTS: Record<'SET' | 'GET', string> = {
   SET: [
     `\\set r random(0, ${KEYSPACE - 1})`,
     `INSERT INTO sessions (token, data, expiry) VALUES ('key:' || lpad(:r::text, 12, '0'), :data, now() + interval '1 hour') ` +
@@ -524,7 +530,7 @@ const PGBENCH_SCRIPTS: Record<Test, string> = {
   ].join('\n'),
 };
 
-async function pgbench(pg: Postgres, tmp: string, test: Test, seconds: number): Promise<Sample> {
+async function pgbench(pg: Postgres, tmp: string, test: 'SET' | 'GET', seconds: number): Promise<Sample> {
   const dir = path.join(tmp, 'pgbench');
   fs.mkdirSync(dir, { recursive: true });
   const script = path.join(dir, `${test === 'SET' ? 'upsert' : 'select'}.sql`);
@@ -597,6 +603,12 @@ async function benchmark(options: Options, tmp: string): Promise<Sample[]> {
         samples.push(...got);
       }
     }
+    for (const target of rotate(targets, rep)) {
+      progress(`rep ${rep + 1}/${options.reps}: ${target.name}, session traffic for ${options.sessionSeconds} s`);
+      const s = await sessionTraffic(target, options.sessionSeconds);
+      progress(`  ${fmtRate(s.rps)} ops/s, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`);
+      samples.push(s);
+    }
     for (const test of rep % 2 ? (['GET', 'SET'] as const) : (['SET', 'GET'] as const)) {
       progress(`rep ${rep + 1}/${options.reps}: pgbench ${test === 'SET' ? 'upsert' : 'select'}, -T ${options.pgbenchSeconds}`);
       const s = await pgbench(pg, tmp, test, options.pgbenchSeconds);
@@ -632,6 +644,76 @@ async function prefillAll(targets: Target[], pg: Postgres): Promise<void> {
   }
   // Measure from a fresh PostgreSQL checkpoint with current statistics, not mid-way through the load's.
   await psql(pg, 'VACUUM ANALYZE sessions', 'CHECKPOINT');
+}
+
+const SESSION_LABEL = 'session traffic (GET, then EXPIRE or SET EX)';
+
+/** Of the session-traffic test's requests, the share that saves the session (SET ... EX); the others only touch it (EXPIRE). */
+const SESSION_SAVES = 0.2;
+const SESSION_TTL = '3600';
+
+/**
+ * Session traffic, as express-session with connect-redis (or phpredis) sends it: on each of
+ * CLIENTS connections, one request after another, read a random session (GET), then either
+ * save it (SET key value EX ttl, SESSION_SAVES of the time) or touch it (EXPIRE key ttl).
+ * redis-benchmark runs one command kind at a time, so this client is the script's own (one
+ * Node thread, which bounds the fastest targets): ops/s counts commands, latency is per command.
+ */
+async function sessionTraffic(target: Target, seconds: number): Promise<Sample> {
+  const value = Buffer.alloc(VALUE_SIZE, 's');
+  const latencies: number[] = [];
+  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connect(target.port)));
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  try {
+    await Promise.all(
+      sockets.map(async (sock) => {
+        const send = replyAwaiter(sock, target.name);
+        const timed = async (args: (string | Buffer)[]) => {
+          const t = performance.now();
+          await send(encodeCommand(args));
+          latencies.push(performance.now() - t);
+        };
+        while (performance.now() < end) {
+          const key = keyName(Math.floor(Math.random() * KEYSPACE));
+          await timed(['GET', key]);
+          await timed(Math.random() < SESSION_SAVES ? ['SET', key, value, 'EX', SESSION_TTL] : ['EXPIRE', key, SESSION_TTL]);
+        }
+      }),
+    );
+  } finally {
+    for (const sock of sockets) sock.destroy();
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
+  return { target: target.name, test: 'SESSION', pipeline: 1, rps: latencies.length / elapsedS, p50: percentile(0.5), p99: percentile(0.99) };
+}
+
+/** Sends one request at a time on `sock` and resolves when its whole reply (a line, or a bulk string) has come; an error reply fails the run. */
+function replyAwaiter(sock: net.Socket, what: string): (request: Buffer) => Promise<void> {
+  let buffered: Buffer = Buffer.alloc(0);
+  let waiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  sock.on('data', (chunk: Buffer) => {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+    const eol = buffered.indexOf('\r\n');
+    if (!waiter || eol < 0) return;
+    if (buffered[0] === 0x24 /* $ */) {
+      const length = Number(buffered.subarray(1, eol).toString());
+      if (length >= 0 && buffered.length < eol + 2 + length + 2) return;
+    }
+    const reply = buffered;
+    const w = waiter;
+    buffered = Buffer.alloc(0);
+    waiter = null;
+    if (reply[0] === 0x2d /* - */) w.reject(new Error(`${what} answered ${reply.subarray(0, eol).toString()}`));
+    else w.resolve();
+  });
+  return (request) =>
+    new Promise<void>((resolve, reject) => {
+      waiter = { resolve, reject };
+      sock.write(request);
+    });
 }
 
 /** One command, one single-line reply. */
@@ -1192,12 +1274,15 @@ function summarize(samples: Sample[]): Row[] {
 
 function resultsTable(rows: Row[]): string {
   const order = Object.values(NAMES) as string[];
-  const sorted = [...rows].sort((a, b) => a.pipeline - b.pipeline || a.test.localeCompare(b.test) * -1 || order.indexOf(a.target) - order.indexOf(b.target));
+  const last = (r: Row) => (r.test === 'SESSION' ? 1 : 0);
+  const sorted = [...rows].sort(
+    (a, b) => last(a) - last(b) || a.pipeline - b.pipeline || a.test.localeCompare(b.test) * -1 || order.indexOf(a.target) - order.indexOf(b.target),
+  );
   const lines = [
     '| target | test | pipeline | ops/s (median) | ops/s (min–max) | p50 ms | p99 ms |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...sorted.map((r) => {
-      const test = r.target === NAMES.pgbench ? (r.test === 'SET' ? 'upsert' : 'select') : r.test;
+      const test = r.target === NAMES.pgbench ? (r.test === 'SET' ? 'upsert' : 'select') : r.test === 'SESSION' ? SESSION_LABEL : r.test;
       return `| ${r.target} | ${test} | ${r.target === NAMES.pgbench ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
     }),
   ];
@@ -1222,6 +1307,8 @@ function ratiosTable(rows: Row[]): string {
     ratio('PostgreSQL GET -P 1 / pgbench select', find(postgres, 'GET', 1), find(pgbench, 'GET', 1)),
     ratio('PostgreSQL SET -P 16 / pgbench upsert', find(postgres, 'SET', 16), find(pgbench, 'SET', 1)),
     ratio('PostgreSQL GET -P 16 / pgbench select', find(postgres, 'GET', 16), find(pgbench, 'GET', 1)),
+    ratio(`SQLite ${SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
+    ratio(`PostgreSQL ${SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
   ].join('\n');
 }
 
@@ -1303,7 +1390,11 @@ Re-run it after changing the hot path; the figures below are only as current as 
 Every target is first filled with all ${KEYSPACE.toLocaleString('en-US')} keys (\`key:000000000000\`…), so every GET is a hit and every SET replaces a row.
 Then \`redis-benchmark -t set,get -c ${CLIENTS} -d ${VALUE_SIZE} -r ${KEYSPACE}\` runs against each target with \`-P 1\` (\`-n ${options.requests}\`)
 and \`-P 16\` (\`-n ${options.requestsPipelined}\`), ${options.reps} repetitions, the order of the targets rotating on each repetition;
-pgbench runs each script for ${options.pgbenchSeconds} s per repetition. Figures are medians over the repetitions
+pgbench runs each script for ${options.pgbenchSeconds} s per repetition. **Session traffic** is what express-session with
+connect-redis sends: on each of ${CLIENTS} connections, one request after another, a GET of a random session, then an
+EXPIRE of it (a touch) or, ${SESSION_SAVES * 100} % of the time, a \`SET ... EX ${SESSION_TTL}\` of ${VALUE_SIZE} bytes (a save), for
+${options.sessionSeconds} s per target and repetition; redis-benchmark runs one command kind at a time, so the client is the
+script's own (one Node.js thread, which bounds the fastest targets), and its ops/s and latencies count commands. Figures are medians over the repetitions
 (p50/p99: the median of each run's percentile; pgbench's from its per-transaction log). All servers and the
 benchmark clients share the same ${os.cpus().length} cores, so client CPU is part of every figure.
 
