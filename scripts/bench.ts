@@ -78,7 +78,7 @@ const OPTION_HELP = `Options (flag / environment variable, default):
   --respql DIR             BENCH_RESPQL              respql checkout to benchmark, already built (this one)
   --profile                                          also profile respql (SQLite, SET -P 1) and report the top functions
   --profile-only                                     only the profile runs; rewrites only the report's profile block
-  --scale                                            also the scale measurements (~18 min more): 1M rows vs 10k rows,
+  --scale                                            also the scale measurements (3–6 min more): 1M rows vs 10k rows,
                                                      sweeping 1M expired rows under load, 10k idle connections
   --scale-only                                       only the scale measurements; rewrites only the report's scale blocks
   --scale-rows N           BENCH_SCALE_ROWS          rows in the large table, and expired rows to sweep (1000000)
