@@ -24,6 +24,7 @@ export const exists = command<string[]>({
   name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
   summary: 'Determines whether one or more keys exist.', group: 'generic', since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
+  plain: (ks) => ({ kind: 'exists', keys: ks }),
   run: (ks, { store }) => store.countExisting(ks),
 });
 

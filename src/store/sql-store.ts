@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
 import { dialectOf, type Dialect, type FlushCommits, type PackedRead, type SqlConnection } from './dialect';
 import { leaseTable, migrateLatest } from './migrations';
-import { plainKeys, type Entry, type PlainOp, type ScanPage, type SetOptions, type SetOutcome, type Store } from './store';
+import { plainKeys, plainReads, type Entry, type PlainOp, type ScanPage, type SetOptions, type SetOutcome, type Store } from './store';
 
 /** The SQL text of every store operation, built once per table. */
 function statements(table: string, d: Dialect) {
@@ -61,8 +61,8 @@ export function likePrefix(prefix: string): string {
 type Step = { work: number } | { plain: number[] };
 
 /** Within a span of plain operations, their groups run kind by kind in this order, round after round. */
-const KIND_ORDER: Record<PlainOp['kind'], number> = { get: 0, put: 1, expire: 2, delete: 3 };
-const KINDS = 4;
+const KIND_ORDER: Record<PlainOp['kind'], number> = { get: 0, exists: 1, put: 2, expire: 3, delete: 4 };
+const KINDS = 5;
 
 /**
  * The order a batch runs in (indices into it). Work that is not plain runs where it stands.
@@ -97,7 +97,7 @@ function planPlainSpan(batch: QueuedWork[], span: number[]): Step[] {
   for (const i of span) {
     const op = batch[i].plain!;
     const keys = plainKeys(op);
-    const reads = op.kind === 'get';
+    const reads = plainReads(op);
     let after = -1;
     for (const key of keys) after = Math.max(after, (reads ? lastWrite : lastAny).get(key) ?? -1);
     const first = after + 1;
@@ -213,6 +213,12 @@ class SqlStore implements Store {
       // One key: the plain statement, cheaper than the list form.
       const values = keys.length === 1 ? [await this.get(keys[0])] : await this.getMany(keys);
       return values.map((value) => ({ value, changed: UNCHANGED }));
+    }
+    if (kind === 'exists') {
+      const ops = run as (PlainOp & { kind: 'exists' })[];
+      const rows = await this.conn.all(this.sql.liveAmong, [this.dialect.keyListParam([...new Set(ops.flatMap((op) => op.keys))]), this.now]);
+      const live = new Set(rows.map((row) => row.token as string));
+      return ops.map((op) => ({ value: op.keys.reduce((n, key) => n + (live.has(key) ? 1 : 0), 0), changed: UNCHANGED }));
     }
     if (kind === 'put') {
       await this.putAll(run as (PlainOp & { kind: 'put' })[]);
@@ -742,7 +748,7 @@ export class SqlEngine {
       // plain writes among them (it commits on its own: one commit, as with BEGIN and COMMIT, and
       // two round trips fewer). Two or more writing statements share one commit.
       const plainOnly = steps.every((step) => 'plain' in step);
-      const writes = steps.filter((step) => 'plain' in step && batch[step.plain[0]].plain!.kind !== 'get').length;
+      const writes = steps.filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!)).length;
       const readOnly = plainOnly && writes === 0;
       const autocommit = readOnly || (plainOnly && writes === 1 && this.dialect.autocommitOneStatement);
       await this.open(raw, conn, autocommit ? null : this.dialect.begin, deadline, signal);

@@ -103,16 +103,23 @@ export interface Store {
  * merges the plain operations of a batch, kind by kind, into one statement per kind (one
  * round trip on PostgreSQL for all the GETs of 50 clients, another for their SETs), keeping
  * the order of the operations on each key (see planBatch in sql-store.ts). Results: `get`
- * the value or null; `put` null; `expire` 1 if the key was there (its new expiry is in the
- * future), else 0; `delete` how many of its keys were there.
+ * the value or null; `exists` how many of its keys are there (a key named twice counts twice);
+ * `put` null; `expire` 1 if the key was there (its new expiry is in the future), else 0;
+ * `delete` how many of its keys were there.
  */
 export type PlainOp =
   | { kind: 'get'; key: string }
+  | { kind: 'exists'; keys: string[] }
   | { kind: 'put'; key: string; value: Buffer; expiry: number | null }
   | { kind: 'expire'; key: string; expiry: number }
   | { kind: 'delete'; keys: string[] };
 
 /** The keys a plain operation reads or writes. */
 export function plainKeys(op: PlainOp): readonly string[] {
-  return op.kind === 'delete' ? op.keys : [op.key];
+  return op.kind === 'delete' || op.kind === 'exists' ? op.keys : [op.key];
+}
+
+/** Whether a plain operation only reads. */
+export function plainReads(op: PlainOp): boolean {
+  return op.kind === 'get' || op.kind === 'exists';
 }
