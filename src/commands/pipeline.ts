@@ -112,7 +112,7 @@ export class CommandPipeline {
           // really changed, before the next command of the batch runs.
           this.server.watches.signal(tx);
         }
-      });
+      }, spec.flags.includes('readonly'));
       reply = settled
         ? transaction.then(
             (r) => (settled(args, { client, server: this.server }, false), r),

@@ -29,6 +29,11 @@ export interface Dialect {
   wrap(raw: unknown): SqlConnection;
   readonly begin: string;
   /**
+   * BEGIN for a batch of only reads: it takes no write lock (SQLite), and the database refuses
+   * a write in it (PostgreSQL), should a command flagged read-only ever write.
+   */
+  readonly beginRead: string;
+  /**
    * Whether a batch that is one write statement (a run of merged SETs) runs without BEGIN and
    * COMMIT, committing on its own: two round trips fewer per batch on PostgreSQL. Not on SQLite,
    * where BEGIN IMMEDIATE is where the engine waits out another process's write lock.
@@ -271,6 +276,7 @@ export const sqlite: Dialect = {
   wrap: (raw) => sqliteConnection(raw as BetterSqlite3.Database),
   // IMMEDIATE takes the write lock up front, so a batch never fails half-way on a busy upgrade.
   begin: 'BEGIN IMMEDIATE',
+  beginRead: 'BEGIN',
   autocommitOneStatement: false,
   sideConnections: false,
   // A batch runs on the event loop among the clients' commands: 1,000 rows took ~24 ms, a
@@ -351,6 +357,7 @@ export const postgres: Dialect = {
   name: 'postgres',
   wrap: (raw) => postgresConnection(raw as PgClient),
   begin: 'BEGIN',
+  beginRead: 'BEGIN READ ONLY',
   autocommitOneStatement: true,
   sideConnections: true,
   // On its own connection, beside the clients' batches: bigger batches, fewer round trips.

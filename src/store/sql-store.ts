@@ -430,6 +430,8 @@ function lastWins(entries: ReadonlyArray<readonly [string, Buffer]>): Map<string
 interface QueuedWork {
   work?: (store: Store) => Promise<unknown>;
   plain?: PlainOp;
+  /** It only reads: a batch of only such pieces commits nothing, so it takes no write lock and waits for no flush of its own. */
+  readOnly: boolean;
   /** For a plain op: called once its statement has executed, with the keys it changed (see SqlEngine.plain). */
   executed?: (changed: readonly string[]) => void;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
@@ -610,9 +612,12 @@ export class SqlEngine {
     this.prepared = new WeakSet();
   }
 
-  /** Runs `work` atomically in the next group commit; resolves after COMMIT. */
-  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return this.enqueue(work, undefined, undefined);
+  /**
+   * Runs `work` atomically in the next group commit; resolves after COMMIT. `readOnly`: it only
+   * reads (a command flagged `readonly`), so a batch of only such work writes nothing.
+   */
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false): Promise<T> {
+    return this.enqueue(work, undefined, undefined, readOnly);
   }
 
   /**
@@ -622,13 +627,13 @@ export class SqlEngine {
    * when the reply leaves after the flush).
    */
   plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null> {
-    return this.enqueue(undefined, op, executed);
+    return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed']): Promise<T> {
+  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({ work, plain, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -749,9 +754,9 @@ export class SqlEngine {
       // two round trips fewer). Two or more writing statements share one commit.
       const plainOnly = steps.every((step) => 'plain' in step);
       const writes = steps.filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!)).length;
-      const readOnly = plainOnly && writes === 0;
-      const autocommit = readOnly || (plainOnly && writes === 1 && this.dialect.autocommitOneStatement);
-      await this.open(raw, conn, autocommit ? null : this.dialect.begin, deadline, signal);
+      const readOnly = batch.every((item) => item.readOnly);
+      const autocommit = (plainOnly && writes === 0) || (plainOnly && writes === 1 && this.dialect.autocommitOneStatement);
+      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -839,7 +844,7 @@ export class SqlEngine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<number>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
       this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
     });
   }
