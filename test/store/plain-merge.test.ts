@@ -5,23 +5,15 @@
  */
 import { expect } from 'chai';
 import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
-import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
+import { BACKENDS, useRespqlWithClient } from '../support/respql';
 import { prng } from '../support/prng';
 
 for (const backend of BACKENDS) {
   describe(`merged plain SETs on ${backend}`, function () {
     this.timeout(30_000);
-    let respql: RunningRespql;
+    const started = useRespqlWithClient(backend);
     let client: RawClient;
-
-    before(async function () {
-      respql = await startRespql(backend);
-      client = await RawClient.connect(respql.port);
-    });
-    after(async function () {
-      await client?.close();
-      await respql?.stop();
-    });
+    before(() => (client = started.client));
 
     it('stores every value of a merged run byte for byte, the last write to a key winning', async function () {
       const random = prng(4);

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
-import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
+import { BACKENDS, useRespqlWithClient } from '../support/respql';
 
 const READS = [
   ['MGET', 'r:a', 'r:b', 'r:none'],
@@ -24,18 +24,13 @@ const READS = [
 for (const backend of BACKENDS) {
   describe(`batches of only reads (${backend})`, function () {
     this.timeout(30_000);
-    let respql: RunningRespql;
+    const started = useRespqlWithClient(backend);
     let client: RawClient;
 
     before(async function () {
-      respql = await startRespql(backend);
-      client = await RawClient.connect(respql.port);
+      client = started.client;
       expect(toStrings((await client.send('SET', 'r:a', '1', 'EX', '100')) as Reply)).to.equal('OK');
       expect(toStrings((await client.send('SET', 'r:b', 'hello')) as Reply)).to.equal('OK');
-    });
-    after(async function () {
-      await client?.close();
-      await respql?.stop();
     });
 
     async function pipelinedReads(): Promise<unknown[]> {
@@ -63,7 +58,7 @@ for (const backend of BACKENDS) {
 
     if (backend === 'sqlite') {
       it('are answered while another process holds the write lock on the file', async function () {
-        const holder = new Database(respql.databaseUrl);
+        const holder = new Database(started.respql.databaseUrl);
         try {
           holder.exec('BEGIN IMMEDIATE');
           const started = performance.now();

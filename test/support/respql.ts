@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
 import { freshDatabase } from './postgres';
+import { RawClient } from './resp-client';
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
@@ -41,4 +42,18 @@ export async function startRespql(backend: Backend, options: Partial<RespqlOptio
       db.cleanup();
     },
   };
+}
+
+/** respql on `backend` and one client connected to it, for the enclosing describe block (before/after hooks). */
+export function useRespqlWithClient(backend: Backend): { readonly respql: RunningRespql; readonly client: RawClient } {
+  const started = {} as { respql: RunningRespql; client: RawClient };
+  before(async function () {
+    started.respql = await startRespql(backend);
+    started.client = await RawClient.connect(started.respql.port);
+  });
+  after(async function () {
+    await started.client?.close();
+    await started.respql?.stop();
+  });
+  return started;
 }
