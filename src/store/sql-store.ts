@@ -22,6 +22,7 @@ function statements(table: string, d: Dialect) {
     // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
     putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
     setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
+    putMany: d.bulkUpsert?.(table) ?? '',
     setExpiries: d.bulkSetExpiry?.(t, live) ?? '',
     delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
@@ -144,6 +145,11 @@ export interface PlainResult {
 }
 const UNCHANGED: readonly string[] = [];
 
+/** How many of `keys` are in `live`, a key named twice counting twice (EXISTS). */
+function countAmong(live: Set<string>, keys: readonly string[]): number {
+  return keys.reduce((n, key) => n + (live.has(key) ? 1 : 0), 0);
+}
+
 /** The Store bound to one connection inside one transaction, at one clock reading. */
 class SqlStore implements Store {
   readonly modified = new Set<string>();
@@ -216,9 +222,8 @@ class SqlStore implements Store {
     }
     if (kind === 'exists') {
       const ops = run as (PlainOp & { kind: 'exists' })[];
-      const rows = await this.conn.all(this.sql.liveAmong, [this.dialect.keyListParam([...new Set(ops.flatMap((op) => op.keys))]), this.now]);
-      const live = new Set(rows.map((row) => row.token as string));
-      return ops.map((op) => ({ value: op.keys.reduce((n, key) => n + (live.has(key) ? 1 : 0), 0), changed: UNCHANGED }));
+      const live = await this.liveKeys([...new Set(ops.flatMap((op) => op.keys))]);
+      return ops.map((op) => ({ value: countAmong(live, op.keys), changed: UNCHANGED }));
     }
     if (kind === 'put') {
       await this.putAll(run as (PlainOp & { kind: 'put' })[]);
@@ -230,8 +235,7 @@ class SqlStore implements Store {
       return ops.map((op) => (found.has(op.key) ? { value: 1, changed: [op.key] } : { value: 0, changed: UNCHANGED }));
     }
     const ops = run as (PlainOp & { kind: 'delete' })[];
-    const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam([...new Set(ops.flatMap((op) => op.keys))]), this.now]);
-    const deleted = new Set(rows.filter((row) => toNumber(row.live) > 0).map((row) => row.token as string));
+    const deleted = await this.deleteLive([...new Set(ops.flatMap((op) => op.keys))]);
     // A key deleted counts for the first operation that names it, as if they ran one by one.
     return ops.map((op) => {
       const changed = [...new Set(op.keys)].filter((key) => deleted.delete(key));
@@ -240,7 +244,7 @@ class SqlStore implements Store {
   }
 
   private async putAll(puts: (PlainOp & { kind: 'put' })[]): Promise<void> {
-    if (!this.dialect.bulkUpsert || puts.length === 1) {
+    if (!this.sql.putMany || puts.length === 1) {
       for (const p of puts) await this.put(p.key, p.value, p.expiry);
       return;
     }
@@ -251,7 +255,7 @@ class SqlStore implements Store {
       next += p.value.length;
     }
     const values = Buffer.concat(puts.map((p) => p.value));
-    await this.conn.run(this.dialect.bulkUpsert(this.sql.table), [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
+    await this.conn.run(this.sql.putMany, [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
   }
 
   /** New expiries for live keys; returns the keys that were live. */
@@ -306,15 +310,25 @@ class SqlStore implements Store {
   }
 
   async delete(keys: string[]): Promise<number> {
+    const deleted = await this.deleteLive(keys);
+    for (const key of deleted) this.modified.add(key);
+    return deleted.size;
+  }
+
+  /** Deletes the rows of `keys`; returns the keys that were live (an expired row goes too, but was not there). */
+  private async deleteLive(keys: readonly string[]): Promise<Set<string>> {
     const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam(keys), this.now]);
-    for (const row of rows) this.changed(row.token as string, toNumber(row.live));
-    return rows.reduce((n, row) => n + toNumber(row.live), 0);
+    return new Set(rows.filter((row) => toNumber(row.live) > 0).map((row) => row.token as string));
   }
 
   async countExisting(keys: string[]): Promise<number> {
+    return countAmong(await this.liveKeys(keys), keys);
+  }
+
+  /** The keys among `keys` that are live. */
+  private async liveKeys(keys: readonly string[]): Promise<Set<string>> {
     const rows = await this.conn.all(this.sql.liveAmong, [this.dialect.keyListParam(keys), this.now]);
-    const live = new Set(rows.map((r) => r.token as string));
-    return keys.reduce((n, k) => n + (live.has(k) ? 1 : 0), 0);
+    return new Set(rows.map((row) => row.token as string));
   }
 
   async count(): Promise<number> {
@@ -755,7 +769,7 @@ export class SqlEngine {
       const plainOnly = steps.every((step) => 'plain' in step);
       const writes = steps.filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!)).length;
       const readOnly = batch.every((item) => item.readOnly);
-      const autocommit = (plainOnly && writes === 0) || (plainOnly && writes === 1 && this.dialect.autocommitOneStatement);
+      const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
       await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
