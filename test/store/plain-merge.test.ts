@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
-import { BACKENDS, useRespqlWithClient } from '../support/respql';
+import { BACKENDS, sqlWorkDuring, useRespqlWithClient } from '../support/respql';
 import { prng } from '../support/prng';
 
 for (const backend of BACKENDS) {
@@ -46,20 +46,12 @@ for (const backend of BACKENDS) {
     });
 
     it(backend === 'postgres' ? 'sends a batch of only SETs as its one statement, without BEGIN and COMMIT' : 'wraps a batch of only SETs in BEGIN IMMEDIATE and COMMIT', async function () {
-      const counters = async () => {
-        const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
-        const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
-        return { statements: field('sql_statements'), batches: field('sql_transactions') };
-      };
-      const before = await counters();
       const commands = Array.from({ length: 30 }, (_, i) => encodeCommand(['SET', `alone${i}`, `v${i}`]));
-      client.sendRaw(Buffer.concat(commands));
-      for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
-      await client.send('SET', 'alone-last', 'v'); // and one SET on its own
-      const after = await counters();
-      // The first INFO's own (empty) transaction falls between the readings: one batch, BEGIN and COMMIT.
-      const batches = after.batches - before.batches - 1;
-      const statements = after.statements - before.statements - 2;
+      const { statements, batches } = await sqlWorkDuring(client, async () => {
+        client.sendRaw(Buffer.concat(commands));
+        for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
+        await client.send('SET', 'alone-last', 'v'); // and one SET on its own
+      });
       expect(batches).to.be.within(2, 31);
       if (backend === 'postgres') {
         // One merged upsert per batch, committing on its own (and the set-up of a connection the
@@ -74,8 +66,6 @@ for (const backend of BACKENDS) {
     });
 
     it('merges SETEX and PSETEX with SETs into the same run, each key keeping its own expiry', async function () {
-      const info = async () => toStrings((await client.send('INFO', 'respql')) as Reply) as string;
-      const field = (text: string, name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(text)?.[1]);
       const commands = [
         ['SETEX', 'sx1', '100', 'a'],
         ['PSETEX', 'sx2', '200000', 'b'],
@@ -84,15 +74,12 @@ for (const backend of BACKENDS) {
         ['SETEX', 'sx5', '400', 'e'],
         ['SET', 'sx6', 'f'],
       ];
-      const before = await info();
-      client.sendRaw(Buffer.concat(commands.map((c) => encodeCommand(c))));
-      const replies = [];
-      for (const _ of commands) replies.push(toStrings(await client.readReply()));
-      const after = await info();
+      const replies: unknown[] = [];
+      const { statements, batches } = await sqlWorkDuring(client, async () => {
+        client.sendRaw(Buffer.concat(commands.map((c) => encodeCommand(c))));
+        for (const _ of commands) replies.push(toStrings(await client.readReply()));
+      });
       expect(replies).to.deep.equal(['OK', 'OK', 'OK', { error: "ERR invalid expire time in 'setex' command" }, 'OK', 'OK']);
-      // The first INFO's own (empty) transaction falls between the readings: one batch, BEGIN and COMMIT.
-      const batches = field(after, 'sql_transactions') - field(before, 'sql_transactions') - 1;
-      const statements = field(after, 'sql_statements') - field(before, 'sql_statements') - 2;
       if (backend === 'postgres') expect(statements, `${batches} batches`).to.be.within(batches, batches + 1);
       else expect(statements).to.equal(2 * batches + 5);
       const ttls = [];

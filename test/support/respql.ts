@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
 import { freshDatabase } from './postgres';
-import { RawClient } from './resp-client';
+import { RawClient, toStrings, type Reply } from './resp-client';
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
@@ -56,4 +56,21 @@ export function useRespqlWithClient(backend: Backend): { readonly respql: Runnin
     await started.respql?.stop();
   });
   return started;
+}
+
+/**
+ * The SQL statements respql ran, and its batches, while `action` ran: read from INFO respql
+ * before and after. The first INFO's own (empty) transaction falls between the readings, one
+ * batch of BEGIN and COMMIT: it is taken off.
+ */
+export async function sqlWorkDuring(client: RawClient, action: () => Promise<void>): Promise<{ statements: number; batches: number }> {
+  const counters = async () => {
+    const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+    return { statements: field('sql_statements'), batches: field('sql_transactions') };
+  };
+  const before = await counters();
+  await action();
+  const after = await counters();
+  return { statements: after.statements - before.statements - 2, batches: after.batches - before.batches - 1 };
 }
