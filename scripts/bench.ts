@@ -430,9 +430,12 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
 
-/** The cluster's settings that the figures depend on, as the reports describe them. */
+/** The throwaway cluster's settings that the figures depend on (durability as respql asks for it). */
+const POSTGRES_DURABILITY = ['fsync=on', 'synchronous_commit=on'];
+
+/** Those settings and the run's own (--postgres-setting), as the reports describe them. */
 function postgresSettingsText(options: Options): string {
-  return ['fsync=on', 'synchronous_commit=on', ...options.postgresSettings].map((s) => `\`${s}\``).join(', ');
+  return [...POSTGRES_DURABILITY, ...options.postgresSettings].map((s) => `\`${s}\``).join(', ');
 }
 
 async function startPostgres(tmp: string, extraSettings: readonly string[]): Promise<Postgres> {
@@ -452,8 +455,7 @@ async function startPostgres(tmp: string, extraSettings: readonly string[]): Pro
     `-c port=${port}`,
     '-c listen_addresses=127.0.0.1',
     `-c unix_socket_directories=${dir}`,
-    '-c fsync=on',
-    '-c synchronous_commit=on',
+    ...POSTGRES_DURABILITY.map((setting) => `-c ${setting}`),
     '-c max_connections=200',
     ...extraSettings.map((setting) => `-c ${setting}`),
   ].join(' ');
@@ -686,8 +688,7 @@ async function sessionTraffic(target: Target, seconds: number): Promise<Sample> 
   }
   const elapsedS = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { target: target.name, test: 'SESSION', pipeline: 1, rps: latencies.length / elapsedS, p50: percentile(0.5), p99: percentile(0.99) };
+  return { target: target.name, test: 'SESSION', pipeline: 1, rps: latencies.length / elapsedS, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
 /** Sends one request at a time on `sock` and resolves when its whole reply (a line, or a bulk string) has come; an error reply fails the run. */
