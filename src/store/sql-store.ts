@@ -1,3 +1,4 @@
+import type { Engine } from './engine';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
@@ -575,7 +576,7 @@ const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error
  * next single transaction; each caller's promise settles only after that COMMIT returns,
  * so a reply is never sent for a write that is not durable.
  */
-export class SqlEngine {
+export class SqlEngine implements Engine {
   readonly dialect: Dialect;
   private readonly sql: Statements;
   private prepared = new WeakSet<object>();
@@ -604,6 +605,10 @@ export class SqlEngine {
   ) {
     this.dialect = dialectOf(knex);
     this.sql = statements(options.table, this.dialect);
+  }
+
+  get backend(): string {
+    return this.dialect.name;
   }
 
   get table(): string {

@@ -1,0 +1,36 @@
+import type { PlainOp, Store } from './store';
+
+/** Counters an engine keeps for INFO and the metrics endpoint. */
+export interface EngineStats {
+  transactions: number;
+  batchedWork: number;
+  maxBatch: number;
+  statements: number;
+  statementErrors: number;
+  timeouts: number;
+}
+
+/**
+ * What commands and the server need from the database side, whatever the dialect: the
+ * contract that the SQL engine implements. Commands reach data only through this and the
+ * Store it hands to `transaction`.
+ */
+export interface Engine {
+  /** The backend's name as INFO shows it (storage_backend). */
+  readonly backend: string;
+  readonly table: string;
+  readonly stats: Readonly<EngineStats>;
+  /** WAL flushes after COMMIT; 0 where COMMIT flushes itself. */
+  readonly walFlushes: number;
+  /** WAL checkpoints run on their own thread; 0 where the database does them. */
+  readonly walCheckpoints: number;
+  /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
+  batchObserver: ((size: number) => void) | null;
+  /**
+   * Runs `work` in a transaction shared with other callers' work (group commit); settles
+   * after COMMIT is durable. A read-only transaction takes no write lock.
+   */
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly?: boolean): Promise<T>;
+  /** One plain operation, merged with its neighbours; `executed` gets the keys it changed. */
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null>;
+}
