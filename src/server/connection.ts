@@ -168,7 +168,9 @@ export class Connection {
     }
     if (closeNow) {
       this.slots.length = 0;
-      this.socket.end();
+      // As Redis's freeClient: once the last reply is out, both directions close; a client
+      // still sending (after a protocol error, or after QUIT) is read no more.
+      this.socket.end(() => this.socket.destroy());
     }
     if (!this.slots.length) for (const wake of this.drainedWaiters.splice(0)) wake();
   }
