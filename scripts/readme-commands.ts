@@ -19,9 +19,7 @@ function row(spec: CommandSpec<unknown>): string {
 }
 
 export function commandsMarkdown(): string {
-  const specs = [...buildCommandTable(() => {
-    throw new Error('the README generator never runs commands');
-  }).values()].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
+  const specs = [...buildCommandTable().values()].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   return [START, '', '| command | group | what it does |', '| --- | --- | --- |', ...specs.map(row), '', END].join('\n');
 }
 

@@ -1,9 +1,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Errors, RespError } from '../protocol/errors';
 import { bulk, OK, PONG, simple, textMap, verbatim, NO_REPLY, type Reply } from '../protocol/reply';
-import type { ServerContext } from '../server/context';
 import { integer, parseInt64, word } from './args';
-import { command, type ClientState, type CommandSpec } from './types';
+import type { ClientState, ServerContext } from './context';
+import { command, type CommandSpec } from './types';
 
 /** Version reported to clients: the Redis release whose behaviour respql follows. */
 export const REDIS_COMPAT_VERSION = '7.0.15';

@@ -1,8 +1,8 @@
 import { Errors, RespError } from '../protocol/errors';
 import { OK, QUEUED, type Reply } from '../protocol/reply';
-import type { ServerContext } from '../server/context';
 import type { PlainOp, Store } from '../store/store';
-import type { ClientState, CommandContext, CommandSpec } from './types';
+import { lookedUp, type ClientState, type CommandContext, type KeyLookups, type ServerContext } from './context';
+import type { CommandSpec } from './types';
 
 /** Commands that run immediately even inside MULTI (Redis's list in processCommand). */
 const RUN_INSIDE_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -18,6 +18,9 @@ const NO_STORE: Store = new Proxy({} as Store, {
  * -> parse -> run. Commands never check these things themselves.
  */
 export class CommandPipeline {
+  /** The read lookups of the command running on each store: where call() on that store (EXEC's queue) counts. */
+  private readonly lookupsOn = new WeakMap<Store, KeyLookups>();
+
   constructor(private readonly server: ServerContext) {}
 
   /** The command argv names, descending into subcommands as Redis's lookupCommand does; undefined if unknown. */
@@ -67,11 +70,11 @@ export class CommandPipeline {
       client.multi.queue.push({ spec, argv });
       return QUEUED;
     }
-    return this.execute(spec, argv, client);
+    return this.call(spec, argv, client);
   }
 
-  /** parse -> run, timed and counted for INFO commandstats and the metrics endpoint. */
-  execute(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply> {
+  /** ServerContext.call: parse -> run, timed and counted for INFO commandstats and the metrics endpoint. */
+  call(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply> {
     const stat = this.server.commandStats.get(spec);
     const started = performance.now();
     const reply = this.parseAndRun(spec, argv, client, store);
@@ -94,31 +97,50 @@ export class CommandPipeline {
     }
     let reply: Reply | Promise<Reply>;
     let plain: PlainOp | RespError | null = null;
-    if (!spec.data) reply = this.run(spec, args, { client, server: this.server, store: store ?? NO_STORE });
-    else if (store) reply = this.run(spec, args, { client, server: this.server, store });
+    const server = this.server;
+    // A command without data looks nothing up; one on a given store counts with the command that owns it.
+    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats });
+    else if (store) reply = this.run(spec, args, { client, server, store, lookups: this.lookupsOn.get(store) ?? server.stats });
     else if (spec.plain && (plain = this.plainOp(spec, args))) {
       const op = plain;
       reply =
         op instanceof RespError
           ? op
-          : this.server.engine.plain(op, (changed) => this.server.watches.touch(changed)).then((value) => (op.kind === 'put' ? OK : value), asReply);
+          : server.engine.plain(op, (changed) => server.watches.touch(changed)).then((value) => {
+              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+              if (op.kind === 'get') lookedUp(server.stats, value !== null);
+              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+              return op.kind === 'put' ? OK : value;
+            }, asReply);
     } else {
       const settled = spec.settled;
-      const transaction = this.server.engine.transaction(async (tx) => {
+      let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
+      const transaction = server.engine.transaction(async (tx) => {
+        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
         try {
-          return await spec.run(args, { client, server: this.server, store: tx });
+          return await spec.run(args, { client, server, store: tx, lookups });
         } finally {
           // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
           // really changed, before the next command of the batch runs.
-          this.server.watches.signal(tx);
+          server.watches.signal(tx);
         }
       }, spec.flags.includes('readonly'));
+      // Counted once the transaction committed: with the reply, or with the command's own error.
+      const count = () => lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
+      const committed = transaction.then(
+        (r) => (count(), r),
+        (err) => {
+          if (err instanceof RespError) count();
+          throw err;
+        },
+      );
       reply = settled
-        ? transaction.then(
-            (r) => (settled(args, { client, server: this.server }, false), r),
-            (err) => (settled(args, { client, server: this.server }, true), asReply(err)),
+        ? committed.then(
+            (r) => (settled(args, { client, server }, false), r),
+            (err) => (settled(args, { client, server }, true), asReply(err)),
           )
-        : transaction.catch(asReply);
+        : committed.catch(asReply);
     }
     return reply;
   }

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { ConfigReasons, Errors, RespError } from '../protocol/errors';
 import { bulk, map, NO_REPLY, OK, simple, textMap, verbatim, type Reply } from '../protocol/reply';
-import type { ServerContext } from '../server/context';
 import type { Store } from '../store/store';
 import { parseInt64, word } from './args';
 import { REDIS_COMPAT_VERSION } from './connection';
+import type { ServerContext } from './context';
 import { globMatch } from './glob';
 import { keyArguments } from './pipeline';
 import { command, type CommandFlag, type CommandSpec } from './types';
@@ -33,7 +33,7 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         uptime_in_seconds: Math.floor((now - server.startedAt) / 1000),
         uptime_in_days: Math.floor((now - server.startedAt) / 86400000),
         executable: process.argv[1] ?? '',
-        storage_backend: server.engine.dialect.name,
+        storage_backend: server.engine.backend,
         storage_table: server.config.table,
       };
     case 'clients':

@@ -4,14 +4,13 @@ import { expireCommands } from './expire';
 import { keyCommands } from './keys';
 import { serverCommands } from './server';
 import { stringCommands } from './strings';
-import type { CommandPipeline } from './pipeline';
-import { discard, execCommand, multi, unwatch, watch } from './transactions';
+import { discard, exec, multi, unwatch, watch } from './transactions';
 import type { CommandSpec } from './types';
 
 /** The command table: every command respql answers, by lower-case name. */
-export function buildCommandTable(pipeline: () => CommandPipeline): Map<string, CommandSpec<any>> {
+export function buildCommandTable(): Map<string, CommandSpec<any>> {
   const table = new Map<string, CommandSpec<any>>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...serverCommands, multi, execCommand(pipeline), discard, watch, unwatch]) {
+  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...serverCommands, multi, exec, discard, watch, unwatch]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

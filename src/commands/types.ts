@@ -1,8 +1,7 @@
-import type { ProtocolVersion } from '../protocol/encoder';
 import type { Reply } from '../protocol/reply';
 import type { RespError } from '../protocol/errors';
-import type { PlainOp, Store } from '../store/store';
-import type { ServerContext } from '../server/context';
+import type { PlainOp } from '../store/store';
+import type { CommandContext } from './context';
 
 /** Redis's command flags (as COMMAND INFO shows them) that respql uses. */
 export type CommandFlag =
@@ -27,37 +26,6 @@ export type CommandFlag =
 export interface QueuedCommand {
   spec: CommandSpec<unknown>;
   argv: Buffer[];
-}
-
-/** Per-connection state that commands may read and change. */
-export interface ClientState {
-  readonly id: number;
-  name: string | null;
-  protocol: ProtocolVersion;
-  authenticated: boolean;
-  user: string;
-  libName: string | null;
-  libVersion: string | null;
-  readonly createdAt: number;
-  lastInteraction: number;
-  lastCommand: string;
-  readonly remoteAddress: string;
-  readonly localAddress: string;
-  /** Non-null between MULTI and EXEC/DISCARD. */
-  multi: { queue: QueuedCommand[]; aborted: boolean } | null;
-  /** Close the connection once the reply to the current command is written (QUIT). */
-  closeAfterReply: boolean;
-  /** Keys under WATCH, with their snapshot (see transactions.ts). */
-  readonly watched: Map<string, import('./transactions').Watch>;
-  /** CLIENT REPLY ON|OFF|SKIP */
-  replyMode: 'on' | 'off' | 'skip';
-}
-
-export interface CommandContext {
-  readonly client: ClientState;
-  readonly server: ServerContext;
-  /** The store, inside the transaction of this command (only for commands with `data: true`). */
-  readonly store: Store;
 }
 
 export interface CommandSpec<A = unknown> {
@@ -87,12 +55,12 @@ export interface CommandSpec<A = unknown> {
    * (EXEC ends the transaction MULTI began; WATCH registers its keys). Returns the arguments
    * `run` gets, or an error reply (then `run` is skipped).
    */
-  readonly dispatch?: (args: A, ctx: Omit<CommandContext, 'store'>) => A | RespError;
+  readonly dispatch?: (args: A, ctx: Pick<CommandContext, 'client' | 'server'>) => A | RespError;
   /**
    * Runs once the command's transaction has settled; `failed` when the database failed it
    * (then `run` may never have run). Undoes what `dispatch` registered (EXEC's watches).
    */
-  readonly settled?: (args: A, ctx: Omit<CommandContext, 'store'>, failed: boolean) => void;
+  readonly settled?: (args: A, ctx: Pick<CommandContext, 'client' | 'server'>, failed: boolean) => void;
   run(args: A, ctx: CommandContext): Reply | Promise<Reply>;
   /** For containers (CLIENT, CONFIG, COMMAND): lower-case subcommand name -> spec. */
   readonly subcommands?: Readonly<Record<string, CommandSpec<any>>>;

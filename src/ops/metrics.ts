@@ -3,7 +3,7 @@
  * format, from a registry of this server's own (never prom-client's global one, so servers
  * in one process do not mix).
  *
- * Counters are read at scrape time from the same plain numbers INFO prints (server/stats.ts,
+ * Counters are read at scrape time from the same plain numbers INFO prints (commands/stats.ts,
  * the engine's and the sweeper's figures), so INFO and Prometheus always agree and the hot
  * path pays nothing for them. Only the two histograms are observed as things happen: command
  * latency (a plain bucket array per command, kept in its CommandStat: no allocation and no
@@ -12,8 +12,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import type { ServerContext } from '../server/context';
-import type { LatencyObserver } from '../server/stats';
+import type { ServerContext } from '../commands/context';
+import type { CommandStat, LatencyObserver } from '../commands/stats';
 
 /** Command latency buckets, seconds: 50 µs (an in-memory reply) to 2.5 s (a stalled database). */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -82,12 +82,12 @@ export function createRegistry(ctx: ServerContext): Registry {
   new Gauge({
     name: 'respql_build_info', help: 'respql version and storage backend (always 1)', labelNames: ['version', 'backend'], registers: [registry],
     collect() {
-      this.set({ version: ctx.version, backend: ctx.engine.dialect.name }, 1);
+      this.set({ version: ctx.version, backend: ctx.engine.backend }, 1);
     },
   });
 
   // Commands, by Redis 7's full name ('get', 'config|get'), as INFO commandstats lists them.
-  const perCommand = (name: string, help: string, read: (c: import('../server/stats').CommandStat) => number) =>
+  const perCommand = (name: string, help: string, read: (c: CommandStat) => number) =>
     new Counter({
       name, help, labelNames: ['command'], registers: [registry],
       collect() {

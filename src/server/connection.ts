@@ -1,12 +1,10 @@
 import type { Socket } from 'node:net';
+import type { ClientState, ConnectionLimits, ServerStats } from '../commands/context';
 import type { CommandPipeline } from '../commands/pipeline';
-import type { ClientState } from '../commands/types';
 import { DEFAULT_LIMITS as DECODER_DEFAULTS, RequestDecoder } from '../protocol/decoder';
 import { ReplyWriter, type ProtocolVersion } from '../protocol/encoder';
 import type { RespError } from '../protocol/errors';
 import { NO_REPLY, type Reply } from '../protocol/reply';
-import type { ServerStats } from './context';
-import type { ConnectionLimits } from './server';
 
 /** A reply waiting for its turn: replies leave in request order even when they finish out of order. */
 interface Slot {

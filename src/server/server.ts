@@ -1,19 +1,20 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { knex as createKnex, type Knex } from 'knex';
+import type { ClientState, ConnectionLimits, RuntimeConfig, ServerContext } from '../commands/context';
 import { CommandPipeline } from '../commands/pipeline';
+import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
 import { buildCommandTable } from '../commands/table';
-import { WatchRegistry } from '../commands/transactions';
-import type { ClientState } from '../commands/types';
 import { knexConfigFor } from '../store/dialect';
 import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-store';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
-import { CommandStats, InstantaneousRates } from './stats';
 import { MetricsEndpoint } from '../ops/metrics';
 import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from './tls';
-import { emptyStats, type RuntimeConfig, type ServerContext } from './context';
+import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
+
+export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
 export interface RespqlOptions {
   /** An existing Knex instance to use (its pool is left open on close). */
@@ -68,19 +69,6 @@ export interface RespqlOptions {
   onConfigChange?: (config: RuntimeConfig) => void;
 }
 
-export interface ConnectionLimits {
-  /** maxclients: connections beyond it get Redis's error and are closed. */
-  maxClients: number;
-  /** timeout: idle seconds before a client is closed; 0 = never. */
-  idleTimeoutSeconds: number;
-  /** proto-max-bulk-len */
-  protoMaxBulkLen: number;
-  /** client-query-buffer-limit: unparsed input a client may accumulate. */
-  queryBufferLimit: number;
-  /** client-output-buffer-limit normal <hard>: unread replies a client may accumulate; 0 = no limit. */
-  outputBufferLimit: number;
-}
-
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxClients: 10000,
   idleTimeoutSeconds: 0,
@@ -123,9 +111,7 @@ export class RespqlServer {
   private readonly shutdownTimeoutMs: number;
 
   /** Every client's WATCHed keys (see WatchRegistry). */
-  get watches(): WatchRegistry {
-    return this.context.watches;
-  }
+  readonly watches = new WatchRegistry();
 
   constructor(options: RespqlOptions = {}) {
     // Listener settings first: a bad one must fail before any database connection exists.
@@ -169,7 +155,7 @@ export class RespqlServer {
       startedAt: clock(),
       config: this.config,
       engine: this.engine,
-      commands: buildCommandTable(() => this.pipeline),
+      commands: buildCommandTable(),
       clients: this.clients,
       stats: emptyStats(),
       commandStats: new CommandStats(),
@@ -178,7 +164,8 @@ export class RespqlServer {
         return { commands: s.commandsProcessed, inputBytes: s.netInputBytes, outputBytes: s.netOutputBytes };
       }),
       sweeper: this.sweeper.stats,
-      watches: new WatchRegistry(),
+      watches: this.watches,
+      call: (spec, argv, client, store) => this.pipeline.call(spec, argv, client, store),
       now: clock,
       killClient: (id) => {
         const conn = this.connections.get(id);

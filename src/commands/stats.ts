@@ -4,7 +4,7 @@
  */
 import { RespError } from '../protocol/errors';
 import type { Reply } from '../protocol/reply';
-import type { CommandSpec } from '../commands/types';
+import type { CommandSpec } from './types';
 import type { ServerStats } from './context';
 
 /** A histogram child (prom-client's `labels(...)`), set only when the metrics endpoint is on. */
@@ -147,4 +147,17 @@ export class InstantaneousRates {
   outputKbps(): number {
     return this.output.perSecond() / 1024;
   }
+}
+
+export function emptyStats(): ServerStats {
+  return {
+    connectionsReceived: 0,
+    commandsProcessed: 0,
+    rejectedConnections: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+  };
 }

@@ -1,0 +1,160 @@
+/**
+ * The contract commands are written against: what a command sees of its client, of the
+ * server and of the data. src/server implements it; nothing in src/commands imports from
+ * src/server.
+ */
+import type { ProtocolVersion } from '../protocol/encoder';
+import type { Reply } from '../protocol/reply';
+import type { Engine } from '../store/engine';
+import type { Entry, Store } from '../store/store';
+import type { SweeperStats } from '../store/sweeper';
+import type { CommandStats, InstantaneousRates } from './stats';
+import type { CommandSpec, QueuedCommand } from './types';
+
+/**
+ * A watched key: what it held at WATCH time, and whether a write on this instance touched it
+ * since. Registered as WATCH is read (so that a pipelined EXEC sees it), the snapshot taken
+ * when WATCH reaches the store, in queue order, before any later command of the client runs.
+ */
+export interface Watch {
+  snapshot: Entry | null;
+  dirty: boolean;
+}
+
+/** Every client's watches by key (the server's WatchRegistry): what WATCH, EXEC and writes use. */
+export interface Watches {
+  /** Registers a watch for `key` unless the client has one; returns the new watch, or null. */
+  add(client: ClientState, key: string): Watch | null;
+  /** Marks the watches of these keys dirty (a write on this instance changed them). */
+  touch(keys: Iterable<string>): void;
+  /** After a command's writes: its modified keys, and on FLUSHDB/FLUSHALL every watched live key. */
+  signal(store: Pick<Store, 'modified' | 'flushed'>): void;
+  /** Takes the client's watches away from it; they still see writes until `release` (EXEC, at its turn). */
+  detach(client: ClientState): [string, Watch][];
+  release(watches: Iterable<[string, Watch]>): void;
+  unwatchAll(client: ClientState): void;
+}
+
+/** Per-connection state that commands may read and change. */
+export interface ClientState {
+  readonly id: number;
+  name: string | null;
+  protocol: ProtocolVersion;
+  authenticated: boolean;
+  user: string;
+  libName: string | null;
+  libVersion: string | null;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand: string;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** Non-null between MULTI and EXEC/DISCARD. */
+  multi: { queue: QueuedCommand[]; aborted: boolean } | null;
+  /** Close the connection once the reply to the current command is written (QUIT). */
+  closeAfterReply: boolean;
+  /** Keys under WATCH, with their snapshot. */
+  readonly watched: Map<string, Watch>;
+  /** CLIENT REPLY ON|OFF|SKIP */
+  replyMode: 'on' | 'off' | 'skip';
+}
+
+/**
+ * Redis's read lookups (lookupKeyRead) of one command, found or not: INFO keyspace_hits and
+ * keyspace_misses. Added to the server's figures once the command's transaction has committed.
+ */
+export interface KeyLookups {
+  keyspaceHits: number;
+  keyspaceMisses: number;
+}
+
+export interface CommandContext {
+  readonly client: ClientState;
+  readonly server: ServerContext;
+  /** The store, inside the transaction of this command (only for commands with `data: true`). */
+  readonly store: Store;
+  /** Where this command counts its read lookups (see `lookedUp`); they reach INFO once its transaction commits. */
+  readonly lookups: KeyLookups;
+}
+
+/** Counts `found` of `of` read lookups as hits, the rest as misses (Redis's lookupKeyRead). */
+export function lookedUp(lookups: KeyLookups, found: number | boolean, of = 1): void {
+  const hits = Number(found);
+  lookups.keyspaceHits += hits;
+  lookups.keyspaceMisses += of - hits;
+}
+
+/** Redis's limits on a connection, by Redis's names. */
+export interface ConnectionLimits {
+  /** maxclients: connections beyond it get Redis's error and are closed. */
+  maxClients: number;
+  /** timeout: idle seconds before a client is closed; 0 = never. */
+  idleTimeoutSeconds: number;
+  /** proto-max-bulk-len */
+  protoMaxBulkLen: number;
+  /** client-query-buffer-limit: unparsed input a client may accumulate. */
+  queryBufferLimit: number;
+  /** client-output-buffer-limit normal <hard>: unread replies a client may accumulate; 0 = no limit. */
+  outputBufferLimit: number;
+}
+
+/** Settings that CONFIG GET shows (and CONFIG SET may change), by Redis's names. */
+export interface RuntimeConfig {
+  port: number;
+  bind: string;
+  requirepass: string | null;
+  /** Named users (--user): name -> password. Never shown by CONFIG GET, INFO or logs. */
+  users: ReadonlyMap<string, string>;
+  /** tls-port once listening (0 = no TLS listener) and tls-auth-clients. */
+  tlsPort: number;
+  tlsAuthClients: 'yes' | 'no' | 'optional';
+  table: string;
+  cleanupIntervalMs: number;
+  /** Log verbosity by Redis's names (CONFIG SET loglevel changes it; see RespqlOptions.onConfigChange). */
+  loglevel: string;
+  databaseUrl: string;
+  protectedMode: boolean;
+  limits: ConnectionLimits;
+}
+
+/** The server's own figures (INFO stats and the metrics endpoint). */
+export interface ServerStats extends KeyLookups {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  errorReplies: number;
+}
+
+/** What commands may know about the server they run in. */
+export interface ServerContext {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly config: RuntimeConfig;
+  /** The database side, whatever the backend (never the concrete SQL engine). */
+  readonly engine: Engine;
+  readonly commands: ReadonlyMap<string, CommandSpec<any>>;
+  readonly clients: ReadonlyMap<number, ClientState>;
+  readonly stats: ServerStats;
+  /** INFO commandstats: calls, time, rejected and failed calls per command. */
+  readonly commandStats: CommandStats;
+  /** INFO's instantaneous_* rates. */
+  readonly rates: InstantaneousRates;
+  readonly sweeper: Readonly<SweeperStats>;
+  readonly watches: Watches;
+  /**
+   * Parses and runs one command (already looked up, arity checked) for `client`, counted in
+   * INFO commandstats: on `store`, inside the caller's transaction (EXEC's queue; Lua's
+   * redis.call), or without one in a transaction of its own.
+   */
+  call(spec: CommandSpec<unknown>, argv: Buffer[], client: ClientState, store?: Store): Reply | Promise<Reply>;
+  /** Server clock in ms (injectable for tests). */
+  now(): number;
+  /** Closes another client's connection (CLIENT KILL). */
+  killClient(id: number): boolean;
+  /** Begins a graceful shutdown (SHUTDOWN): in-flight commands reply, then the server closes. */
+  requestShutdown(reason: string): void;
+  /** After CONFIG SET: applies the changed settings to open connections and the log level. */
+  applyConfig(): void;
+}
