@@ -2,6 +2,7 @@ import { Errors } from '../protocol/errors';
 /** The expiry family: TTL, PTTL, EXPIRETIME, PEXPIRETIME, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST. */
 import type { Reply } from '../protocol/reply';
 import { expireCommandTime, int64, key, storableExpiry, word } from './args';
+import { lookedUp } from './context';
 import { command } from './types';
 
 /**
@@ -13,8 +14,9 @@ function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: strin
     name, arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
     summary, group: 'generic', since,
     parse: (argv) => key(argv[1]),
-    async run(k, { store }) {
+    async run(k, { store, lookups }) {
       const entry = await store.getEntry(k);
+      lookedUp(lookups, entry !== null);
       if (!entry) return -2;
       if (entry.expiry === null) return -1;
       const t = Math.max(0, absolute ? entry.expiry : entry.expiry - store.now);

@@ -1,6 +1,7 @@
 import { Errors } from '../protocol/errors';
 import { bulk, OK, simple, type Reply } from '../protocol/reply';
 import { key, keys, parseInt64, scanCursor, word } from './args';
+import { lookedUp, type CommandContext } from './context';
 import { globMatch, globPrefix } from './glob';
 import { command } from './types';
 
@@ -20,12 +21,19 @@ export const unlink = command<string[]>({
   run: (ks, { store }) => store.delete(ks),
 });
 
+/** How many of the keys are live, repeats included: one read lookup per key named (Redis's existsCommand, touchCommand). */
+async function liveCount(ks: string[], { store, lookups }: CommandContext): Promise<number> {
+  const n = await store.countExisting(ks);
+  lookedUp(lookups, n, ks.length);
+  return n;
+}
+
 export const exists = command<string[]>({
   name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
   summary: 'Determines whether one or more keys exist.', group: 'generic', since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'exists', keys: ks }),
-  run: (ks, { store }) => store.countExisting(ks),
+  run: liveCount,
 });
 
 /** TOUCH only updates access times in Redis; respql keeps none, so it counts live keys (repeats included). */
@@ -34,15 +42,17 @@ export const touch = command<string[]>({
   summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
   group: 'generic', since: '3.2.1',
   parse: (argv) => keys(argv.slice(1)),
-  run: (ks, { store }) => store.countExisting(ks),
+  run: liveCount,
 });
 
 export const type = command<string>({
   name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Determines the type of value stored at a key.', group: 'generic', since: '1.0.0',
   parse: (argv) => key(argv[1]),
-  async run(k, { store }) {
-    return simple((await store.countExisting([k])) > 0 ? 'string' : 'none');
+  async run(k, { store, lookups }) {
+    const found = (await store.countExisting([k])) > 0;
+    lookedUp(lookups, found);
+    return simple(found ? 'string' : 'none');
   },
 });
 
@@ -203,8 +213,11 @@ export const copy = command<CopyArgs>({
   name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], data: true,
   summary: 'Copies the value of a key to a new key.', group: 'generic', since: '6.2.0',
   parse: parseCopy,
-  async run(a, { store }) {
-    return (await store.copy(a.from, a.to, a.replace)) === 'done' ? 1 : 0;
+  async run(a, { store, lookups }) {
+    const outcome = await store.copy(a.from, a.to, a.replace);
+    // The source is read as lookupKeyRead reads it (the destination is a write lookup, not counted).
+    lookedUp(lookups, outcome !== 'missing');
+    return outcome === 'done' ? 1 : 0;
   },
 });
 

@@ -82,8 +82,11 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
         instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
         rejected_connections: s.rejectedConnections,
+        // Expired rows the sweeper deleted, each key once. A read does not delete the expired
+        // row it skips (Redis's lazy expiry does): the sweep that removes it counts it.
         expired_keys: server.sweeper.deleted,
         evicted_keys: 0,
+        // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
         keyspace_hits: s.keyspaceHits,
         keyspace_misses: s.keyspaceMisses,
         total_error_replies: s.errorReplies,

@@ -1,8 +1,15 @@
 import { Errors } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { absoluteExpiry, int64, key, keys, word, type ExpireArg } from './args';
+import { lookedUp, type KeyLookups } from './context';
 import { checkStringLength } from './errors';
 import { command } from './types';
+
+/** A value read as Redis's lookupKeyRead reads it: a hit or a miss in INFO (see KeyLookups). */
+function read<T>(lookups: KeyLookups, value: T | null): T | null {
+  lookedUp(lookups, value !== null);
+  return value;
+}
 
 interface SetArgs {
   key: string;
@@ -42,7 +49,7 @@ export const get = command<string>({
   summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0',
   parse: (argv) => key(argv[1]),
   plain: (k) => ({ kind: 'get', key: k }),
-  run: (k, { store }) => store.get(k),
+  run: async (k, { store, lookups }) => read(lookups, await store.get(k)),
 });
 
 export const set = command<SetArgs>({
@@ -55,12 +62,13 @@ export const set = command<SetArgs>({
     a.condition || a.keepTtl || a.get
       ? null
       : { kind: 'put', key: a.key, value: a.value, expiry: a.expire ? absoluteExpiry(a.expire, now, 'set') : null },
-  async run(a, { store }): Promise<Reply> {
+  async run(a, { store, lookups }): Promise<Reply> {
     const expiry = a.expire ? absoluteExpiry(a.expire, store.now, 'set') : null;
     const outcome = await store.set(a.key, a.value, {
       expiry, keepTtl: a.keepTtl, condition: a.condition, returnPrevious: a.get,
     });
-    if (a.get) return outcome.previous ?? null;
+    // SET ... GET reads the old value as GET does.
+    if (a.get) return read(lookups, outcome.previous ?? null);
     return outcome.written ? OK : null;
   },
 });
@@ -69,7 +77,11 @@ export const mget = command<string[]>({
   name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
   summary: 'Atomically returns the string values of one or more keys.', group: 'string', since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
-  run: (ks, { store }) => store.getMany(ks),
+  async run(ks, { store, lookups }) {
+    const values = await store.getMany(ks);
+    lookedUp(lookups, values.filter((v) => v !== null).length, values.length);
+    return values;
+  },
 });
 
 /** MSET/MSETNX pairs; an odd count of key/value arguments is an arity error, as in Redis. */
@@ -148,8 +160,8 @@ export const getset = command<KeyValue>({
   name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the previous string value of a key after setting it to a new value.', group: 'string', since: '1.0.0',
   parse: keyValue,
-  async run(a, { store }) {
-    return (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null;
+  async run(a, { store, lookups }) {
+    return read(lookups, (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null);
   },
 });
 
@@ -157,7 +169,7 @@ export const getdel = command<string>({
   name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the string value of a key after deleting the key.', group: 'string', since: '6.2.0',
   parse: (argv) => key(argv[1]),
-  run: (k, { store }) => store.take(k),
+  run: async (k, { store, lookups }) => read(lookups, await store.take(k)),
 });
 
 interface GetexArgs {
@@ -192,9 +204,9 @@ export const getex = command<GetexArgs>({
   name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the string value of a key after setting its expiration time.', group: 'string', since: '6.2.0',
   parse: parseGetex,
-  async run(a, { store }): Promise<Reply> {
-    if (!a.expire && !a.persist) return store.get(a.key);
-    const entry = await store.getEntry(a.key, true);
+  async run(a, { store, lookups }): Promise<Reply> {
+    if (!a.expire && !a.persist) return read(lookups, await store.get(a.key));
+    const entry = read(lookups, await store.getEntry(a.key, true));
     if (!entry) return null;
     if (a.expire) {
       const expiry = absoluteExpiry(a.expire, store.now, 'getex');
@@ -211,8 +223,8 @@ export const strlen = command<string>({
   name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the length of a string value.', group: 'string', since: '2.2.0',
   parse: (argv) => key(argv[1]),
-  async run(k, { store }) {
-    return (await store.valueLength(k)) ?? 0;
+  async run(k, { store, lookups }) {
+    return read(lookups, await store.valueLength(k)) ?? 0;
   },
 });
 
@@ -258,8 +270,8 @@ function getrangeCommand(name: 'getrange' | 'substr') {
     name, arity: 4, flags: ['readonly'], keys: [1, 1, 1], data: true,
     summary: 'Returns a substring of the string stored at a key.', group: 'string', since: name === 'substr' ? '1.0.0' : '2.4.0',
     parse: (argv) => ({ key: key(argv[1]), start: int64(argv[2]), end: int64(argv[3]) }),
-    async run(a, { store }) {
-      const value = await store.get(a.key);
+    async run(a, { store, lookups }) {
+      const value = read(lookups, await store.get(a.key));
       const range = value ? byteRange(value.length, a.start, a.end) : null;
       return range && value ? value.subarray(range[0], range[1]) : Buffer.alloc(0);
     },

@@ -107,6 +107,8 @@ export function createRegistry(ctx: ServerContext): Registry {
   registry.registerMetric(latencyMetric(latencies) as unknown as Metric);
   readCounter(registry, 'respql_commands_processed_total', 'All commands run (INFO total_commands_processed)', () => s.commandsProcessed);
   readCounter(registry, 'respql_error_replies_total', 'Error replies sent (INFO total_error_replies)', () => s.errorReplies);
+  readCounter(registry, 'respql_keyspace_hits_total', 'Key reads that found the key (INFO keyspace_hits)', () => s.keyspaceHits);
+  readCounter(registry, 'respql_keyspace_misses_total', 'Key reads that did not find the key (INFO keyspace_misses)', () => s.keyspaceMisses);
 
   // Connections.
   new Gauge({

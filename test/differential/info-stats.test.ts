@@ -1,0 +1,119 @@
+/**
+ * INFO's counters against a real redis-server, where Redis's are deterministic: keyspace
+ * hits and misses (Redis 7.0's lookupKeyRead callers count, write lookups do not), the
+ * bytes read and written, and expired keys.
+ */
+import { expect } from 'chai';
+import { runPipelined, runScript, usePeers } from '../support/differential';
+import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { BACKENDS } from '../support/respql';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The INFO stats fields named, read on `client`. */
+async function statsOf(client: RawClient, names: string[]): Promise<Record<string, number>> {
+  const info = toStrings((await client.send('INFO', 'stats')) as Reply) as string;
+  return Object.fromEntries(names.map((n) => [n, Number(new RegExp(`\\r\\n${n}:(\\d+)`).exec(info)?.[1])]));
+}
+
+/** Runs `script` one command at a time on one connection after CONFIG RESETSTAT, then reads the counters there. */
+async function countersAfter(port: number, script: string[][], names: string[]): Promise<{ replies: unknown[]; stats: Record<string, number> }> {
+  const client = await RawClient.connect(port);
+  try {
+    await client.send('CONFIG', 'RESETSTAT');
+    const replies: unknown[] = [];
+    for (const argv of script) replies.push(toStrings((await client.send(...argv)) as Reply));
+    return { replies, stats: await statsOf(client, names) };
+  } finally {
+    await client.close();
+  }
+}
+
+const LOOKUPS = ['keyspace_hits', 'keyspace_misses'];
+
+/** Every string and generic command respql has, with and without its key: which of them count is Redis's answer. */
+const EVERY_LOOKUP: string[][] = [
+  ['SET', 'k', 'v'], ['SET', 'e', ''],
+  ['GET', 'k'], ['GET', 'nokey'], ['MGET', 'k', 'nokey', 'k'], ['EXISTS', 'k', 'nokey', 'k'], ['TOUCH', 'k', 'nokey'],
+  ['TYPE', 'k'], ['TYPE', 'nokey'], ['TTL', 'nokey'], ['PTTL', 'k'], ['EXPIRETIME', 'k'], ['PEXPIRETIME', 'nokey'],
+  ['STRLEN', 'e'], ['STRLEN', 'nokey'], ['GETRANGE', 'k', '0', '1'], ['SUBSTR', 'nokey', '0', '1'],
+  ['GETEX', 'k'], ['GETEX', 'nokey', 'PX', '100'], ['GETEX', 'k', 'PERSIST'], ['GETDEL', 'nokey'],
+  ['SET', 'k', 'v', 'GET'], ['SET', 'k2', 'v', 'NX', 'GET'], ['SET', 'k', 'v', 'XX'], ['GETSET', 'k', 'w'], ['SETNX', 'k', 'v'],
+  ['APPEND', 'k', 'x'], ['SETRANGE', 'k', '0', 'v'], ['INCR', 'n'], ['INCRBYFLOAT', 'n', '1.5'], ['MSET', 'a', '1'], ['MSETNX', 'a', '1'],
+  ['COPY', 'k', 'k3'], ['COPY', 'nokey', 'k4'], ['RENAME', 'k3', 'k5'], ['EXPIRE', 'k', '100'], ['PERSIST', 'k'],
+  ['DEL', 'nokey', 'k5'], ['KEYS', '*'], ['SCAN', '0'], ['RANDOMKEY'], ['DBSIZE'], ['WATCH', 'k'], ['UNWATCH'],
+  ['MULTI'], ['GET', 'k'], ['EXISTS', 'nokey', 'k'], ['SET', 'k', 'v', 'GET'], ['EXEC'],
+];
+
+for (const backend of BACKENDS) {
+  describe(`INFO counters vs redis-server (${backend})`, () => {
+    const peers = usePeers(backend);
+
+    it('SET k v, GET k, GET nokey: keyspace_hits:1, keyspace_misses:1', async () => {
+      const script = [['SET', 'acc', 'v'], ['GET', 'acc'], ['GET', 'acc-nokey']];
+      const redis = await countersAfter(peers.redis.port, script, LOOKUPS);
+      const respql = await countersAfter(peers.respql.port, script, LOOKUPS);
+      expect(redis.stats).to.deep.equal({ keyspace_hits: 1, keyspace_misses: 1 });
+      expect(respql.stats).to.deep.equal(redis.stats);
+    });
+
+    it('keyspace hits and misses: the read lookups of every command, MULTI/EXEC included', async () => {
+      const redis = await countersAfter(peers.redis.port, EVERY_LOOKUP, LOOKUPS);
+      const respql = await countersAfter(peers.respql.port, EVERY_LOOKUP, LOOKUPS);
+      // The same replies (SCAN's and RANDOMKEY's aside, whose order and choice differ), then the same counts.
+      const comparable = (r: unknown[]) => r.map((x, i) => (['SCAN', 'RANDOMKEY', 'KEYS'].includes(EVERY_LOOKUP[i][0]) ? null : x));
+      expect(comparable(respql.replies)).to.deep.equal(comparable(redis.replies));
+      expect(redis.stats.keyspace_hits).to.be.greaterThan(10);
+      expect(respql.stats).to.deep.equal(redis.stats);
+    });
+
+    it('GETs and EXISTS pipelined in one write (merged into one statement by respql) count per key', async () => {
+      const counters = async (port: number) => {
+        await runScript(port, [['CONFIG', 'RESETSTAT'], ['MSET', 'p1', 'a', 'p2', 'b']]);
+        const script = [['GET', 'p1'], ['GET', 'p-none'], ['GET', 'p2'], ['EXISTS', 'p1', 'p-none'], ['GET', 'p1'], ['EXISTS', 'p2']];
+        await runPipelined(port, script);
+        const client = await RawClient.connect(port);
+        try {
+          return await statsOf(client, LOOKUPS);
+        } finally {
+          await client.close();
+        }
+      };
+      const redis = await counters(peers.redis.port);
+      expect(redis).to.deep.equal({ keyspace_hits: 5, keyspace_misses: 2 });
+      expect(await counters(peers.respql.port)).to.deep.equal(redis);
+    });
+
+    it('total_net_input_bytes and total_net_output_bytes count the bytes of the requests and replies', async () => {
+      const script = [['SET', 'net', 'value'], ['GET', 'net'], ['GET', 'net-none'], ['MGET', 'net', 'net-none'], ['PING'], ['ECHO', 'hello'], ['GETX']];
+      const names = ['total_net_input_bytes', 'total_net_output_bytes'];
+      const redis = await countersAfter(peers.redis.port, script, names);
+      const respql = await countersAfter(peers.respql.port, script, names);
+      // Counted before INFO ran: its request is in, its reply is not.
+      expect(redis.stats.total_net_input_bytes).to.be.greaterThan(100);
+      expect(respql.stats).to.deep.equal(redis.stats);
+    });
+
+    it('a key that expired and was read is a miss, and counts in expired_keys once it is gone', async () => {
+      const script = [['SET', 'exp', 'v', 'PX', '1'], ['GET', 'exp']];
+      const run = async (port: number, sweep: () => Promise<void>) => {
+        const client = await RawClient.connect(port);
+        try {
+          await client.send('CONFIG', 'RESETSTAT');
+          await client.send(...script[0]);
+          await sleep(20);
+          await client.send(...script[1]);
+          await sweep();
+          return await statsOf(client, ['keyspace_misses', 'expired_keys']);
+        } finally {
+          await client.close();
+        }
+      };
+      const redis = await run(peers.redis.port, async () => undefined);
+      expect(redis).to.deep.equal({ keyspace_misses: 1, expired_keys: 1 });
+      // respql's read skips the expired row; the sweeper deletes it and counts it.
+      expect(await run(peers.respql.port, () => peers.respql.server.sweep())).to.deep.equal(redis);
+    });
+  });
+}
+
