@@ -5,7 +5,7 @@ import { CommandPipeline } from '../commands/pipeline';
 import { buildCommandTable } from '../commands/table';
 import { WatchRegistry } from '../commands/transactions';
 import type { ClientState } from '../commands/types';
-import { knexConfigFor } from '../store/dialect';
+import { knexConfigFor } from '../store/knex-config';
 import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-store';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
