@@ -1,5 +1,5 @@
 import type { CommandSpec, ClientState } from '../commands/types';
-import type { SqlEngine } from '../store/sql-store';
+import type { SqlEngine } from '../store/sql-engine';
 import type { SweeperStats } from '../store/sweeper';
 import type { WatchRegistry } from '../commands/transactions';
 import type { CommandStats, InstantaneousRates } from './stats';

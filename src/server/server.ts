@@ -6,7 +6,7 @@ import { buildCommandTable } from '../commands/table';
 import { WatchRegistry } from '../commands/transactions';
 import type { ClientState } from '../commands/types';
 import { knexConfigFor } from '../store/knex-config';
-import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-store';
+import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-engine';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { CommandStats, InstantaneousRates } from './stats';
