@@ -15,6 +15,12 @@ class FakeFlushCommits implements FlushCommits {
   flush(): Promise<void> {
     return new Promise((resolve, reject) => this.flushes.push({ end: resolve, fail: reject }));
   }
+  /** Ends flush `index` (from 0) once it has started, perhaps on the flusher's gather timer, and lets its waiters settle. */
+  async endFlush(index: number): Promise<void> {
+    await until(() => this.flushes.length > index);
+    this.flushes[index].end();
+    await settle();
+  }
   close(): void {}
 }
 
@@ -56,8 +62,7 @@ describe('commit flusher (CommitFlusher)', function () {
   it('lets a reply go at once when every commit is already flushed', async function () {
     expect(flusher.durable(false)).to.equal(null);
     const first = watch(flusher.durable(true));
-    fake.flushes[0].end();
-    await settle();
+    await fake.endFlush(0);
     expect(first.state).to.equal('resolved');
     expect(flusher.durable(false)).to.equal(null);
     expect(flusher.flushes).to.equal(1);
@@ -68,8 +73,7 @@ describe('commit flusher (CommitFlusher)', function () {
     expect(fake.flushes).to.have.length(1);
     // Committed while flush 1 runs: flush 1 may have synced the file before this COMMIT wrote it.
     const b = watch(flusher.durable(true));
-    fake.flushes[0].end();
-    await settle();
+    await fake.endFlush(0);
     expect(a.state).to.equal('resolved');
     expect(b.state).to.equal('pending');
     await until(() => fake.flushes.length === 2);
@@ -88,13 +92,10 @@ describe('commit flusher (CommitFlusher)', function () {
     watch(flusher.durable(true, 1));
     const readAfterB = watch(flusher.durable(false));
     expect(fake.flushes).to.have.length(1);
-    fake.flushes[0].end();
-    await settle();
+    await fake.endFlush(0);
     expect(readBeforeB.state).to.equal('resolved');
     expect(readAfterB.state).to.equal('pending');
-    await until(() => fake.flushes.length === 2);
-    fake.flushes[1].end();
-    await settle();
+    await fake.endFlush(1);
     expect(readAfterB.state).to.equal('resolved');
   });
 
@@ -102,8 +103,7 @@ describe('commit flusher (CommitFlusher)', function () {
     const first = watch(flusher.durable(true));
     const meanwhile = Array.from({ length: 20 }, (_, i) => watch(flusher.durable(i % 3 !== 0)));
     expect(fake.flushes).to.have.length(1);
-    fake.flushes[0].end();
-    await settle();
+    await fake.endFlush(0);
     expect(first.state).to.equal('resolved');
     await until(() => fake.flushes.length === 2);
     // Commits that come while flush 2 runs do not start a third beside it.
@@ -113,9 +113,7 @@ describe('commit flusher (CommitFlusher)', function () {
     await settle();
     expect(meanwhile.map((w) => w.state)).to.deep.equal(meanwhile.map(() => 'resolved'));
     expect(later.state).to.equal('pending');
-    await until(() => fake.flushes.length === 3);
-    fake.flushes[2].end();
-    await settle();
+    await fake.endFlush(2);
     expect(later.state).to.equal('resolved');
   });
 
