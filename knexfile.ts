@@ -4,8 +4,7 @@
  * RESPQL_TABLE (default sessions). respql also runs them itself at start-up.
  */
 import type { Knex } from 'knex';
-import { knexConfigFor } from './src/store/dialect';
-import { dialectFromConfig } from './src/store/dialect';
+import { dialectFromConfig, knexConfigFor } from './src/store/knex-config';
 import { migrationConfig } from './src/store/migrations';
 
 const databaseUrl = process.env.DATABASE_URL || 'respql.sqlite';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { sqlite } from '../src/store/dialect';
+import { sqlite } from '../src/store/dialects/sqlite';
 
 const ROWS = 100_000;
 const KEYS_PER_SIZE = 400_000;

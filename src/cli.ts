@@ -11,7 +11,7 @@ import { createLogger, redactText, redactUrl, type Logger } from './ops/logger';
 import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
 import { createServer, DatabaseUnavailableError, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULTS, type RespqlServer } from './server/server';
-import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-store';
+import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import { TlsConfigError } from './server/tls';
 import { VERSION } from './version';
 

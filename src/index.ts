@@ -1,5 +1,5 @@
 export { createServer, RespqlServer, DEFAULTS, type RespqlOptions } from './server/server';
 export { RespError } from './protocol/errors';
-export { knexConfigFor } from './store/dialect';
+export { knexConfigFor } from './store/knex-config';
 export { migrationConfig } from './store/migrations';
 export { TlsConfigError, type TlsOptions, type TlsAuthClients } from './server/tls';

@@ -5,8 +5,8 @@ import type { ClientState, ConnectionLimits, RuntimeConfig, ServerContext } from
 import { CommandPipeline } from '../commands/pipeline';
 import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
 import { buildCommandTable } from '../commands/table';
-import { knexConfigFor } from '../store/dialect';
-import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-store';
+import { knexConfigFor } from '../store/knex-config';
+import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-engine';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { MetricsEndpoint } from '../ops/metrics';

@@ -102,7 +102,7 @@ export interface Store {
  * A command whose whole effect is one plain read or one unconditional write. The engine
  * merges the plain operations of a batch, kind by kind, into one statement per kind (one
  * round trip on PostgreSQL for all the GETs of 50 clients, another for their SETs), keeping
- * the order of the operations on each key (see planBatch in sql-store.ts). Results: `get`
+ * the order of the operations on each key (see planBatch in batch-plan.ts). Results: `get`
  * the value or null; `exists` how many of its keys are there (a key named twice counts twice);
  * `put` null; `expire` 1 if the key was there (its new expiry is in the future), else 0;
  * `delete` how many of its keys were there.

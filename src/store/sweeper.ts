@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { SqlEngine } from './sql-store';
+import type { SqlEngine } from './sql-engine';
 
 export interface SweeperStats {
   runs: number;

@@ -1,6 +1,6 @@
 /**
  * Plain operations in one batch are regrouped: all the GETs of a batch in one statement, all
- * its SETs in another, then EXPIREs and DELs (see planBatch in src/store/sql-store.ts), with
+ * its SETs in another, then EXPIREs and DELs (see planBatch in src/store/batch-plan.ts), with
  * each key's operations kept in order. Whole pipelines sent in one write (so that they share
  * a batch) must get exactly redis-server's replies, WATCH included, and on PostgreSQL a batch
  * of GETs and EXPIREs of many keys must be a few statements, not one per command.

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { knex as createKnex, type Knex } from 'knex';
 import { createServer, type RespqlServer } from '../../src';
-import { knexConfigFor } from '../../src/store/dialect';
+import { knexConfigFor } from '../../src/store/knex-config';
 import { RawClient } from '../support/resp-client';
 import { spawnRespql, type RespqlProcess } from '../support/respql-process';
 import { BACKENDS, freshDatabaseUrl } from '../support/respql';

@@ -14,7 +14,7 @@
  */
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { likePrefix } from '../../src/store/sql-store';
+import { likePrefix } from '../../src/store/statements';
 import { globPrefix } from '../../src/commands/glob';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { RawClient, toStrings, type Reply } from '../support/resp-client';

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { knex as createKnex, type Knex } from 'knex';
-import { knexConfigFor, postgres } from '../../src/store/dialect';
+import { postgres } from '../../src/store/dialects/postgres';
+import { knexConfigFor } from '../../src/store/knex-config';
 import { migrationConfig } from '../../src/store/migrations';
 import { freshDatabase } from '../support/postgres';
 import { startRespql } from '../support/respql';

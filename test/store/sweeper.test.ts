@@ -34,7 +34,7 @@ for (const backend of BACKENDS) {
       const respql = await startRespql(backend, { cleanupIntervalMs: 0 });
       const knex = respql.server.engine.knex;
       try {
-        // The sweep's own condition (src/store/sql-store.ts, `sweep`), with scans made a last resort.
+        // The sweep's own condition (src/store/statements.ts, `sweep`), with scans made a last resort.
         const expiry = backend === 'sqlite' ? '?' : `(timestamptz 'epoch' + ?::bigint * interval '1 millisecond')`;
         const sweep = `SELECT token FROM "sessions" WHERE expiry <= ${expiry} LIMIT 100`;
         let plan: string;

@@ -1,0 +1,356 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import { RespError } from '../protocol/errors';
+import { planBatch } from './batch-plan';
+import { CommitFlusher } from './commit-flusher';
+import { dialectOf, type Dialect, type SqlConnection } from './dialect';
+import type { Engine } from './engine';
+import { migrateLatest } from './migrations';
+import { SqlStore, type PlainResult } from './sql-store';
+import { statements, type Statements } from './statements';
+import { plainReads, type PlainOp, type Store } from './store';
+
+/** One caller's piece of a batch: either `work` or a `plain` operation. */
+interface QueuedWork {
+  work?: (store: Store) => Promise<unknown>;
+  plain?: PlainOp;
+  /** It only reads: a batch of only such pieces commits nothing, so it takes no write lock and waits for no flush of its own. */
+  readOnly: boolean;
+  /** For a plain op: called once its statement has executed, with the keys it changed (see SqlEngine.plain). */
+  executed?: (changed: readonly string[]) => void;
+  /** When it was queued (performance.now()): its answer is due within the database timeout. */
+  since: number;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface EngineOptions {
+  table: string;
+  clock: () => number;
+  /**
+   * The longest a piece of work waits for the database, queueing included, before it fails
+   * with DatabaseTimeoutError. Default 5000 ms.
+   */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
+/** How often BEGIN is retried while another process holds the SQLite write lock. */
+const BUSY_RETRY_MS = 20;
+
+/** The database did not answer in time: the reply says it is unavailable, the connection is cut. */
+export class DatabaseTimeoutError extends Error {}
+
+/** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
+class WorkFailed {
+  constructor(readonly error: unknown) {}
+}
+const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error : err);
+
+/**
+ * Owns the database side: migrations, durability settings per connection, and the
+ * group-commit queue. All work submitted while a transaction is in flight goes into the
+ * next single transaction; each caller's promise settles only after that COMMIT returns,
+ * so a reply is never sent for a write that is not durable.
+ */
+export class SqlEngine implements Engine {
+  readonly dialect: Dialect;
+  private readonly sql: Statements;
+  private prepared = new WeakSet<object>();
+  /** Set when the dialect's COMMIT does not flush (SQLite): replies wait for it. */
+  private flusher: CommitFlusher | null = null;
+  private pending: QueuedWork[] = [];
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Figures for INFO. */
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
+
+  /** WAL flushes after COMMIT (see FlushCommits); 0 where COMMIT flushes itself. */
+  get walFlushes(): number {
+    return this.flusher?.flushes ?? 0;
+  }
+  /** WAL checkpoints that copied pages back, on their own thread (SQLite); 0 on PostgreSQL. */
+  get walCheckpoints(): number {
+    return this.flusher?.flushCommits.checkpoints ?? 0;
+  }
+  /** Sees each committed batch's size (the metrics endpoint's histogram); null when metrics are off. */
+  batchObserver: ((size: number) => void) | null = null;
+
+  constructor(
+    readonly knex: Knex,
+    private readonly options: EngineOptions,
+  ) {
+    this.dialect = dialectOf(knex);
+    this.sql = statements(options.table, this.dialect);
+  }
+
+  get backend(): string {
+    return this.dialect.name;
+  }
+
+  get table(): string {
+    return this.options.table;
+  }
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+  }
+
+  /** One empty transaction: proves the database can be reached and written (start-up check). */
+  async check(): Promise<void> {
+    await this.transaction(async () => undefined);
+  }
+
+  async migrate(): Promise<void> {
+    for (const statement of this.dialect.migrationSetup(this.timeoutMs)) await this.knex.raw(statement);
+    await migrateLatest(this.knex, this.options.table, this.dialect);
+    // Set up every connection for serving again.
+    this.prepared = new WeakSet();
+  }
+
+  /**
+   * Runs `work` atomically in the next group commit; resolves after COMMIT. `readOnly`: it only
+   * reads (a command flagged `readonly`), so a batch of only such work writes nothing.
+   */
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false): Promise<T> {
+    return this.enqueue(work, undefined, undefined, readOnly);
+  }
+
+  /**
+   * A plain operation, merged with the others of its kind in the batch (see planBatch); resolves
+   * to its result (see PlainOp) after COMMIT. `executed` runs as soon as its statement has run,
+   * in batch order (WATCH needs writes signalled before the next command of the batch runs, not
+   * when the reply leaves after the flush).
+   */
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null> {
+    return this.enqueue(undefined, op, executed, plainReads(op));
+  }
+
+  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // Every piece has the same fields in the same order: one object shape on the hot path.
+      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let every connection's data of this I/O turn join the batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** After whenIdle, at shutdown: releases what the engine holds open besides the pool (the WAL file). */
+  close(): void {
+    this.flusher?.flushCommits.close();
+    this.flusher = null;
+    // Used again after all (a shared Knex pool): set every connection up anew, flusher included.
+    this.prepared = new WeakSet();
+  }
+
+  /** Resolves when no work is queued or in flight, and every commit is durable. */
+  async whenIdle(): Promise<void> {
+    if (this.running) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.flusher?.durable(false)?.catch(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      // Every caller is answered within the timeout of its arrival: the batch gets its oldest caller's deadline.
+      const deadline = batch[0].since + this.timeoutMs;
+      try {
+        await this.runBatch(batch, deadline);
+      } catch (err) {
+        if (err instanceof WorkFailed && batch.length > 1) {
+          // One piece failed and the batch was rolled back: run each piece alone so the failure is only its own.
+          for (const item of batch) await this.runBatch([item], deadline).catch((e) => item.reject(unwrap(e)));
+        } else {
+          // The database failed (unreachable, too slow, COMMIT lost): every caller gets the error, and
+          // nothing is retried, since a lost COMMIT may have committed.
+          for (const item of batch) item.reject(unwrap(err));
+        }
+      }
+    }
+    this.running = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private timeoutError(): DatabaseTimeoutError {
+    return new DatabaseTimeoutError(`the database did not answer within ${this.timeoutMs} ms`);
+  }
+
+  /**
+   * Runs one batch by `deadline`. Past it, its callers get DatabaseTimeoutError at once and its
+   * connection is cut, so a hung batch never holds up the queue, and the pool discards the
+   * connection rather than reusing it.
+   */
+  private async runBatch(batch: QueuedWork[], deadline: number): Promise<void> {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      this.stats.timeouts++;
+      throw this.timeoutError();
+    }
+    const abandon = new AbortController();
+    const attempt = this.attempt(batch, deadline, abandon.signal);
+    // An abandoned attempt still settles: its statements fail once the connection is cut.
+    attempt.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.stats.timeouts++;
+        abandon.abort(this.timeoutError());
+        reject(abandon.signal.reason);
+      }, left);
+    });
+    try {
+      await Promise.race([attempt, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Set-up on a connection's first use, then BEGIN (unless `begin` is null), both retried while
+   * another process holds the SQLite write lock: on a timer, since better-sqlite3's own busy
+   * wait would block the event loop.
+   */
+  private async open(raw: object, conn: SqlConnection, begin: string | null, deadline: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        if (!this.prepared.has(raw)) {
+          const flush = await this.dialect.setUpConnection(raw, conn, this.timeoutMs);
+          // SQLite has one connection (one WAL file): a later set-up of it keeps the flusher and its counts.
+          if (flush && !this.flusher) this.flusher = new CommitFlusher(flush);
+          else flush?.close();
+          this.prepared.add(raw);
+        }
+        if (begin) await conn.run(begin, []);
+        return;
+      } catch (err) {
+        // Give up before the deadline, so that the callers learn why ("database is locked"): a
+        // whole retry early, since the sleep's timer may fire late, after the deadline's own.
+        if (!this.dialect.isBusy(err) || performance.now() + 2 * BUSY_RETRY_MS >= deadline) throw err;
+      }
+      await sleep(BUSY_RETRY_MS);
+    }
+  }
+
+  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal): Promise<void> {
+    const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
+    const raw = await client.acquireConnection();
+    const cut = () => this.dialect.abort(raw);
+    signal.addEventListener('abort', cut);
+    try {
+      const conn = this.counted(this.dialect.wrap(raw));
+      const steps = planBatch(batch);
+      // Plain reads need no transaction: each statement reads what is committed when it starts,
+      // which is all that came before it. Where the dialect allows, neither does one statement of
+      // plain writes among them (it commits on its own: one commit, as with BEGIN and COMMIT, and
+      // two round trips fewer). Two or more writing statements share one commit.
+      const plainOnly = steps.every((step) => 'plain' in step);
+      const writes = steps.filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!)).length;
+      const readOnly = batch.every((item) => item.readOnly);
+      const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);
+      const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
+      try {
+        for (const step of steps) {
+          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          if ('plain' in step) {
+            let results: PlainResult[];
+            try {
+              results = await store.runPlain(step.plain.map((i) => batch[i].plain!));
+            } catch (err) {
+              // In a transaction, one operation alone may be retried alone (the rest rolled back);
+              // a merged statement's failure is everyone's, and so is any without a transaction,
+              // where an earlier statement may have committed.
+              throw step.plain.length === 1 && !autocommit ? new WorkFailed(err) : err;
+            }
+            step.plain.forEach((i, j) => {
+              outcomes[i] = { ok: true, value: results[j].value };
+              batch[i].executed?.(results[j].changed);
+            });
+            continue;
+          }
+          try {
+            outcomes[step.work] = { ok: true, value: await batch[step.work].work!(store) };
+          } catch (err) {
+            // A command's own error (wrong type, syntax...) does not abort the others.
+            if (!(err instanceof RespError)) throw new WorkFailed(err);
+            outcomes[step.work] = { ok: false, value: err };
+          }
+        }
+        // Past the deadline its callers have their error already: it must not commit.
+        signal.throwIfAborted();
+        if (!autocommit) await conn.run('COMMIT', []);
+      } catch (err) {
+        if (!autocommit) await conn.run('ROLLBACK', []).catch(() => undefined);
+        throw err;
+      }
+      this.stats.transactions++;
+      this.stats.batchedWork += batch.length;
+      this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+      this.batchObserver?.(batch.length);
+      const answer = () => batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
+      // The next batch may run while this one waits for its flush: the disk and the event loop work side by side.
+      const durable = this.flusher?.durable(!readOnly, batch.length);
+      if (durable) this.untilDeadline(durable, deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
+      else answer();
+    } finally {
+      signal.removeEventListener('abort', cut);
+      await client.releaseConnection(raw);
+    }
+  }
+
+  /** A batch's wait for its flush, failing with DatabaseTimeoutError past the batch's deadline. */
+  private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.stats.timeouts++;
+        reject(this.timeoutError());
+      }, Math.max(0, deadline - performance.now()));
+    });
+    return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /** Every statement of the store goes through here: the one place round trips and their failures are counted. */
+  private counted(conn: SqlConnection): SqlConnection {
+    const stats = this.stats;
+    const failed = (err: unknown): never => {
+      stats.statementErrors++;
+      throw err;
+    };
+    return {
+      all(sql, params) {
+        stats.statements++;
+        return conn.all(sql, params).catch(failed);
+      },
+      run(sql, params) {
+        stats.statements++;
+        return conn.run(sql, params).catch(failed);
+      },
+    };
+  }
+
+  /** Deletes up to `limit` expired rows in one transaction; returns how many. */
+  async sweepBatch(limit: number): Promise<number> {
+    const work = (store: Store) => store.deleteExpired(limit);
+    if (!this.dialect.sideConnections) return this.transaction(work);
+    // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
+    return new Promise<number>((resolve, reject) => {
+      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
+    });
+  }
+
+  /** Store.claimLease in its own piece of a group commit. */
+  claimLease(name: string, holder: string, ms: number): Promise<string> {
+    return this.transaction((store) => store.claimLease(name, holder, ms));
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.transaction((store) => store.releaseLease(name, holder));
+  }
+}

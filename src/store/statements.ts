@@ -1,0 +1,56 @@
+/**
+ * The SQL text of every store operation, built once per table (by SqlEngine) for one dialect,
+ * which supplies the pieces where databases differ.
+ */
+import type { Dialect } from './dialect';
+import { leaseTable } from './migrations';
+
+/** The SQL text of every store operation on `table`. */
+export function statements(table: string, d: Dialect) {
+  const t = `"${table}"`;
+  const lease = `"${leaseTable(table)}"`;
+  const E = d.expiryParam();
+  const live = `(expiry IS NULL OR expiry > ${E})`;
+  const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`;
+  return {
+    get: `SELECT data FROM ${t} WHERE token = ? AND ${live}`,
+    getMany: `SELECT token, data FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    getManyPacked: d.packedRead?.sql(t, live) ?? '',
+    getEntry: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
+    getEntryForUpdate: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
+    put: upsert,
+    // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
+    putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
+    setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
+    putMany: d.bulkUpsert?.(table) ?? '',
+    setExpiries: d.bulkSetExpiry?.(t, live) ?? '',
+    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
+    expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
+    scan: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} ORDER BY ${d.rowId} LIMIT ?`,
+    scanLike: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} AND token LIKE ? ${d.likeEscape} ORDER BY ${d.rowId} LIMIT ?`,
+    keys: `SELECT token FROM ${t} WHERE ${live}`,
+    keysLike: `SELECT token FROM ${t} WHERE ${live} AND token LIKE ? ${d.likeEscape}`,
+    flush: `DELETE FROM ${t}`,
+    randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
+    persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
+    take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
+    /** The table name, bound into the key lock (see Dialect.lockKey). */
+    table,
+    // The outer expiry test is not redundant: on PostgreSQL a row that another transaction
+    // revived (SET on an expired key) after the subquery chose it is re-checked by it, and kept.
+    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E}`,
+    // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
+    claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
+    leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
+    releaseLease: `DELETE FROM ${lease} WHERE name = ? AND holder = ?`,
+  };
+}
+export type Statements = ReturnType<typeof statements>;
+
+/** Escapes a literal prefix for LIKE ... ESCAPE '\'. */
+export function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}
