@@ -3,7 +3,7 @@ import type { CommandPipeline } from '../commands/pipeline';
 import type { ClientState } from '../commands/types';
 import { DEFAULT_LIMITS as DECODER_DEFAULTS, RequestDecoder } from '../protocol/decoder';
 import { ReplyWriter, type ProtocolVersion } from '../protocol/encoder';
-import type { RespError } from '../protocol/errors';
+import { RespError } from '../protocol/errors';
 import { NO_REPLY, type Reply } from '../protocol/reply';
 import type { ServerStats } from './context';
 import type { ConnectionLimits } from './server';
@@ -105,10 +105,18 @@ export class Connection {
     const slot: Slot = { reply: undefined, protocol: state.protocol, closeAfter: state.closeAfterReply };
     if (result instanceof Promise) {
       this.slots.push(slot);
-      result.then((reply) => {
-        slot.reply = silent ? NO_REPLY : reply;
-        this.scheduleFlush();
-      });
+      result.then(
+        (reply) => {
+          slot.reply = silent ? NO_REPLY : reply;
+          this.scheduleFlush();
+        },
+        (err: unknown) => {
+          // The pipeline turns command failures into replies, so this is a bug; answer it
+          // rather than leave this slot, and every reply queued after it, waiting forever.
+          slot.reply = silent ? NO_REPLY : new RespError(`ERR ${err instanceof Error ? err.message : String(err)}`);
+          this.scheduleFlush();
+        },
+      );
     } else {
       slot.reply = silent ? NO_REPLY : result;
       this.slots.push(slot);
