@@ -38,7 +38,7 @@ cp -R "$SRC/src" "$STAGE/src"
 cat > "$STAGE/tsconfig.image.json" <<'JSON'
 {
   "extends": "./tsconfig.json",
-  "compilerOptions": { "types": ["node"], "sourceMap": false, "declaration": false },
+  "compilerOptions": { "types": ["node"], "sourceMap": false, "declaration": false, "incremental": false },
   "include": ["src", "knexfile.ts"]
 }
 JSON

@@ -31,7 +31,7 @@ export interface DemoOptions {
   clients: number;
   /** An existing PostgreSQL; default a throwaway cluster. */
   databaseUrl?: string;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export interface DemoResult {
@@ -88,7 +88,7 @@ async function showStat(socketPath: string): Promise<{ name: string; status: str
   const text = await new Promise<string>((resolve, reject) => {
     let out = '';
     const socket = net.connect(socketPath, () => socket.end('show stat\n'));
-    socket.on('data', (d) => (out += d));
+    socket.on('data', (d) => (out += d.toString()));
     socket.on('end', () => resolve(out));
     socket.on('error', reject);
   });
@@ -200,7 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         // Another request of some earlier session, possibly written through the other instance.
         const sids = [...acked.keys()];
         const other = sids[Math.floor(Math.random() * sids.length)];
-        const got = await attempt(w, () => store.get(other));
+        const got: unknown = await attempt(w, () => store.get(other));
         reads++;
         if (JSON.stringify(got) !== acked.get(other)) readsLost++;
         else await attempt(w, () => store.touch(other, got as SessionData));

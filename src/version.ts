@@ -5,7 +5,7 @@ import path from 'node:path';
 export const VERSION: string = (() => {
   for (const rel of ['../../package.json', '../package.json']) {
     try {
-      return JSON.parse(readFileSync(path.join(__dirname, rel), 'utf8')).version as string;
+      return (JSON.parse(readFileSync(path.join(__dirname, rel), 'utf8')) as { version: string }).version;
     } catch {
       // try the next layout
     }

@@ -47,7 +47,10 @@ export const watch = command<WatchArgs>({
     const args: WatchArgs = { keys: ks, added: [], addedKeys: [] };
     for (const k of ks) {
       const watch = server.watches.add(client, k);
-      if (watch) args.added.push(watch), args.addedKeys.push(k);
+      if (watch) {
+        args.added.push(watch);
+        args.addedKeys.push(k);
+      }
     }
     return args;
   },

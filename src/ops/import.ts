@@ -70,7 +70,7 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
   try {
     client = await RespClient.connect({ host: from.host, port: from.port, timeoutMs: 30_000 });
   } catch (err) {
-    throw new Error(`cannot connect to Redis at ${from.host}:${from.port}: ${(err as Error).message}`);
+    throw new Error(`cannot connect to Redis at ${from.host}:${from.port}: ${(err as Error).message}`, { cause: err });
   }
   const server = createServer({ ...options.store, cleanupIntervalMs: 0, clock });
   try {
@@ -82,7 +82,7 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
 
     // Fetching page n+1 from Redis overlaps with writing page n to the database.
     // A failed write is kept (not left as an unhandled rejection) and rethrown when awaited.
-    let writeError: unknown = null;
+    let writeError: Error | null = null;
     let writing: Promise<void> = Promise.resolve();
     const settleWrite = async () => {
       await writing;
@@ -99,7 +99,7 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
         const rows = keys.length ? await fetchPage(client, keys, summary, clock) : [];
         await settleWrite();
         options.onProgress?.({ ...summary, durationMs: clock() - started });
-        writing = writeRows(server, rows, summary).catch((err) => void (writeError = err));
+        writing = writeRows(server, rows, summary).catch((err: Error) => void (writeError = err));
       } while (cursor !== '0');
     } finally {
       // Let the last write finish before the database is closed.

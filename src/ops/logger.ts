@@ -70,8 +70,9 @@ export function formatTextLine(json: string): string {
   const fields = Object.entries(entry)
     .filter(([k]) => !RESERVED.has(k))
     .map(([k, v]) => (k === 'err' && v && typeof v === 'object' ? `err=${formatValue((v as { message?: unknown }).message)}` : `${k}=${formatValue(v)}`));
-  const pid = entry.pid ?? process.pid;
-  return `${pid}:M ${stamp} ${MARKS[levelNumber] ?? '*'} ${String(entry.msg ?? '')}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
+  const pid = typeof entry.pid === 'number' ? entry.pid : process.pid;
+  const msg = typeof entry.msg === 'string' ? entry.msg : entry.msg == null ? '' : JSON.stringify(entry.msg);
+  return `${pid}:M ${stamp} ${MARKS[levelNumber] ?? '*'} ${msg}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -28,7 +28,7 @@ export async function ping(options: PingOptions = {}): Promise<string> {
   try {
     client = await RespClient.connect({ host, port, timeoutMs: options.timeoutMs ?? 5000 });
   } catch (err) {
-    throw new Error(`cannot connect to ${where}: ${(err as Error).message}`);
+    throw new Error(`cannot connect to ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
     const commands: string[][] = [];
@@ -42,7 +42,7 @@ export async function ping(options: PingOptions = {}): Promise<string> {
     return text;
   } catch (err) {
     const message = (err as Error).message;
-    throw new Error(message.startsWith(where) ? message : `${where}: ${message}`);
+    throw new Error(message.startsWith(where) ? message : `${where}: ${message}`, { cause: err });
   } finally {
     client.close();
   }

@@ -229,7 +229,6 @@ export function splitInlineArgs(line: Buffer): Buffer[] | null {
           bytes.push(e === 0x6e ? 10 : e === 0x72 ? 13 : e === 0x74 ? 9 : e === 0x62 ? 8 : e === 0x61 ? 7 : e);
         } else if (c === 0x22) {
           if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inDouble = false;
           i++;
           break;
         } else bytes.push(c);
@@ -243,7 +242,6 @@ export function splitInlineArgs(line: Buffer): Buffer[] | null {
           continue;
         } else if (c === 0x27) {
           if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inSingle = false;
           i++;
           break;
         } else bytes.push(c);

@@ -54,7 +54,7 @@ export const Errors = {
   execWithoutMulti: () => new RespError('ERR EXEC without MULTI'),
   discardWithoutMulti: () => new RespError('ERR DISCARD without MULTI'),
   watchInMulti: () => new RespError('ERR WATCH inside MULTI is not allowed'),
-  forbiddenInMulti: (name: string) => new RespError(`ERR Command not allowed inside a transaction`),
+  forbiddenInMulti: (_name: string) => new RespError(`ERR Command not allowed inside a transaction`),
   clientNameSpaces: () =>
     new RespError('ERR Client names cannot contain spaces, newlines or special characters.'),
   /** respql-specific: keys are stored in a text column. */

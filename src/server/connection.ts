@@ -3,7 +3,7 @@ import type { ClientState, ConnectionLimits, ServerStats } from '../commands/con
 import type { CommandPipeline } from '../commands/pipeline';
 import { DEFAULT_LIMITS as DECODER_DEFAULTS, RequestDecoder } from '../protocol/decoder';
 import { ReplyWriter, type ProtocolVersion } from '../protocol/encoder';
-import type { RespError } from '../protocol/errors';
+import { RespError } from '../protocol/errors';
 import { NO_REPLY, type Reply } from '../protocol/reply';
 
 /** A reply waiting for its turn: replies leave in request order even when they finish out of order. */
@@ -103,10 +103,18 @@ export class Connection {
     const slot: Slot = { reply: undefined, protocol: state.protocol, closeAfter: state.closeAfterReply };
     if (result instanceof Promise) {
       this.slots.push(slot);
-      result.then((reply) => {
-        slot.reply = silent ? NO_REPLY : reply;
-        this.scheduleFlush();
-      });
+      result.then(
+        (reply) => {
+          slot.reply = silent ? NO_REPLY : reply;
+          this.scheduleFlush();
+        },
+        (err: unknown) => {
+          // The pipeline turns command failures into replies, so this is a bug; answer it
+          // rather than leave this slot, and every reply queued after it, waiting forever.
+          slot.reply = silent ? NO_REPLY : new RespError(`ERR ${err instanceof Error ? err.message : String(err)}`);
+          this.scheduleFlush();
+        },
+      );
     } else {
       slot.reply = silent ? NO_REPLY : result;
       this.slots.push(slot);

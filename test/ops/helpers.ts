@@ -91,7 +91,7 @@ export async function startProcess(
       reject(new Error(`${path.basename(command)} not ready in time:\n${out}`));
     }, options.timeoutMs ?? 20_000);
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (ready.test(out)) {
         clearTimeout(timer);
         resolve();

@@ -188,7 +188,7 @@ describe('redis-cli --stat reads respql', function () {
       stat.stdout.on('data', (d) => (out += d));
       try {
         // The header, then a line per interval: keys mem clients blocked requests connections.
-        await until('two lines of redis-cli --stat', async () => out.split('\n').filter((l) => /^\d/.test(l)).length >= 2);
+        await until('two lines of redis-cli --stat', () => Promise.resolve(out.split('\n').filter((l) => /^\d/.test(l)).length >= 2));
       } finally {
         stat.kill();
       }

@@ -18,7 +18,7 @@ for (const backend of BACKENDS) {
         );
         expect(toStrings(replies as never)).to.deep.equal(Array(200).fill('OK'));
         await first.kill9();
-        client.close();
+        await client.close();
 
         const second = await spawnRespql(['--database-url', db.url]);
         const check = await RawClient.connect(second.port);
@@ -29,7 +29,7 @@ for (const backend of BACKENDS) {
           const pttl = (await check.send('PTTL', 'sess:199')) as number;
           expect(pttl).to.be.within(3_500_000, 3_600_000);
         } finally {
-          check.close();
+          await check.close();
           expect(await second.stop()).to.equal(0);
         }
       } finally {

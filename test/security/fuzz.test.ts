@@ -218,8 +218,7 @@ function fuzzConnection(port: number, f: Fuzzer, figures: Figures): Promise<void
       clearTimeout(idle);
       idle = setTimeout(finish, 1500);
     };
-    socket.on('connect', async () => {
-      arm();
+    const pump = async () => {
       // Random piece sizes exercise partial frames on the server side.
       for (let at = 0; at < payload.length && !socket.destroyed; ) {
         const n = f.int(1, 8192);
@@ -227,6 +226,10 @@ function fuzzConnection(port: number, f: Fuzzer, figures: Figures): Promise<void
         at += n;
         if (!ok) await new Promise((r) => socket.once('drain', r).once('close', r));
       }
+    };
+    socket.on('connect', () => {
+      arm();
+      pump().catch(finish);
     });
     socket.on('data', (d) => {
       received += d.toString('latin1');

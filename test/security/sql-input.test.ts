@@ -15,7 +15,6 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { likePrefix } from '../../src/store/statements';
-import { globPrefix } from '../../src/commands/glob';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { RawClient, toStrings, type Reply } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
@@ -38,14 +37,6 @@ describe('likePrefix: the one function that escapes client text for SQL', () => 
     expect(likePrefix('a%b_c\\d')).to.equal('a\\%b\\_c\\\\d%');
     expect(likePrefix("'; DROP TABLE sessions; --")).to.equal("'; DROP TABLE sessions; --%");
     expect(likePrefix('\\%_')).to.equal('\\\\\\%\\_%');
-  });
-
-  it('globPrefix stops at the first glob metacharacter, so the prefix is always literal text', () => {
-    expect(globPrefix(Buffer.from('sess:*'))).to.equal('sess:');
-    expect(globPrefix(Buffer.from('a%b_c?d'))).to.equal('a%b_c');
-    expect(globPrefix(Buffer.from('x\\*y'))).to.equal('x');
-    expect(globPrefix(Buffer.from('[ab]c'))).to.equal('');
-    expect(globPrefix(Buffer.from([0x61, 0xc3]))).to.equal('a');
   });
 
   for (const backend of BACKENDS) {

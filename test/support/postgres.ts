@@ -106,7 +106,7 @@ export async function startCluster(): Promise<PostgresCluster> {
         const log = readLog(logFile);
         // Another process took the port between freePort() and bind: try another.
         if (attempt < START_ATTEMPTS && /could not bind|address already in use/i.test(log)) continue;
-        throw new Error(`${(err as Error).message}\n--- postgres log ---\n${log}`);
+        throw new Error(`${(err as Error).message}\n--- postgres log ---\n${log}`, { cause: err });
       }
     }
 
@@ -199,7 +199,7 @@ async function withClient<T>(url: string, fn: (client: Client) => Promise<T>, re
       await client.connect();
     } catch (err) {
       await client.end().catch(() => {});
-      if (Date.now() >= deadline) throw new Error(`could not connect to ${url}: ${(err as Error).message}`);
+      if (Date.now() >= deadline) throw new Error(`could not connect to ${url}: ${(err as Error).message}`, { cause: err });
       await sleep(100);
       continue;
     }

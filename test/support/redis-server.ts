@@ -123,7 +123,7 @@ async function launch(port: number, dir: string, extraArgs: string[]): Promise<R
       child.kill('SIGKILL');
       await exited;
     }
-    throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}\n--- redis-server output ---\n${log}`);
+    throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}\n--- redis-server output ---\n${log}`, { cause: err });
   }
 
   return { port, url: `redis://127.0.0.1:${port}`, log: () => log, stop };

@@ -7,8 +7,8 @@ import type { Dialect } from '../dialect';
  */
 interface Migration {
   name: string;
-  up(knex: Knex, table: string, dialect: Dialect): Promise<void>;
-  down(knex: Knex, table: string, dialect: Dialect): Promise<void>;
+  up: (knex: Knex, table: string, dialect: Dialect) => Promise<void>;
+  down: (knex: Knex, table: string, dialect: Dialect) => Promise<void>;
 }
 
 const migrations: Migration[] = [
@@ -47,9 +47,9 @@ export function leaseTable(table: string): string {
 /** A Knex migration source for the sessions table named `table`. */
 export function migrationSource(table: string, dialect: Dialect): Knex.MigrationSource<Migration> {
   return {
-    getMigrations: async () => migrations,
+    getMigrations: () => Promise.resolve(migrations),
     getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({ up: unbound(m.up), down: unbound(m.down) }),
+    getMigration: (m) => Promise.resolve({ up: unbound(m.up), down: unbound(m.down) }),
   };
 
   /** A migration step in its transaction, without the served connections' statement timeout. */
