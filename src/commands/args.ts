@@ -40,28 +40,6 @@ export function key(arg: Buffer): string {
 
 export const keys = (args: Buffer[]): string[] => args.map(key);
 
-/** Expiry options as given: EX/PX relative, EXAT/PXAT absolute. */
-export type ExpireUnit = 'EX' | 'PX' | 'EXAT' | 'PXAT';
-export interface ExpireArg {
-  unit: ExpireUnit;
-  raw: Buffer;
-}
-
-/**
- * Turns an expiry option into absolute epoch ms at `now`, exactly as Redis's
- * getExpireMillisecondsOrReply: non-integer -> not an integer; <= 0, seconds overflow,
- * or an absolute time that overflows -> "invalid expire time in '<command>' command".
- */
-export function absoluteExpiry(arg: ExpireArg, now: number, command: string): number {
-  let ms = int64(arg.raw);
-  const seconds = arg.unit === 'EX' || arg.unit === 'EXAT';
-  if (ms <= 0n || (seconds && ms > LLONG_MAX / 1000n)) throw Errors.invalidExpire(command);
-  if (seconds) ms *= 1000n;
-  if (arg.unit === 'EX' || arg.unit === 'PX') ms += BigInt(now);
-  if (ms > LLONG_MAX) throw Errors.invalidExpire(command);
-  return storableExpiry(ms);
-}
-
 /**
  * The latest expiry respql stores: 8.64e15 ms (year 275760, the end of JavaScript's Date
  * range), exact as a JS number and inside PostgreSQL's timestamptz range. Redis accepts
@@ -71,23 +49,6 @@ export const MAX_EXPIRY_MS = 8_640_000_000_000_000;
 
 export function storableExpiry(ms: bigint): number {
   return ms > BigInt(MAX_EXPIRY_MS) ? MAX_EXPIRY_MS : Number(ms);
-}
-
-/**
- * The time argument of EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT as absolute epoch ms, as
- * Redis 7's expireGenericCommand: any 64-bit integer (negative and past times allowed:
- * they delete the key); seconds that overflow on *1000, or a sum with `basetime`
- * (now for EXPIRE/PEXPIRE, 0 for the -AT forms) beyond 2^63-1 -> "invalid expire time".
- * The result may be <= now (the caller deletes) and is a bigint: it may exceed 2^53.
- */
-export function expireCommandTime(time: bigint, seconds: boolean, basetime: number, command: string): bigint {
-  let when = time;
-  if (seconds) {
-    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw Errors.invalidExpire(command);
-    when *= 1000n;
-  }
-  if (when > LLONG_MAX - BigInt(basetime)) throw Errors.invalidExpire(command);
-  return when + BigInt(basetime);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { Errors } from '../protocol/errors';
 /** The expiry family: TTL, PTTL, EXPIRETIME, PEXPIRETIME, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST. */
 import type { Reply } from '../protocol/reply';
-import { expireCommandTime, int64, key, storableExpiry, word } from './args';
+import { int64, key, storableExpiry } from './args';
 import { lookedUp } from './context';
+import { expiryMs, parseExpireConditions, type ExpireCondition, type ExpireUnit } from './expiry-options';
 import { command } from './types';
 
 /**
@@ -30,7 +30,7 @@ export const pttl = ttlCommand('pttl', true, false, 'Returns the expiration time
 export const expiretime = ttlCommand('expiretime', false, true, 'Returns the expiration time of a key as a Unix timestamp.', '7.0.0');
 export const pexpiretime = ttlCommand('pexpiretime', true, true, 'Returns the expiration time of a key as a Unix milliseconds timestamp.', '7.0.0');
 
-export type ExpireCondition = 'NX' | 'XX' | 'GT' | 'LT';
+export type { ExpireCondition };
 
 export interface ExpireArgs {
   key: string;
@@ -45,15 +45,8 @@ export interface ExpireArgs {
  * option and incompatible options are reported before a malformed number.
  */
 export function parseExpire(argv: Buffer[]): ExpireArgs {
-  const set = new Set<ExpireCondition>();
-  for (let j = 3; j < argv.length; j++) {
-    const opt = word(argv[j]);
-    if (opt === 'NX' || opt === 'XX' || opt === 'GT' || opt === 'LT') set.add(opt);
-    else throw Errors.unsupportedOption(argv[j]);
-  }
-  if (set.has('NX') && (set.has('XX') || set.has('GT') || set.has('LT'))) throw Errors.nxWithOthers();
-  if (set.has('GT') && set.has('LT')) throw Errors.gtAndLt();
-  return { key: key(argv[1]), time: int64(argv[2]), conditions: [...set] };
+  const conditions = parseExpireConditions(argv, 3);
+  return { key: key(argv[1]), time: int64(argv[2]), conditions };
 }
 
 /**
@@ -62,7 +55,7 @@ export function parseExpire(argv: Buffer[]): ExpireArgs {
  * (reply 1); otherwise the new expiry is set (reply 1). A key without TTL counts as an
  * infinite TTL for GT/LT.
  */
-function expireCommand(name: string, seconds: boolean, relative: boolean, summary: string, since: string) {
+function expireCommand(name: string, unit: ExpireUnit, summary: string, since: string) {
   return command<ExpireArgs>({
     name, arity: -3, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
     summary, group: 'generic', since,
@@ -70,11 +63,11 @@ function expireCommand(name: string, seconds: boolean, relative: boolean, summar
     // Without conditions, a time in the future is one plain write (connect-redis's and phpredis's touch).
     plain(a, now) {
       if (a.conditions.length) return null;
-      const when = expireCommandTime(a.time, seconds, relative ? now : 0, name);
+      const when = expiryMs(unit, a.time, now, name, false);
       return when > BigInt(now) ? { kind: 'expire', key: a.key, expiry: storableExpiry(when) } : null;
     },
     async run(a, { store }): Promise<Reply> {
-      const when = expireCommandTime(a.time, seconds, relative ? store.now : 0, name);
+      const when = expiryMs(unit, a.time, store.now, name, false);
       const past = when <= BigInt(store.now);
       if (a.conditions.length === 0) {
         // One statement: the write itself tells whether the key was there.
@@ -97,10 +90,10 @@ function expireCommand(name: string, seconds: boolean, relative: boolean, summar
   });
 }
 
-export const expire = expireCommand('expire', true, true, 'Sets the expiration time of a key in seconds.', '1.0.0');
-export const pexpire = expireCommand('pexpire', false, true, 'Sets the expiration time of a key in milliseconds.', '2.6.0');
-export const expireat = expireCommand('expireat', true, false, 'Sets the expiration time of a key to a Unix timestamp.', '1.2.0');
-export const pexpireat = expireCommand('pexpireat', false, false, 'Sets the expiration time of a key to a Unix milliseconds timestamp.', '2.6.0');
+export const expire = expireCommand('expire', 'EX', 'Sets the expiration time of a key in seconds.', '1.0.0');
+export const pexpire = expireCommand('pexpire', 'PX', 'Sets the expiration time of a key in milliseconds.', '2.6.0');
+export const expireat = expireCommand('expireat', 'EXAT', 'Sets the expiration time of a key to a Unix timestamp.', '1.2.0');
+export const pexpireat = expireCommand('pexpireat', 'PXAT', 'Sets the expiration time of a key to a Unix milliseconds timestamp.', '2.6.0');
 
 export const persist = command<string>({
   name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,

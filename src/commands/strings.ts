@@ -1,8 +1,9 @@
 import { Errors } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
-import { absoluteExpiry, int64, key, keys, word, type ExpireArg } from './args';
+import { int64, key, keys } from './args';
 import { lookedUp, type KeyLookups } from './context';
 import { checkStringLength } from './errors';
+import { absoluteExpiry, parseExpiryOptions, type ExpireArg } from './expiry-options';
 import { command } from './types';
 
 /** A value read as Redis's lookupKeyRead reads it: a hit or a miss in INFO (see KeyLookups). */
@@ -25,23 +26,17 @@ interface SetArgs {
  * repeat (the last expiry wins) but may not conflict with another (NX/XX, KEEPTTL/EX...).
  */
 function parseSet(argv: Buffer[]): SetArgs {
-  const args: SetArgs = { key: key(argv[1]), value: argv[2], expire: null, keepTtl: false, condition: undefined, get: false };
-  for (let i = 3; i < argv.length; i++) {
-    const opt = word(argv[i]);
-    const next = i + 1 < argv.length ? argv[i + 1] : undefined;
-    if (opt === 'NX' && args.condition !== 'XX') args.condition = 'NX';
-    else if (opt === 'XX' && args.condition !== 'NX') args.condition = 'XX';
-    else if (opt === 'GET') args.get = true;
-    else if (opt === 'KEEPTTL' && !args.expire) args.keepTtl = true;
-    else if (
-      (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
-      !args.keepTtl && (!args.expire || args.expire.unit === opt) && next
-    ) {
-      args.expire = { unit: opt, raw: next };
-      i++;
-    } else throw Errors.syntax();
-  }
-  return args;
+  const k = key(argv[1]); // a key that is not text is reported before a bad option
+  let condition: SetArgs['condition'];
+  let get = false;
+  const { expire, keepTtl } = parseExpiryOptions(argv, 3, 'KEEPTTL', (opt) => {
+    if (opt === 'NX' && condition !== 'XX') condition = 'NX';
+    else if (opt === 'XX' && condition !== 'NX') condition = 'XX';
+    else if (opt === 'GET') get = true;
+    else return false;
+    return true;
+  });
+  return { key: k, value: argv[2], expire, keepTtl, condition, get };
 }
 
 export const get = command<string>({
@@ -180,20 +175,9 @@ interface GetexArgs {
 
 /** GETEX's options, as Redis 7.0's parseExtendedStringArgumentsOrReply(COMMAND_GET). */
 function parseGetex(argv: Buffer[]): GetexArgs {
-  const args: GetexArgs = { key: key(argv[1]), expire: null, persist: false };
-  for (let i = 2; i < argv.length; i++) {
-    const opt = word(argv[i]);
-    const next = i + 1 < argv.length ? argv[i + 1] : undefined;
-    if (opt === 'PERSIST' && !args.expire) args.persist = true;
-    else if (
-      (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
-      !args.persist && (!args.expire || args.expire.unit === opt) && next
-    ) {
-      args.expire = { unit: opt, raw: next };
-      i++;
-    } else throw Errors.syntax();
-  }
-  return args;
+  const k = key(argv[1]);
+  const { expire, persist } = parseExpiryOptions(argv, 2, 'PERSIST');
+  return { key: k, expire, persist };
 }
 
 /**
