@@ -25,9 +25,10 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { RawClient, encodeCommand, isErrorReply, type Reply } from '../src/ops/resp-client';
+import { freePort } from '../test/support/free-port';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -265,73 +266,16 @@ function runSync(cmd: string, args: string[]): string {
   return r.status === 0 ? r.stdout.trim() : '(unknown)';
 }
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// A minimal RESP client: enough to wait for PING and to pre-fill the key space.
-
-function encodeCommand(args: (string | Buffer)[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    sock.once('connect', () => {
-      sock.off('error', reject);
-      resolve(sock);
-    });
-    sock.once('error', reject);
-  });
-}
-
-/** Sends `payload` and waits for `count` single-line replies; an error reply rejects. */
-function sendAndAwaitLines(sock: net.Socket, payload: Buffer, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      const lines = text.split('\r\n');
-      if (lines.length - 1 < count) return;
-      sock.off('data', onData);
-      sock.off('error', reject);
-      const replies = lines.slice(0, count);
-      const bad = replies.find((l) => l.startsWith('-'));
-      if (bad) reject(new Error(`server replied ${bad}`));
-      else resolve(replies);
-    };
-    sock.on('data', onData);
-    sock.once('error', reject);
-    sock.write(payload);
-  });
-}
-
 async function waitForPing(port: number, child: ChildProcess, what: string, log: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) fail(`${what} exited with code ${child.exitCode} before it answered PING; its log:\n${readOr(log).slice(-2000)}`);
     try {
-      const sock = await connect(port);
+      const client = await RawClient.connect(port);
       try {
-        const [reply] = await sendAndAwaitLines(sock, encodeCommand(['PING']), 1);
-        if (reply === '+PONG') return;
+        if (isPong(await client.send('PING'))) return;
       } finally {
-        sock.destroy();
+        await client.destroy();
       }
     } catch {
       // not listening yet
@@ -341,6 +285,7 @@ async function waitForPing(port: number, child: ChildProcess, what: string, log:
   }
 }
 
+const isPong = (reply: Reply) => Buffer.isBuffer(reply) && reply.toString() === 'PONG';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const keyName = (i: number) => `key:${String(i).padStart(12, '0')}`; // redis-benchmark's __rand_int__ format
 
@@ -350,16 +295,17 @@ const keyName = (i: number) => `key:${String(i).padStart(12, '0')}`; // redis-be
  */
 async function prefill(port: number): Promise<void> {
   const value = Buffer.alloc(VALUE_SIZE, 'x');
-  const sock = await connect(port);
+  const client = await RawClient.connect(port);
   try {
     const batch = 1000;
     for (let start = 0; start < KEYSPACE; start += batch) {
       const n = Math.min(batch, KEYSPACE - start);
-      const commands = Array.from({ length: n }, (_, i) => encodeCommand(['SET', keyName(start + i), value]));
-      await sendAndAwaitLines(sock, Buffer.concat(commands), n);
+      const replies = await client.pipeline(Array.from({ length: n }, (_, i) => ['SET', keyName(start + i), value]));
+      const bad = replies.find(isErrorReply);
+      if (bad) throw new Error(`server replied -${bad.error}`);
     }
   } finally {
-    sock.destroy();
+    await client.destroy();
   }
 }
 
@@ -664,16 +610,18 @@ const SESSION_TTL = '3600';
 async function sessionTraffic(target: Target, seconds: number): Promise<Sample> {
   const value = Buffer.alloc(VALUE_SIZE, 's');
   const latencies: number[] = [];
-  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connect(target.port)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(target.port)));
   const started = performance.now();
   const end = started + seconds * 1000;
   try {
     await Promise.all(
-      sockets.map(async (sock) => {
-        const send = replyAwaiter(sock, target.name);
+      clients.map(async (client) => {
+        // The reply's bytes are enough (readFrame, no decoding): this client is the bottleneck for the fastest targets.
         const timed = async (args: (string | Buffer)[]) => {
           const t = performance.now();
-          await send(encodeCommand(args));
+          client.sendRaw(encodeCommand(args));
+          const reply = await client.readFrame();
+          if (reply[0] === 0x2d /* - */) throw new Error(`${target.name} answered ${reply.toString().trimEnd()}`);
           latencies.push(performance.now() - t);
         };
         while (performance.now() < end) {
@@ -684,47 +632,20 @@ async function sessionTraffic(target: Target, seconds: number): Promise<Sample> 
       }),
     );
   } finally {
-    for (const sock of sockets) sock.destroy();
+    await Promise.all(clients.map((client) => client.destroy()));
   }
   const elapsedS = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { target: target.name, test: 'SESSION', pipeline: 1, rps: latencies.length / elapsedS, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
-/** Sends one request at a time on `sock` and resolves when its whole reply (a line, or a bulk string) has come; an error reply fails the run. */
-function replyAwaiter(sock: net.Socket, what: string): (request: Buffer) => Promise<void> {
-  let buffered: Buffer = Buffer.alloc(0);
-  let waiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
-  sock.on('data', (chunk: Buffer) => {
-    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-    const eol = buffered.indexOf('\r\n');
-    if (!waiter || eol < 0) return;
-    if (buffered[0] === 0x24 /* $ */) {
-      const length = Number(buffered.subarray(1, eol).toString());
-      if (length >= 0 && buffered.length < eol + 2 + length + 2) return;
-    }
-    const reply = buffered;
-    const w = waiter;
-    buffered = Buffer.alloc(0);
-    waiter = null;
-    if (reply[0] === 0x2d /* - */) w.reject(new Error(`${what} answered ${reply.subarray(0, eol).toString()}`));
-    else w.resolve();
-  });
-  return (request) =>
-    new Promise<void>((resolve, reject) => {
-      waiter = { resolve, reject };
-      sock.write(request);
-    });
-}
-
-/** One command, one single-line reply. */
-async function command(port: number, args: string[]): Promise<string> {
-  const sock = await connect(port);
+/** One command on a connection of its own. */
+async function command(port: number, args: string[]): Promise<Reply> {
+  const client = await RawClient.connect(port);
   try {
-    const [reply] = await sendAndAwaitLines(sock, encodeCommand(args), 1);
-    return reply;
+    return await client.command(...args);
   } finally {
-    sock.destroy();
+    await client.destroy();
   }
 }
 
@@ -1108,12 +1029,12 @@ async function pingTimes(port: number, count: number): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = process.hrtime.bigint();
-    const sock = await connect(port);
+    const client = await RawClient.connect(port);
     try {
-      const [reply] = await sendAndAwaitLines(sock, encodeCommand(['PING']), 1);
-      if (reply !== '+PONG') fail(`PING got ${reply}`);
+      const reply = await client.send('PING');
+      if (!isPong(reply)) fail(`PING got ${JSON.stringify(reply)}`);
     } finally {
-      sock.destroy();
+      await client.destroy();
     }
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
@@ -1148,23 +1069,21 @@ async function holdConnectionsIn(port: number, count: number): Promise<{ ms: num
 /** The child side of holdConnectionsIn: opens the connections, reports, holds them until stdin closes. */
 async function holdConnections(port: number, count: number): Promise<void> {
   const started = Date.now();
-  const sockets: net.Socket[] = [];
-  const ping = encodeCommand(['PING']);
+  const clients: RawClient[] = [];
   for (let i = 0; i < count; i += HOLD_BATCH) {
     const batch = Array.from({ length: Math.min(HOLD_BATCH, count - i) }, async () => {
-      const sock = await connect(port);
-      const [reply] = await sendAndAwaitLines(sock, ping, 1);
-      if (reply !== '+PONG') fail(`PING got ${reply}`);
       // A connection the server drops must not crash the holder: it is counted out below.
-      sock.on('error', () => undefined);
-      return sock;
+      const client = await RawClient.connect(port);
+      const reply = await client.send('PING');
+      if (!isPong(reply)) fail(`PING got ${JSON.stringify(reply)}`);
+      return client;
     });
-    sockets.push(...(await Promise.all(batch)));
+    clients.push(...(await Promise.all(batch)));
   }
-  process.stdout.write(`${JSON.stringify({ held: sockets.filter((s) => !s.destroyed).length, ms: Date.now() - started })}\n`);
+  process.stdout.write(`${JSON.stringify({ held: clients.filter((c) => !c.isClosed).length, ms: Date.now() - started })}\n`);
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.once('end', resolve));
-  for (const s of sockets) s.destroy();
+  await Promise.all(clients.map((c) => c.destroy()));
 }
 
 // ---------------------------------------------------------------------------------------

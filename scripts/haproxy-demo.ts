@@ -21,7 +21,7 @@ import { RedisStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import { createClient } from 'redis';
 import { startPostgres, type PostgresServer } from '../test/support/postgres';
-import { freePort } from '../test/support/resp-client';
+import { freePort } from '../test/support/free-port';
 import { CLI, spawnRespql, type RespqlProcess } from '../test/support/respql-process';
 
 export interface DemoOptions {

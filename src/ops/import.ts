@@ -16,7 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { RedisUrl } from '../config';
 import { createServer, type RespqlOptions, type RespqlServer } from '../server/server';
-import { ReplyError, RespClient, type Reply } from './resp-client';
+import { RawClient, isErrorReply, type Reply } from './resp-client';
 
 export interface ImportOptions {
   from: RedisUrl;
@@ -56,7 +56,7 @@ function keyText(key: Buffer): string | null {
 
 function asInteger(reply: Reply): number {
   if (typeof reply === 'number') return reply;
-  throw new Error(`unexpected reply ${reply instanceof Error ? reply.message : String(reply)}`);
+  throw new Error(`unexpected reply ${isErrorReply(reply) ? reply.error : String(reply)}`);
 }
 
 export async function importFromRedis(options: ImportOptions): Promise<ImportSummary> {
@@ -66,9 +66,10 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
     scanned: 0, copied: 0, withTtl: 0, skippedTypes: {}, skippedNotText: 0, expiredInFlight: 0, durationMs: 0,
   };
   const { from } = options;
-  let client: RespClient;
+  let client: RawClient;
   try {
-    client = await RespClient.connect({ host: from.host, port: from.port, timeoutMs: 30_000 });
+    client = await RawClient.connect(from.port, from.host, 30_000);
+    client.setReplyTimeout(30_000);
   } catch (err) {
     throw new Error(`cannot connect to Redis at ${from.host}:${from.port}: ${(err as Error).message}`, { cause: err });
   }
@@ -108,7 +109,7 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
     await settleWrite();
     options.onProgress?.({ ...summary, durationMs: clock() - started });
   } finally {
-    client.close();
+    await client.destroy();
     await server.close();
   }
   summary.durationMs = clock() - started;
@@ -122,7 +123,7 @@ interface Row {
 }
 
 /** PTTL + GET for a page of keys in one round trip; returns the rows to write. */
-async function fetchPage(client: RespClient, keys: Buffer[], summary: ImportSummary, clock: () => number): Promise<Row[]> {
+async function fetchPage(client: RawClient, keys: Buffer[], summary: ImportSummary, clock: () => number): Promise<Row[]> {
   const sentAt = clock();
   const replies = await client.pipeline(keys.flatMap((k) => [['PTTL', k], ['GET', k]]));
   const rows: Row[] = [];
@@ -133,8 +134,8 @@ async function fetchPage(client: RespClient, keys: Buffer[], summary: ImportSumm
     const key = keyText(rawKey);
     if (key === null) {
       summary.skippedNotText++;
-    } else if (value instanceof ReplyError) {
-      if (!/^WRONGTYPE/.test(value.message)) throw new Error(`GET failed: ${value.message}`);
+    } else if (isErrorReply(value)) {
+      if (!/^WRONGTYPE/.test(value.error)) throw new Error(`GET failed: ${value.error}`);
       otherTypes.push(rawKey);
     } else if (!Buffer.isBuffer(value) || asInteger(pttl) === -2) {
       summary.expiredInFlight++;

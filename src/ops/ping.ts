@@ -3,7 +3,7 @@
  * succeeds only on +PONG. The Docker HEALTHCHECK runs it.
  */
 import { DEFAULTS } from '../server/server';
-import { ReplyError, RespClient } from './resp-client';
+import { RawClient, isErrorReply } from './resp-client';
 
 export interface PingOptions {
   host?: string;
@@ -24,19 +24,21 @@ export async function ping(options: PingOptions = {}): Promise<string> {
   const host = connectHost(options.host ?? DEFAULTS.host);
   const port = options.port ?? DEFAULTS.port;
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  let client: RespClient;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  let client: RawClient;
   try {
-    client = await RespClient.connect({ host, port, timeoutMs: options.timeoutMs ?? 5000 });
+    client = await RawClient.connect(port, host, timeoutMs);
   } catch (err) {
     throw new Error(`cannot connect to ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
+    client.setReplyTimeout(timeoutMs);
     const commands: string[][] = [];
     if (options.requirepass) commands.push(['AUTH', options.requirepass]);
     commands.push(['PING']);
     const replies = await client.pipeline(commands);
     const reply = replies[replies.length - 1];
-    if (reply instanceof ReplyError) throw new Error(`${where} replied ${reply.message}`);
+    if (isErrorReply(reply)) throw new Error(`${where} replied ${reply.error}`);
     const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
     if (text !== 'PONG') throw new Error(`${where} replied '${text}' instead of PONG`);
     return text;
@@ -44,6 +46,6 @@ export async function ping(options: PingOptions = {}): Promise<string> {
     const message = (err as Error).message;
     throw new Error(message.startsWith(where) ? message : `${where}: ${message}`, { cause: err });
   } finally {
-    client.close();
+    await client.destroy();
   }
 }

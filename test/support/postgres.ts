@@ -13,7 +13,7 @@ import { accessSync, chownSync, constants as fsConstants, existsSync, mkdtempSyn
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { freePort } from './resp-client';
+import { freePort } from './free-port';
 
 export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
 const INITDB = join(PG_BIN_DIR, 'initdb');

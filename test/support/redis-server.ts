@@ -9,7 +9,8 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RawClient, freePort, isErrorReply } from './resp-client';
+import { freePort } from './free-port';
+import { RawClient, isErrorReply } from './resp-client';
 
 export const REDIS_SERVER_BIN = '/usr/bin/redis-server';
 

@@ -1,7 +1,7 @@
 /** Runs the built CLI (dist/src/cli.js) as a child process, the way users run respql. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from './resp-client';
+import { freePort } from './free-port';
 
 export const CLI = path.resolve(__dirname, '../../src/cli.js');
 
