@@ -1,7 +1,8 @@
 /**
- * PostgreSQL for tests: either the server named by TEST_DATABASE_URL, or a
- * throwaway cluster made with Debian's PostgreSQL 15 binaries in a temp dir,
- * on a free loopback port, removed again on stop.
+ * PostgreSQL for tests and the benchmark (scripts/bench): either the server named by
+ * TEST_DATABASE_URL, or a throwaway cluster made with Debian's PostgreSQL 15 binaries in a
+ * temp dir, on a free loopback port, removed again on stop. The one throwaway-PostgreSQL
+ * starter: scripts/ import it from here (it is no part of respql itself).
  *
  * Test files normally call freshDatabase() to get a database of their own in
  * one cluster shared by the whole mocha process; the root hook in
@@ -9,7 +10,7 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -24,6 +25,20 @@ const POSTGRES = join(PG_BIN_DIR, 'postgres');
 const TEST_DATABASE = 'respql_test';
 const START_ATTEMPTS = 3;
 const READY_TIMEOUT_MS = 30_000;
+
+/** The settings every throwaway cluster runs with: durability as respql asks for it (the bench's figures depend on it). */
+export const POSTGRES_DURABILITY: readonly string[] = ['fsync=on', 'synchronous_commit=on'];
+
+export interface ClusterOptions {
+  /** Where the cluster's files go (a new dir, removed on stop); default a new /tmp/respql-pg-* dir. */
+  dir?: string;
+  /** More `name=value` settings, after the fixed ones. */
+  settings?: readonly string[];
+  /** initdb with the caller's locale (LANG/LC_*) instead of C: the bench keeps the machine's, as it always did. */
+  inheritLocale?: boolean;
+  /** Told each command line that sets the cluster up (the bench's report lists them). */
+  onCommand?: (file: string, args: readonly string[]) => void;
+}
 
 export interface PostgresServer {
   /** e.g. postgres://postgres@127.0.0.1:PORT/respql_test */
@@ -40,6 +55,7 @@ interface RunAs {
 
 /** A cluster of the test's own, which it may take down and bring back (outage tests). */
 export interface PostgresCluster extends PostgresServer {
+  port: number;
   /** `pg_ctl stop -m fast`, keeping the data: clients are cut off, new connections refused. */
   halt(): Promise<void>;
   /** `pg_ctl start` again, on the same port; resolves once it accepts connections. */
@@ -55,7 +71,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 }
 
 /** A throwaway cluster even when TEST_DATABASE_URL is set: for tests that stop or freeze the database. */
-export async function startCluster(): Promise<PostgresCluster> {
+export async function startCluster(options: ClusterOptions = {}): Promise<PostgresCluster> {
   for (const bin of [INITDB, PG_CTL, POSTGRES]) {
     try {
       accessSync(bin, fsConstants.X_OK);
@@ -69,7 +85,8 @@ export async function startCluster(): Promise<PostgresCluster> {
 
   // Under /tmp rather than os.tmpdir(): TMPDIR may point somewhere (e.g. under
   // /root) that the postgres account cannot enter.
-  const dir = mkdtempSync('/tmp/respql-pg-');
+  const dir = options.dir ?? mkdtempSync('/tmp/respql-pg-');
+  if (options.dir) mkdirSync(dir);
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
   // Synchronous so that it can also run from a process 'exit' handler.
@@ -83,9 +100,10 @@ export async function startCluster(): Promise<PostgresCluster> {
     // --no-sync only skips initdb's own fsyncs of the template files; the
     // server itself runs with fsync=on. Locale C: a minimal machine may have
     // no other locale, and tests must not depend on one.
+    const locale = options.inheritLocale ? [] : ['--locale=C'];
     await run(runAs, dir, INITDB, [
-      '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions',
-    ]);
+      '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', ...locale, '--no-sync', '--no-instructions',
+    ], options);
 
     let port = 0;
     let serverOptions = '';
@@ -96,11 +114,10 @@ export async function startCluster(): Promise<PostgresCluster> {
         '-c listen_addresses=127.0.0.1',
         `-c port=${port}`,
         `-c unix_socket_directories=${dir}`,
-        '-c fsync=on',
-        '-c synchronous_commit=on',
+        ...[...POSTGRES_DURABILITY, ...(options.settings ?? [])].map((setting) => `-c ${setting}`),
       ].join(' ');
       try {
-        await run(runAs, dir, PG_CTL, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOptions]);
+        await run(runAs, dir, PG_CTL, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOptions], options);
         break;
       } catch (err) {
         const log = readLog(logFile);
@@ -133,6 +150,7 @@ export async function startCluster(): Promise<PostgresCluster> {
     const pgCtl = (args: string[]) => run(runAs, dir, PG_CTL, [...args, '-D', dataDir]);
     return {
       url: `${base}/${TEST_DATABASE}`,
+      port,
       stop,
       halt: () => pgCtl(['stop', '-m', 'fast', '-w']),
       resume: () => pgCtl(['start', '-l', logFile, '-w', '-t', '60', '-o', serverOptions]),
@@ -162,15 +180,16 @@ function postgresAccount(): RunAs | undefined {
   }
 }
 
-function spawnOptions(runAs: RunAs | undefined, cwd: string): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
+function spawnOptions(runAs: RunAs | undefined, cwd: string, inheritLocale = false): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
   // cwd: the postgres account may not be able to enter our own working directory.
   // LC_ALL=C: keep messages in English and independent of the caller's locale.
-  return { ...runAs, cwd, env: { ...process.env, LC_ALL: 'C' } };
+  return { ...runAs, cwd, env: inheritLocale ? process.env : { ...process.env, LC_ALL: 'C' } };
 }
 
-function run(runAs: RunAs | undefined, cwd: string, file: string, args: string[]): Promise<void> {
+function run(runAs: RunAs | undefined, cwd: string, file: string, args: string[], options: ClusterOptions = {}): Promise<void> {
+  options.onCommand?.(file, args);
   return new Promise((resolve, reject) => {
-    execFile(file, args, spawnOptions(runAs, cwd), (err, stdout, stderr) => {
+    execFile(file, args, spawnOptions(runAs, cwd, options.inheritLocale), (err, stdout, stderr) => {
       if (!err) return resolve();
       reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`.trim()));
     });
