@@ -16,7 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { RedisUrl } from '../config';
 import { createServer, type RespqlOptions, type RespqlServer } from '../server/server';
-import { RawClient, isErrorReply, type Reply } from './resp-client';
+import { RawClient, isErrorReply, replyText, type Reply } from './resp-client';
 
 export interface ImportOptions {
   from: RedisUrl;
@@ -56,7 +56,7 @@ function keyText(key: Buffer): string | null {
 
 function asInteger(reply: Reply): number {
   if (typeof reply === 'number') return reply;
-  throw new Error(`unexpected reply ${isErrorReply(reply) ? reply.error : String(reply)}`);
+  throw new Error(`unexpected reply ${replyText(reply)}`);
 }
 
 export async function importFromRedis(options: ImportOptions): Promise<ImportSummary> {

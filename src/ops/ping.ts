@@ -3,7 +3,7 @@
  * succeeds only on +PONG. The Docker HEALTHCHECK runs it.
  */
 import { DEFAULTS } from '../server/server';
-import { RawClient, isErrorReply } from './resp-client';
+import { RawClient, isErrorReply, replyText } from './resp-client';
 
 export interface PingOptions {
   host?: string;
@@ -39,7 +39,7 @@ export async function ping(options: PingOptions = {}): Promise<string> {
     const replies = await client.pipeline(commands);
     const reply = replies[replies.length - 1];
     if (isErrorReply(reply)) throw new Error(`${where} replied ${reply.error}`);
-    const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+    const text = replyText(reply);
     if (text !== 'PONG') throw new Error(`${where} replied '${text}' instead of PONG`);
     return text;
   } catch (err) {

@@ -43,6 +43,13 @@ export function toStrings(reply: Reply): unknown {
   return reply;
 }
 
+/** A reply as text for a message: an error's text, bytes as UTF-8, an array's items joined by commas (as String() joins them). */
+export function replyText(reply: Reply): string {
+  if (isErrorReply(reply)) return reply.error;
+  if (Array.isArray(reply)) return reply.map(replyText).join(',');
+  return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+}
+
 /** A command argument: text is sent as UTF-8, a number as its decimal digits. */
 export type Arg = string | Buffer | number;
 

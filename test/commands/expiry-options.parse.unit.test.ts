@@ -2,9 +2,7 @@
 import { expect } from 'chai';
 import { RespError } from '../../src/protocol/errors';
 import { MAX_EXPIRY_MS } from '../../src/commands/args';
-import {
-  absoluteExpiry, expiryMs, parseExpireConditions, parseExpiryOptions, type ExpireUnit,
-} from '../../src/commands/expiry-options';
+import { absoluteExpiry, expiryMs, parseExpireConditions, parseExpiryOptions, type ExpireUnit } from '../../src/commands/expiry-options';
 import { err } from './parse-table';
 
 const b = (s: string) => Buffer.from(s);
@@ -38,21 +36,25 @@ const ex = (unit: ExpireUnit, raw: string) => ({ ...none, expire: { unit, raw: b
 describe('expiry options: parse', function () {
   // SET's list: SET k v <options>; NX/XX/GET are SET's own words, taken by `other`.
   const setWords = new Set(['NX', 'XX', 'GET']);
-  table('SET options (KEEPTTL)', (words: string[]) => parseExpiryOptions(['set', 'k', 'v', ...words].map(b), 3, 'KEEPTTL', (w) => setWords.has(w)), [
-    [[], none],
-    [['ex', '10'], ex('EX', '10')],
-    [['PX', '10', 'px', '20'], ex('PX', '20')],
-    [['EXAT', 'abc'], ex('EXAT', 'abc')],
-    [['pxat', '1', 'NX', 'GET'], ex('PXAT', '1')],
-    [['keepttl'], { ...none, keepTtl: true }],
-    [['KEEPTTL', 'KEEPTTL'], { ...none, keepTtl: true }],
-    [['EX', '10', 'PX', '10'], SYNTAX],
-    [['EX', '10', 'KEEPTTL'], SYNTAX],
-    [['KEEPTTL', 'EX', '10'], SYNTAX],
-    [['EX'], SYNTAX],
-    [['PERSIST'], SYNTAX],
-    [['FOO'], SYNTAX],
-  ]);
+  table(
+    'SET options (KEEPTTL)',
+    (words: string[]) => parseExpiryOptions(['set', 'k', 'v', ...words].map(b), 3, 'KEEPTTL', (w) => setWords.has(w)),
+    [
+      [[], none],
+      [['ex', '10'], ex('EX', '10')],
+      [['PX', '10', 'px', '20'], ex('PX', '20')],
+      [['EXAT', 'abc'], ex('EXAT', 'abc')],
+      [['pxat', '1', 'NX', 'GET'], ex('PXAT', '1')],
+      [['keepttl'], { ...none, keepTtl: true }],
+      [['KEEPTTL', 'KEEPTTL'], { ...none, keepTtl: true }],
+      [['EX', '10', 'PX', '10'], SYNTAX],
+      [['EX', '10', 'KEEPTTL'], SYNTAX],
+      [['KEEPTTL', 'EX', '10'], SYNTAX],
+      [['EX'], SYNTAX],
+      [['PERSIST'], SYNTAX],
+      [['FOO'], SYNTAX],
+    ],
+  );
   table('GETEX options (PERSIST)', (words: string[]) => parseExpiryOptions(['getex', 'k', ...words].map(b), 2, 'PERSIST'), [
     [[], none],
     [['persist', 'PERSIST'], { ...none, persist: true }],
@@ -67,7 +69,10 @@ describe('expiry options: parse', function () {
   table('EXPIRE conditions', (words: string[]) => parseExpireConditions(['expire', 'k', '10', ...words].map(b), 3), [
     [[], []],
     [['nx'], ['NX']],
-    [['XX', 'gt', 'xx'], ['XX', 'GT']],
+    [
+      ['XX', 'gt', 'xx'],
+      ['XX', 'GT'],
+    ],
     [['foo'], err('ERR Unsupported option foo')],
     [['NX', 'LT'], err('ERR NX and XX, GT or LT options at the same time are not compatible')],
     [['GT', 'LT'], err('ERR GT and LT options at the same time are not compatible')],
