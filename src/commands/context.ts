@@ -90,12 +90,21 @@ export interface ConnectionLimits {
   maxClients: number;
   /** timeout: idle seconds before a client is closed; 0 = never. */
   idleTimeoutSeconds: number;
-  /** proto-max-bulk-len */
+  /** proto-max-bulk-len: the largest bulk in a request, and the largest string APPEND and SETRANGE build. */
   protoMaxBulkLen: number;
   /** client-query-buffer-limit: unparsed input a client may accumulate. */
   queryBufferLimit: number;
-  /** client-output-buffer-limit normal <hard>: unread replies a client may accumulate; 0 = no limit. */
-  outputBufferLimit: number;
+  /** client-output-buffer-limit by class; only normal clients exist in respql. */
+  outputBuffer: Record<OutputBufferClass, OutputBufferLimit>;
+}
+
+export type OutputBufferClass = 'normal' | 'slave' | 'pubsub';
+
+/** Bytes of unread replies: at `hard` the client is dropped, above `soft` for longer than `seconds` too; 0 = no limit. */
+export interface OutputBufferLimit {
+  hard: number;
+  soft: number;
+  seconds: number;
 }
 
 /** Settings that CONFIG GET shows (and CONFIG SET may change), by Redis's names. */

@@ -2,12 +2,13 @@ import os from 'node:os';
 import { ConfigReasons, Errors, RespError } from '../protocol/errors';
 import { bulk, map, NO_REPLY, OK, simple, textMap, verbatim, type Reply } from '../protocol/reply';
 import type { Store } from '../store/store';
-import { parseInt64, word } from './args';
+import { word } from './args';
 import { REDIS_COMPAT_VERSION } from './connection';
 import type { ServerContext } from './context';
 import { globMatch } from './glob';
 import { keyArguments } from './pipeline';
 import { command, type CommandFlag, type CommandSpec } from './types';
+import { configName, InvalidValue, RUNTIME_SETTINGS, type Setting } from '../settings';
 
 const INFO_DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
 // Like Redis's `all`: the default sections plus commandstats (what redis_exporter asks for).
@@ -179,141 +180,44 @@ export const time = command<null>({
   },
 });
 
-/** A CONFIG parameter: its value for CONFIG GET and, when it can change at run time, its CONFIG SET. */
-interface ConfigParam {
-  get(server: ServerContext): string;
-  /** Checks a value (throws a ConfigReasons text) and returns what applies it: all are checked before any applies. */
-  set?(value: string, server: ServerContext): () => void;
+/** CONFIG GET's text of a setting's current value. */
+function shownValue(s: Setting, server: ServerContext): string {
+  const access = s.runtime!;
+  return access.shown ?? s.type.show(access.get(server.config));
 }
-
-const LLONG_MAX = 9223372036854775807n;
-const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'];
-
-/** Redis's memtoull: digits with an optional unit (b, k, kb, m, mb, g, gb); null if malformed. */
-export function memoryValue(text: string): bigint | null {
-  const m = /^([0-9]*)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
-  if (!m) return null;
-  const unit = { b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n }[(m[2] ?? 'b').toLowerCase()]!;
-  return BigInt(m[1] || '0') * unit;
-}
-
-/** A whole-number parameter with Redis's bounds; `memory` ones take units (1mb). */
-function numberParam(get: (s: ServerContext) => number, apply: (s: ServerContext, n: number) => void, min: bigint, max: bigint, memory = false): ConfigParam {
-  return {
-    get: (s) => String(get(s)),
-    set(value, s) {
-      const n = memory ? memoryValue(value) : parseInt64(Buffer.from(value));
-      if (n === null) throw new Error(memory ? ConfigReasons.notMemory : ConfigReasons.notInteger);
-      if (n < min || n > max) throw new Error(ConfigReasons.range(min, max));
-      return () => apply(s, Number(n));
-    },
-  };
-}
-
-/** A parameter respql fixes: CONFIG SET accepts only its current value. */
-const fixed = (get: (s: ServerContext) => string): ConfigParam => ({ get });
-
-/** client-output-buffer-limit's classes other than normal: respql has no replicas or pub/sub, so they are only kept. */
-const otherBufferClasses = new WeakMap<ServerContext['config'], Map<string, string>>();
-const bufferClasses = (s: ServerContext) =>
-  otherBufferClasses.get(s.config) ??
-  otherBufferClasses.set(s.config, new Map([['slave', '268435456 67108864 60'], ['pubsub', '33554432 8388608 60']])).get(s.config)!;
-
-const outputBufferLimit: ConfigParam = {
-  get: (s) => `normal ${s.config.limits.outputBufferLimit} 0 0 ` + [...bufferClasses(s)].map(([c, v]) => `${c} ${v}`).join(' '),
-  set(value, s) {
-    const words = value.split(' ').filter((w) => w.length);
-    if (words.length % 4 !== 0) throw new Error(ConfigReasons.bufferLimitArity);
-    const changes: [string, bigint[]][] = [];
-    for (let i = 0; i < words.length; i += 4) {
-      const cls = words[i].toLowerCase() === 'replica' ? 'slave' : words[i].toLowerCase();
-      if (!['normal', 'slave', 'pubsub'].includes(cls)) throw new Error(ConfigReasons.bufferLimitClass);
-      const [hard, soft] = [memoryValue(words[i + 1]), memoryValue(words[i + 2])];
-      const seconds = /^[0-9]+$/.test(words[i + 3]) ? BigInt(words[i + 3]) : null;
-      if (hard === null || soft === null || seconds === null) throw new Error(ConfigReasons.bufferLimitValue);
-      changes.push([cls, [hard, soft, seconds]]);
-    }
-    return () => {
-      for (const [cls, [hard, soft, seconds]] of changes) {
-        // Only the hard limit of normal clients is enforced (see DEFAULT_LIMITS).
-        if (cls === 'normal') s.config.limits.outputBufferLimit = Number(hard);
-        else bufferClasses(s).set(cls, `${hard} ${soft} ${seconds}`);
-      }
-    };
-  },
-};
-
-/** CONFIG GET / SET parameters by Redis's names; anything else is an unknown option. */
-const CONFIG_PARAMS: Record<string, ConfigParam> = {
-  bind: fixed((s) => s.config.bind),
-  port: fixed((s) => String(s.config.port)),
-  databases: fixed(() => '1'),
-  // respql commits every write before replying: the durability of appendfsync always.
-  appendonly: fixed(() => 'yes'),
-  appendfsync: fixed(() => 'always'),
-  save: fixed(() => ''),
-  requirepass: {
-    // Never the password itself.
-    get: () => '',
-    set: (value, s) => () => (s.config.requirepass = value === '' ? null : value),
-  },
-  timeout: numberParam((s) => s.config.limits.idleTimeoutSeconds, (s, n) => (s.config.limits.idleTimeoutSeconds = n), 0n, 2147483647n),
-  maxclients: numberParam((s) => s.config.limits.maxClients, (s, n) => (s.config.limits.maxClients = n), 1n, 4294967295n),
-  maxmemory: fixed(() => '0'),
-  'maxmemory-policy': fixed(() => 'noeviction'),
-  // Applies to connections opened after the change.
-  'proto-max-bulk-len': numberParam((s) => s.config.limits.protoMaxBulkLen, (s, n) => (s.config.limits.protoMaxBulkLen = n), 1048576n, LLONG_MAX, true),
-  'client-query-buffer-limit': numberParam((s) => s.config.limits.queryBufferLimit, (s, n) => (s.config.limits.queryBufferLimit = n), 1048576n, LLONG_MAX, true),
-  'client-output-buffer-limit': outputBufferLimit,
-  'protected-mode': fixed((s) => (s.config.protectedMode ? 'yes' : 'no')),
-  'tls-port': fixed((s) => String(s.config.tlsPort)),
-  'tls-auth-clients': fixed((s) => s.config.tlsAuthClients),
-  loglevel: {
-    get: (s) => s.config.loglevel,
-    set(value, s) {
-      const level = value.toLowerCase();
-      if (!LOG_LEVELS.includes(level)) throw new Error(ConfigReasons.oneOf(LOG_LEVELS));
-      return () => (s.config.loglevel = level);
-    },
-  },
-  'respql-table': fixed((s) => s.config.table),
-  'respql-cleanup-interval': fixed((s) => String(s.config.cleanupIntervalMs)),
-};
-
-const configParam = (name: string): ConfigParam | undefined =>
-  Object.hasOwn(CONFIG_PARAMS, name.toLowerCase()) ? CONFIG_PARAMS[name.toLowerCase()] : undefined;
 
 /**
- * CONFIG SET name value [name value ...], as Redis 7.0's configSetCommand: an unknown name
- * wins over every other error; then immutable and duplicate names; then each value is
- * checked, and only when all are good are they all applied.
+ * CONFIG SET name value [name value ...], as Redis 7.0's configSetCommand: names are looked
+ * up in order, and the first unknown, immutable or repeated one is the error; then each
+ * value is checked, and only when all are good are they all applied.
  */
 function configSet(args: Buffer[], server: ServerContext): Reply {
-  let unknown: string | null = null;
   let refused: RespError | null = null;
-  const pairs: { name: string; param: ConfigParam; value: string }[] = [];
-  for (let i = 0; i < args.length; i += 2) {
+  const pairs: { setting: Setting; value: string }[] = [];
+  for (let i = 0; i < args.length && !refused; i += 2) {
     const given = args[i].toString('latin1');
-    const param = configParam(given);
-    if (!param) {
-      unknown ??= given;
-      continue;
-    }
-    if (refused) continue;
-    const value = args[i + 1].toString('utf8');
-    if (!param.set && value !== param.get(server)) refused = Errors.configSetFailed(given, ConfigReasons.immutable);
-    else if (pairs.some((p) => p.param === param)) refused = Errors.configSetFailed(given, ConfigReasons.duplicate);
-    pairs.push({ name: given.toLowerCase(), param, value });
+    const setting = RUNTIME_SETTINGS.get(given.toLowerCase());
+    if (!setting) refused = Errors.configUnknownOption(given);
+    else if (setting.runtime!.immutable) refused = Errors.configSetFailed(given, ConfigReasons.immutable);
+    else if (pairs.some((p) => p.setting === setting)) refused = Errors.configSetFailed(given, ConfigReasons.duplicate);
+    else pairs.push({ setting, value: args[i + 1].toString('utf8') });
   }
-  if (unknown !== null) return Errors.configUnknownOption(unknown);
   if (refused) return refused;
   const appliers: (() => void)[] = [];
-  for (const { name, param, value } of pairs) {
-    if (!param.set) continue;
+  for (const { setting, value } of pairs) {
+    const name = configName(setting);
+    let parsed: unknown;
     try {
-      appliers.push(param.set(value, server));
+      parsed = setting.type.parse(value);
     } catch (err) {
-      return Errors.configSetFailed(name, (err as Error).message);
+      if (err instanceof InvalidValue) return Errors.configSetFailed(name, err.message);
+      throw err;
+    }
+    const { set } = setting.runtime!;
+    if (set) appliers.push(() => set(server.config, parsed));
+    // Settings respql fixes (Redis could change them): only their current value is taken.
+    else if (setting.type.show(parsed) !== setting.type.show(setting.runtime!.get(server.config))) {
+      return Errors.configSetFailed(name, ConfigReasons.immutable);
     }
   }
   for (const apply of appliers) apply();
@@ -327,8 +231,8 @@ const configSubcommands: Record<string, CommandSpec<any>> = {
     summary: 'Returns the effective values of configuration parameters.', group: 'server', since: '2.0.0',
     parse: (argv) => argv.slice(2),
     run(patterns, { server }) {
-      const names = Object.keys(CONFIG_PARAMS).filter((name) => patterns.some((p) => globMatch(p, Buffer.from(name), true)));
-      return map(names.map((name) => [bulk(name), bulk(CONFIG_PARAMS[name].get(server))] as const));
+      const names = [...RUNTIME_SETTINGS.keys()].filter((name) => patterns.some((p) => globMatch(p, Buffer.from(name), true)));
+      return map(names.map((name) => [bulk(name), bulk(shownValue(RUNTIME_SETTINGS.get(name)!, server))] as const));
     },
   }),
   set: command<Buffer[]>({

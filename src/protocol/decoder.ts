@@ -1,4 +1,5 @@
 import { Errors, RespError } from './errors';
+import { DEFAULT_LIMITS as SETTING_DEFAULTS } from '../settings';
 
 /**
  * Request decoder: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline commands
@@ -22,7 +23,7 @@ export interface DecoderLimits {
 }
 
 export const DEFAULT_LIMITS: DecoderLimits = {
-  maxBulkLength: 512 * 1024 * 1024,
+  maxBulkLength: SETTING_DEFAULTS.protoMaxBulkLen,
   maxMultibulkLength: 2147483647,
   unauthenticatedMaxArgs: 10,
   unauthenticatedMaxBulkLength: 16384,

@@ -92,6 +92,7 @@ export const ConfigReasons = {
   duplicate: 'duplicate parameter',
   notInteger: "argument couldn't be parsed into an integer",
   notMemory: 'argument must be a memory value',
+  yesNo: "argument must be 'yes' or 'no'",
   range: (min: bigint, max: bigint) => `argument must be between ${min} and ${max} inclusive`,
   oneOf: (names: readonly string[]) => `argument(s) must be one of the following: ${names.join(', ')}`,
   bufferLimitArity: 'Wrong number of arguments in buffer limit configuration.',

@@ -32,6 +32,8 @@ export class Connection {
   /** Resolves when every dispatched command has replied (graceful close). */
   private drainedWaiters: (() => void)[] = [];
   private readonly limits: ConnectionLimits;
+  /** When (epoch seconds) unread replies last rose to the soft output limit; null while below it. */
+  private softLimitSince: number | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -59,10 +61,17 @@ export class Connection {
       closeAfterReply: false,
       replyMode: 'on',
     };
+    const limits = this.limits;
     this.decoder = new RequestDecoder(
       (argv) => this.onRequest(argv),
       (error) => this.onProtocolError(error),
-      { ...DECODER_DEFAULTS, maxBulkLength: options.limits.protoMaxBulkLen },
+      // Read at every bulk header: CONFIG SET proto-max-bulk-len applies to open connections too, as in Redis.
+      {
+        ...DECODER_DEFAULTS,
+        get maxBulkLength() {
+          return limits.protoMaxBulkLen;
+        },
+      },
       () => this.state.authenticated,
     );
     socket.setNoDelay(true);
@@ -169,8 +178,7 @@ export class Connection {
         for (const chunk of chunks) this.socket.write(chunk);
         this.socket.uncork();
       }
-      // client-output-buffer-limit: a client that does not read its replies is dropped.
-      if (this.limits.outputBufferLimit > 0 && this.socket.writableLength > this.limits.outputBufferLimit) this.kill();
+      if (this.overOutputBufferLimit()) this.kill();
     }
     if (closeNow) {
       this.slots.length = 0;
@@ -179,6 +187,24 @@ export class Connection {
       this.socket.end(() => this.socket.destroy());
     }
     if (!this.slots.length) for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  /**
+   * client-output-buffer-limit normal, as Redis's checkClientOutputBufferLimits: a client
+   * whose unread replies reach the hard limit, or stay at the soft limit for longer than
+   * its seconds, is dropped.
+   */
+  private overOutputBufferLimit(): boolean {
+    const { hard, soft, seconds } = this.limits.outputBuffer.normal;
+    const used = this.socket.writableLength;
+    if (hard > 0 && used >= hard) return true;
+    if (soft === 0 || used < soft) {
+      this.softLimitSince = null;
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    this.softLimitSince ??= now;
+    return now - this.softLimitSince > seconds;
   }
 
   /** Waits for replies in flight, then closes the socket. */

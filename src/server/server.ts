@@ -13,6 +13,7 @@ import { MetricsEndpoint } from '../ops/metrics';
 import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from './tls';
 import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
+import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -38,7 +39,7 @@ export interface RespqlOptions {
   /** Named users: name -> password (AUTH name pass / HELLO 3 AUTH name pass). */
   users?: Readonly<Record<string, string>>;
   /** Redis's limits, by Redis's names (see DEFAULT_LIMITS). */
-  limits?: Partial<ConnectionLimits>;
+  limits?: Partial<Omit<ConnectionLimits, 'outputBuffer'>> & { outputBuffer?: Partial<ConnectionLimits['outputBuffer']> };
   /**
    * Like Redis's protected mode: refuse to listen on a non-loopback address without a
    * password. Default true.
@@ -69,26 +70,11 @@ export interface RespqlOptions {
   onConfigChange?: (config: RuntimeConfig) => void;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = {
-  maxClients: 10000,
-  idleTimeoutSeconds: 0,
-  protoMaxBulkLen: 512 * 1024 * 1024,
-  queryBufferLimit: 1024 * 1024 * 1024,
-  // Redis leaves normal clients unlimited; a bound keeps a client that never reads from exhausting memory.
-  outputBufferLimit: 256 * 1024 * 1024,
-};
+export { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 
 export class ProtectedModeError extends Error {}
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
-
-export const DEFAULTS = {
-  port: 6379,
-  host: '127.0.0.1',
-  table: 'sessions',
-  cleanupIntervalMs: 5 * 60 * 1000,
-  databaseUrl: 'respql.sqlite',
-} as const;
 
 export class RespqlServer {
   readonly engine: SqlEngine;
@@ -133,10 +119,10 @@ export class RespqlServer {
       tlsAuthClients: options.tls?.authClients ?? 'yes',
       table: options.table ?? DEFAULTS.table,
       cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
-      loglevel: options.loglevel ?? 'notice',
+      loglevel: options.loglevel ?? DEFAULTS.loglevel,
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
       protectedMode: options.protectedMode ?? true,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
     };
     this.migrateOnListen = options.migrate ?? true;
     this.limits = this.config.limits;
@@ -290,7 +276,7 @@ export class RespqlServer {
 /** Raised by listen() when the database cannot be reached or written. */
 export class DatabaseUnavailableError extends Error {}
 
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = DEFAULTS.shutdownTimeoutMs;
 
 /** Whether `promise` settles within `ms` (it is left running either way). */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { parseCommandLine, parseRedisUrl } from '../../src/config';
+import { defaultText, envName, SETTINGS } from '../../src/settings';
 import { cli, freePort, logLines, startProcess, tempDir, BUILT_CLI } from './helpers';
 
 // Settings from the developer's shell must not leak into these runs.
@@ -34,6 +35,11 @@ describe('respql command line', function () {
       for (const word of ['migrate', 'ping', 'import', '--port', 'RESPQL_PORT', '--database-url', 'DATABASE_URL', '--loglevel', 'RESPQL_LOGLEVEL']) {
         expect(r.stdout).to.include(word);
       }
+      // Every server setting of the table, with its default as the table gives it.
+      for (const s of SETTINGS.filter((x) => x.commands.includes('serve'))) {
+        expect(r.stdout).to.match(new RegExp(`--${s.name} <value> .*\\(env ${envName(s)}, default ${defaultText(s).replace(/[()]/g, '\\$&')}\\)`));
+      }
+      expect(r.stdout).to.include('(env RESPQL_PROTO_MAX_BULK_LEN, default 512mb)');
     });
 
     it('<command> --help describes that command only', async () => {
@@ -89,9 +95,27 @@ describe('respql command line', function () {
 
     it('Redis limits by Redis names: --maxclients, --timeout, --proto-max-bulk-len, ... (flags and env)', async () => {
       expect(parseCommandLine(['--maxclients', '5', '--timeout', '30'], {}).options.limits).to.deep.equal({ maxClients: 5, idleTimeoutSeconds: 30 });
-      expect(parseCommandLine([], { RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT: '0' }).options.limits).to.deep.equal({ outputBufferLimit: 0 });
+      expect(parseCommandLine([], { RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT: 'normal 1mb 512kb 10' }).options.limits?.outputBuffer?.normal).to.deep.equal({
+        hard: 1048576, soft: 524288, seconds: 10,
+      });
       expectOneLineNaming(await cli(['--maxclients', '0'], { env: CLEAN_ENV }), '--maxclients');
       expectOneLineNaming(await cli(['--proto-max-bulk-len', '1k'], { env: CLEAN_ENV }), '--proto-max-bulk-len');
+    });
+
+    it("memory limits take Redis's units and bounds, with CONFIG SET's reasons", async () => {
+      const limits = (argv: string[]) => parseCommandLine(argv, {}).options.limits;
+      expect(limits(['--proto-max-bulk-len', '2mb'])).to.deep.equal({ protoMaxBulkLen: 2 * 1024 * 1024 });
+      expect(limits(['--proto-max-bulk-len=1100k', '--client-query-buffer-limit', '1GB'])).to.deep.equal({
+        protoMaxBulkLen: 1_100_000,
+        queryBufferLimit: 1024 ** 3,
+      });
+      expect(limits([])).to.equal(undefined);
+      const r = await cli(['--proto-max-bulk-len', '1000'], { env: CLEAN_ENV });
+      expectOneLineNaming(r, '--proto-max-bulk-len');
+      expect(r.stderr).to.equal("respql: invalid --proto-max-bulk-len '1000': argument must be between 1048576 and 9223372036854775807 inclusive\n");
+      expect(() => parseCommandLine(['--proto-max-bulk-len', '2 mb'], {})).to.throw('argument must be a memory value');
+      expect(() => parseCommandLine([], { RESPQL_TIMEOUT: '05' })).to.throw("invalid RESPQL_TIMEOUT '05': argument couldn't be parsed into an integer");
+      expect(() => parseCommandLine(['--protected-mode', 'on'], {})).to.throw("argument must be 'yes' or 'no'");
     });
 
     it('only the settings a command takes are read from the environment', () => {

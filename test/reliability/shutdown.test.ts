@@ -93,7 +93,7 @@ for (const backend of BACKENDS) {
 
     it('a client that does not read its replies is dropped at --shutdown-timeout, and the exit is still 0', async function () {
       this.timeout(60_000);
-      respql = await spawnRespql(['--database-url', db.url, '--shutdown-timeout', '1s', '--client-output-buffer-limit', '0']);
+      respql = await spawnRespql(['--database-url', db.url, '--shutdown-timeout', '1s', '--client-output-buffer-limit', 'normal 0 0 0']);
       const setup = await RawClient.connect(respql.port);
       expect(String(await setup.send('SET', 'big', 'x'.repeat(1 << 20)))).to.equal('OK');
       await setup.destroy();

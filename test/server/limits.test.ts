@@ -30,7 +30,7 @@ for (const backend of BACKENDS) {
     let respql: RunningRespql;
     before(async () => {
       respql = await startRespql(backend, {
-        limits: { maxClients: 3, protoMaxBulkLen: 200 * 1024, queryBufferLimit: 64 * 1024, outputBufferLimit: 1024 * 1024, idleTimeoutSeconds: 1 },
+        limits: { maxClients: 3, protoMaxBulkLen: 200 * 1024, queryBufferLimit: 64 * 1024, outputBuffer: { normal: { hard: 1024 * 1024, soft: 0, seconds: 0 } }, idleTimeoutSeconds: 1 },
       });
     });
     after(async () => respql.stop());
