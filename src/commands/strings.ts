@@ -217,13 +217,13 @@ export const append = command<KeyValue>({
   name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', group: 'string', since: '2.0.0',
   parse: keyValue,
-  async run(a, { store }) {
+  async run(a, { store, server }) {
     const entry = await store.getEntry(a.key, true);
     if (!entry) {
       await store.put(a.key, a.value, null);
       return a.value.length;
     }
-    checkStringLength(entry.value.length, a.value.length);
+    checkStringLength(entry.value.length, a.value.length, server.config.limits.protoMaxBulkLen);
     const value = Buffer.concat([entry.value, a.value]);
     await store.put(a.key, value, entry.expiry);
     return value.length;
@@ -273,7 +273,7 @@ interface SetrangeArgs {
 
 /**
  * SETRANGE, as Redis 7.0: a negative offset is refused before anything else; an empty
- * value changes nothing (and creates no key); the result may not exceed 512 MB; the
+ * value changes nothing (and creates no key); the result may not exceed proto-max-bulk-len; the
  * TTL is kept.
  */
 export const setrange = command<SetrangeArgs>({
@@ -285,11 +285,11 @@ export const setrange = command<SetrangeArgs>({
     if (offset < 0n) throw Errors.offsetOutOfRange();
     return { key: key(argv[1]), offset, value: argv[3] };
   },
-  async run(a, { store }) {
+  async run(a, { store, server }) {
     const entry = await store.getEntry(a.key, true);
     const old = entry?.value ?? Buffer.alloc(0);
     if (a.value.length === 0) return old.length;
-    checkStringLength(a.offset, a.value.length);
+    checkStringLength(a.offset, a.value.length, server.config.limits.protoMaxBulkLen);
     const offset = Number(a.offset);
     const value = Buffer.alloc(Math.max(old.length, offset + a.value.length));
     old.copy(value);

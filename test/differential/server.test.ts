@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import { describeDifferential, runScript, type Script } from '../support/differential';
-import { RawClient } from '../support/resp-client';
+import { RawClient, rawExchange } from '../support/resp-client';
+import { spawnRespql } from '../support/respql-process';
 import { startRedisServer } from '../support/redis-server';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
@@ -46,6 +47,40 @@ const scripts: Script[] = [
     ],
   },
   {
+    name: "CONFIG SET by Redis's units, bounds and error texts (memory values, integers, yes/no, enums)",
+    commands: [
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '1000'], ['CONFIG', 'SET', 'proto-max-bulk-len', '99999999999999999999'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', ''], ['CONFIG', 'SET', 'proto-max-bulk-len', '2x'], ['CONFIG', 'SET', 'proto-max-bulk-len', '1 mb'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '1MB'], ['CONFIG', 'GET', 'proto-max-bulk-len'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '1100k'], ['CONFIG', 'GET', 'proto-max-bulk-len'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '1g'], ['CONFIG', 'GET', 'proto-max-bulk-len'],
+      ['CONFIG', 'SET', 'client-query-buffer-limit', '1000000000000000000000'], ['CONFIG', 'SET', 'client-query-buffer-limit', '2GB'],
+      ['CONFIG', 'GET', 'client-query-buffer-limit'], ['CONFIG', 'SET', 'client-query-buffer-limit', '1gb'],
+      ['CONFIG', 'SET', 'maxclients', '2k'], ['CONFIG', 'SET', 'timeout', '5s'],
+      ['CONFIG', 'SET', 'protected-mode', 'maybe'], ['CONFIG', 'SET', 'protected-mode', 'YES'], ['CONFIG', 'GET', 'protected-mode'],
+      ['CONFIG', 'SET', 'tls-auth-clients', 'maybe'], ['CONFIG', 'SET', 'appendfsync', 'sometimes'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'lru'], ['CONFIG', 'SET', 'maxmemory', '1 gb'],
+      // The first unknown, immutable or repeated name is the error, whatever follows.
+      ['CONFIG', 'SET', 'databases', '2', 'foo', '5'], ['CONFIG', 'SET', 'timeout', '1', 'databases', '2', 'foo', '5'],
+      ['CONFIG', 'SET', 'databases', '1'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 512kb 10'], ['CONFIG', 'SET', 'client-output-buffer-limit', 'replica 1mb 512kb 10'],
+      ['CONFIG', 'GET', 'client-output-buffer-limit'],
+      ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60'], ['CONFIG', 'GET', 'client-output-buffer-limit'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '512mb'],
+    ],
+  },
+  {
+    name: 'APPEND and SETRANGE refuse to build a string over proto-max-bulk-len; SET is bounded by the bulk length',
+    commands: [
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '1mb'],
+      ['SET', 'big', 'x'.repeat(600_000)], ['APPEND', 'big', 'y'.repeat(600_000)], ['STRLEN', 'big'],
+      ['APPEND', 'big', 'y'.repeat(448_576)], ['APPEND', 'big', 'z'], ['STRLEN', 'big'],
+      ['SETRANGE', 'range', '1048576', 'x'], ['SETRANGE', 'range', '1048575', 'x'], ['SETRANGE', 'range', '1048576', ''],
+      ['SETRANGE', 'range', '1048570', 'abcdefg'], ['STRLEN', 'range'], ['EXISTS', 'nosuch'],
+      ['CONFIG', 'SET', 'proto-max-bulk-len', '512mb'], ['APPEND', 'big', 'z'], ['DEL', 'big', 'range'],
+    ],
+  },
+  {
     name: 'CLIENT KILL filters and errors',
     commands: [
       ['CLIENT', 'KILL', '1.2.3.4:5'], ['CLIENT', 'KILL', 'ADDR', '1.2.3.4:5'], ['CLIENT', 'KILL', 'SKIPME', 'maybe'],
@@ -72,6 +107,39 @@ const scripts: Script[] = [
 ];
 
 describeDifferential('server and introspection commands', scripts);
+
+describe('differential vs redis-server: proto-max-bulk-len from the command line and CONFIG SET', function () {
+  this.timeout(60_000);
+  const bulkHeader = (bytes: number) => `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${bytes}\r\n`;
+
+  it('--proto-max-bulk-len 2mb: CONFIG GET answers 2097152 and a 3 MB bulk gets the protocol error', async () => {
+    const args = ['--proto-max-bulk-len', '2mb'];
+    const [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1', ...args] }), spawnRespql(['--database-url', ':memory:', ...args])]);
+    try {
+      for (const port of [redis.port, respql.port]) {
+        expect(await runScript(port, [['CONFIG', 'GET', 'proto-max-bulk-len']])).to.deep.equal([['proto-max-bulk-len', '2097152']]);
+        expect((await rawExchange(port, bulkHeader(3 * 1024 * 1024), { waitMs: 5000 })).toString()).to.equal('-ERR Protocol error: invalid bulk length\r\n');
+        expect((await rawExchange(port, bulkHeader(2 * 1024 * 1024) + 'x'.repeat(2 * 1024 * 1024) + '\r\n', { untilBytes: '\r\n' })).toString()).to.equal('+OK\r\n');
+      }
+    } finally {
+      await Promise.all([redis.stop(), respql.stop()]);
+    }
+  });
+
+  it('CONFIG SET proto-max-bulk-len applies to the connection that sent it at once', async () => {
+    const [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql('sqlite')]);
+    try {
+      const replies = [];
+      for (const port of [redis.port, respql.port]) {
+        const set = '*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$18\r\nproto-max-bulk-len\r\n$3\r\n1mb\r\n';
+        replies.push((await rawExchange(port, set + bulkHeader(1024 * 1024 + 1), { waitMs: 5000 })).toString());
+      }
+      expect(replies).to.deep.equal(['+OK\r\n-ERR Protocol error: invalid bulk length\r\n', '+OK\r\n-ERR Protocol error: invalid bulk length\r\n']);
+    } finally {
+      await Promise.all([redis.stop(), respql.stop()]);
+    }
+  });
+});
 
 describe('differential vs redis-server: COMMAND INFO and INFO layout', function () {
   this.timeout(60_000);
