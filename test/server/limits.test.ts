@@ -99,6 +99,36 @@ for (const backend of BACKENDS) {
   });
 }
 
+describe('client-output-buffer-limit soft limit', () => {
+  it('drops a client whose unread replies stay above the soft limit for longer than its seconds (no hard limit)', async function () {
+    this.timeout(30_000);
+    const respql = await startRespql('sqlite');
+    try {
+      const admin = await RawClient.connect(respql.port);
+      expect(toStrings((await admin.send('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 256kb 1')) as never)).to.equal('OK');
+      await admin.send('SET', 'big', 'x'.repeat(100_000));
+      const socket = net.connect(respql.port, '127.0.0.1');
+      socket.pause();
+      let closed = false;
+      socket.on('close', () => (closed = true));
+      socket.on('error', () => undefined);
+      const request = Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n'.repeat(20));
+      const started = Date.now();
+      // Keeps replies coming (the limit is checked as they are written) until the client is dropped.
+      while (!closed && Date.now() - started < 15_000) {
+        if (!socket.destroyed) socket.write(request);
+        await sleep(100);
+      }
+      expect(closed, 'dropped').to.equal(true);
+      expect(Date.now() - started).to.be.greaterThan(1000);
+      expect(toStrings((await admin.send('PING')) as never)).to.equal('PONG');
+      await admin.close();
+    } finally {
+      await respql.stop();
+    }
+  });
+});
+
 describe('protected mode', () => {
   it('refuses a non-loopback address without a password, accepts it with one or when disabled', async () => {
     expect(() => createServer({ host: '0.0.0.0', databaseUrl: ':memory:' })).to.throw(ProtectedModeError, /protected mode/);
