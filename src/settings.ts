@@ -32,7 +32,14 @@ const LLONG_MAX = 2n ** 63n - 1n;
 const ULLONG = 2n ** 64n;
 
 const MEMORY_UNITS: Record<string, bigint> = {
-  '': 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n,
+  '': 1n,
+  b: 1n,
+  k: 1000n,
+  kb: 1024n,
+  m: 1000n ** 2n,
+  mb: 1024n ** 2n,
+  g: 1000n ** 3n,
+  gb: 1024n ** 3n,
 };
 
 /**
@@ -75,7 +82,11 @@ export function memory(min: bigint, max: bigint): ValueType<number> {
 
 /** 536870912 -> 512mb; other values in bytes. */
 function humanBytes(n: number): string {
-  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
+  for (const [unit, size] of [
+    ['gb', 1024 ** 3],
+    ['mb', 1024 ** 2],
+    ['kb', 1024],
+  ] as const) {
     if (n >= size && n % size === 0) return `${n / size}${unit}`;
   }
   return String(n);
@@ -172,9 +183,13 @@ export const bufferLimits: ValueType<Partial<Record<OutputBufferClass, OutputBuf
     return found;
   },
   show: (v) =>
-    OUTPUT_BUFFER_CLASSES.filter((c) => v[c]).map((c) => `${c} ${v[c]!.hard} ${v[c]!.soft} ${v[c]!.seconds}`).join(' '),
+    OUTPUT_BUFFER_CLASSES.filter((c) => v[c])
+      .map((c) => `${c} ${v[c]!.hard} ${v[c]!.soft} ${v[c]!.seconds}`)
+      .join(' '),
   human: (v) =>
-    OUTPUT_BUFFER_CLASSES.filter((c) => v[c]).map((c) => `${c} ${humanBytes(v[c]!.hard)} ${humanBytes(v[c]!.soft)} ${v[c]!.seconds}`).join(' '),
+    OUTPUT_BUFFER_CLASSES.filter((c) => v[c])
+      .map((c) => `${c} ${humanBytes(v[c]!.hard)} ${humanBytes(v[c]!.soft)} ${v[c]!.seconds}`)
+      .join(' '),
 };
 
 /** Named users for AUTH: `name:password[,name:password...]`. Reasons never quote a password. */
@@ -206,7 +221,7 @@ interface RuntimeAccess<T> {
   shown?: string;
 }
 
-export interface Setting<T = any> {
+export interface Setting<T = unknown> {
   /** Redis's name when Redis has the setting; the flag is `--<name>`. */
   readonly name: string;
   readonly help: string;
@@ -220,7 +235,7 @@ export interface Setting<T = any> {
   /** The environment variable, when not RESPQL_<NAME>. */
   readonly env?: string;
   /** Puts a command-line value where its subcommand reads it. */
-  readonly apply?: (value: T, into: ParsedCommandLine) => void;
+  apply?(value: T, into: ParsedCommandLine): void;
   /** How a refused value is quoted in the one-line error (null = not at all: it may be a password). */
   readonly quote?: (text: string) => string | null;
   /** CONFIG GET/SET; absent = not visible at run time. */
@@ -242,8 +257,10 @@ const limit = <K extends keyof ConnectionLimits>(field: K) => ({
   get: (c: RuntimeConfig) => c.limits[field],
   set: (c: RuntimeConfig, v: ConnectionLimits[K]) => (c.limits[field] = v),
 });
-const toLimits = <K extends keyof ConnectionLimits>(field: K) => (v: ConnectionLimits[K], o: ParsedCommandLine) =>
-  (o.options.limits = { ...o.options.limits, [field]: v });
+const toLimits =
+  <K extends keyof ConnectionLimits>(field: K) =>
+  (v: ConnectionLimits[K], o: ParsedCommandLine) =>
+    (o.options.limits = { ...o.options.limits, [field]: v });
 
 /** Hides the password of a URL quoted in an error message. */
 export function hidePassword(url: string): string {
@@ -287,58 +304,90 @@ const OUTPUT_BUFFER_DEFAULT: Record<OutputBufferClass, OutputBufferLimit> = {
 
 export const SETTINGS: readonly Setting[] = [
   setting({
-    name: 'port', type: port, default: 6379, commands: CONNECT,
+    name: 'port',
+    type: port,
+    default: 6379,
+    commands: CONNECT,
     help: 'TCP port to listen on (0 = none, only --tls-port, as in Redis); ping connects to it',
     apply: (v, o) => (o.options.port = v === 0 ? null : v),
     runtime: { get: (c) => c.port },
   }),
   setting({
-    name: 'bind', type: text(notEmpty('an IP address or host name')), default: '127.0.0.1', commands: CONNECT,
+    name: 'bind',
+    type: text(notEmpty('an IP address or host name')),
+    default: '127.0.0.1',
+    commands: CONNECT,
     help: 'address to listen on; ping connects to it (0.0.0.0 -> 127.0.0.1)',
     apply: (v, o) => (o.options.host = v),
     runtime: { get: (c) => c.bind },
   }),
   setting({
-    name: 'database-url', env: 'DATABASE_URL', default: 'respql.sqlite', commands: DATABASE,
+    name: 'database-url',
+    env: 'DATABASE_URL',
+    default: 'respql.sqlite',
+    commands: DATABASE,
     help: 'postgres://user@host:port/db, or a SQLite file path',
     type: text((v) => {
       if (!v.trim()) return 'expected a postgres:// URL or a SQLite file path';
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(postgres(ql)?|sqlite):\/\//i.test(v)) return 'only postgres:// URLs and SQLite file paths are supported';
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(postgres(ql)?|sqlite):\/\//i.test(v))
+        return 'only postgres:// URLs and SQLite file paths are supported';
       return null;
     }),
     quote: hidePassword,
     apply: (v, o) => (o.options.databaseUrl = v),
   }),
   setting({
-    name: 'table', default: 'sessions', commands: DATABASE, configName: 'respql-table',
+    name: 'table',
+    default: 'sessions',
+    commands: DATABASE,
+    configName: 'respql-table',
     help: 'name of the sessions table',
-    type: text((v) => (/^[A-Za-z_][A-Za-z0-9_]{0,50}$/.test(v) ? null : 'expected letters, digits and underscores, not starting with a digit')),
+    type: text((v) =>
+      /^[A-Za-z_][A-Za-z0-9_]{0,50}$/.test(v) ? null : 'expected letters, digits and underscores, not starting with a digit',
+    ),
     apply: (v, o) => (o.options.table = v),
     runtime: { get: (c) => c.table },
   }),
   setting({
-    name: 'cleanup-interval', type: duration(), default: 5 * 60 * 1000, commands: SERVE, configName: 'respql-cleanup-interval',
+    name: 'cleanup-interval',
+    type: duration(),
+    default: 5 * 60 * 1000,
+    commands: SERVE,
+    configName: 'respql-cleanup-interval',
     help: 'how often expired rows are deleted (0 disables)',
     apply: (v, o) => (o.options.cleanupIntervalMs = v),
     runtime: { get: (c) => c.cleanupIntervalMs },
   }),
   setting({
-    name: 'database-timeout', type: duration(1), default: DEFAULT_DATABASE_TIMEOUT_MS, commands: DATABASE,
+    name: 'database-timeout',
+    type: duration(1),
+    default: DEFAULT_DATABASE_TIMEOUT_MS,
+    commands: DATABASE,
     help: 'longest a command waits for the database before it gets -ERR database unavailable (also the connect timeout)',
     apply: (v, o) => (o.options.databaseTimeoutMs = v),
   }),
   setting({
-    name: 'pool-size', type: integer(1n, 1000n), default: 10, commands: DATABASE,
+    name: 'pool-size',
+    type: integer(1n, 1000n),
+    default: 10,
+    commands: DATABASE,
     help: 'PostgreSQL connections at most (SQLite uses one)',
     apply: (v, o) => (o.options.poolSize = v),
   }),
   setting({
-    name: 'shutdown-timeout', type: duration(1), default: 10_000, commands: SERVE,
+    name: 'shutdown-timeout',
+    type: duration(1),
+    default: 10_000,
+    commands: SERVE,
     help: "on SIGTERM, SIGINT or SHUTDOWN, longest wait for clients' in-flight commands before they are dropped",
     apply: (v, o) => (o.options.shutdownTimeoutMs = v),
   }),
   setting({
-    name: 'requirepass', type: text(), default: null, defaultText: '(none)', commands: CONNECT,
+    name: 'requirepass',
+    type: text(),
+    default: null,
+    defaultText: '(none)',
+    commands: CONNECT,
     help: 'password clients must give with AUTH (ping sends it; "" = none); CONFIG GET shows it empty',
     quote: () => null,
     // As Redis's requirepass "": an empty password is none.
@@ -346,31 +395,49 @@ export const SETTINGS: readonly Setting[] = [
     runtime: { get: (c) => c.requirepass ?? '', set: (c, v) => (c.requirepass = v === '' ? null : v), shown: '' },
   }),
   setting({
-    name: 'user', env: 'RESPQL_USERS', type: users, default: null, defaultText: '(none)', commands: SERVE,
+    name: 'user',
+    env: 'RESPQL_USERS',
+    type: users,
+    default: null,
+    defaultText: '(none)',
+    commands: SERVE,
     help: 'a named user for AUTH: name:password (repeat the flag; the env var takes a comma-separated list)',
     quote: () => null,
     apply: (v, o) => (o.options.users = { ...o.options.users, ...v }),
   }),
   setting({
-    name: 'migrate', type: yesNo, default: true, commands: ['serve', 'import'],
+    name: 'migrate',
+    type: yesNo,
+    default: true,
+    commands: ['serve', 'import'],
     help: 'apply pending migrations at start-up (yes/no)',
     apply: (v, o) => (o.options.migrate = v),
   }),
   setting({
-    name: 'protected-mode', type: yesNo, default: true, commands: SERVE,
+    name: 'protected-mode',
+    type: yesNo,
+    default: true,
+    commands: SERVE,
     help: 'refuse a non-loopback --bind without --requirepass (yes/no), as Redis does',
     apply: (v, o) => (o.options.protectedMode = v),
     runtime: { get: (c) => c.protectedMode },
   }),
   setting({
-    name: 'tls-port', type: port, default: 0, commands: SERVE,
+    name: 'tls-port',
+    type: port,
+    default: 0,
+    commands: SERVE,
     help: 'TLS port to listen on as well (0 = none)',
     apply: (v, o) => (o.options.tls = { ...o.options.tls, port: v === 0 ? undefined : v }),
     runtime: { get: (c) => c.tlsPort },
   }),
   ...(['cert', 'key', 'ca-cert'] as const).map((file) =>
     setting({
-      name: `tls-${file}-file`, type: text(notEmpty('a file path')), default: null, defaultText: '(none)', commands: SERVE,
+      name: `tls-${file}-file`,
+      type: text(notEmpty('a file path')),
+      default: null,
+      defaultText: '(none)',
+      commands: SERVE,
       help: {
         cert: 'server certificate for --tls-port (PEM)',
         key: 'private key of --tls-cert-file (PEM)',
@@ -381,109 +448,183 @@ export const SETTINGS: readonly Setting[] = [
     }),
   ),
   setting<TlsAuthClients>({
-    name: 'tls-auth-clients', type: oneOf<TlsAuthClients>(['no', 'yes', 'optional']), default: 'yes', commands: SERVE,
+    name: 'tls-auth-clients',
+    type: oneOf<TlsAuthClients>(['no', 'yes', 'optional']),
+    default: 'yes',
+    commands: SERVE,
     help: 'client certificates on --tls-port: yes = required, optional = checked if given, no = ignored',
     apply: (v, o) => (o.options.tls = { ...o.options.tls, authClients: v }),
     runtime: { get: (c) => c.tlsAuthClients },
   }),
   setting({
-    name: 'maxclients', type: integer(1n, 4294967295n), default: 10000, commands: SERVE,
+    name: 'maxclients',
+    type: integer(1n, 4294967295n),
+    default: 10000,
+    commands: SERVE,
     help: 'connections accepted at once',
-    apply: toLimits('maxClients'), runtime: limit('maxClients'),
+    apply: toLimits('maxClients'),
+    runtime: limit('maxClients'),
   }),
   setting({
-    name: 'timeout', type: integer(0n, 2147483647n), default: 0, commands: SERVE,
+    name: 'timeout',
+    type: integer(0n, 2147483647n),
+    default: 0,
+    commands: SERVE,
     help: 'close clients idle this many seconds (0 = never)',
-    apply: toLimits('idleTimeoutSeconds'), runtime: limit('idleTimeoutSeconds'),
+    apply: toLimits('idleTimeoutSeconds'),
+    runtime: limit('idleTimeoutSeconds'),
   }),
   setting({
-    name: 'proto-max-bulk-len', type: memory(1024n * 1024n, LLONG_MAX), default: 512 * 1024 * 1024, commands: SERVE,
+    name: 'proto-max-bulk-len',
+    type: memory(1024n * 1024n, LLONG_MAX),
+    default: 512 * 1024 * 1024,
+    commands: SERVE,
     help: 'largest bulk string in a request, and largest string APPEND and SETRANGE may build',
-    apply: toLimits('protoMaxBulkLen'), runtime: limit('protoMaxBulkLen'),
+    apply: toLimits('protoMaxBulkLen'),
+    runtime: limit('protoMaxBulkLen'),
   }),
   setting({
-    name: 'client-query-buffer-limit', type: memory(1024n * 1024n, LLONG_MAX), default: 1024 * 1024 * 1024, commands: SERVE,
+    name: 'client-query-buffer-limit',
+    type: memory(1024n * 1024n, LLONG_MAX),
+    default: 1024 * 1024 * 1024,
+    commands: SERVE,
     help: 'unparsed input a client may pile up before it is closed',
-    apply: toLimits('queryBufferLimit'), runtime: limit('queryBufferLimit'),
+    apply: toLimits('queryBufferLimit'),
+    runtime: limit('queryBufferLimit'),
   }),
   setting({
-    name: 'client-output-buffer-limit', type: bufferLimits, default: OUTPUT_BUFFER_DEFAULT, commands: SERVE,
+    name: 'client-output-buffer-limit',
+    type: bufferLimits,
+    default: OUTPUT_BUFFER_DEFAULT,
+    commands: SERVE,
     help: 'groups of class, hard, soft, seconds, as Redis: a normal client whose unread replies reach hard bytes, or stay above soft bytes for longer than seconds, is dropped (0 = no limit); slave and pubsub are kept for CONFIG GET only',
-    apply: (v, o) => (o.options.limits = { ...o.options.limits, outputBuffer: { ...(o.options.limits?.outputBuffer ?? OUTPUT_BUFFER_DEFAULT), ...v } }),
+    apply: (v, o) =>
+      (o.options.limits = { ...o.options.limits, outputBuffer: { ...(o.options.limits?.outputBuffer ?? OUTPUT_BUFFER_DEFAULT), ...v } }),
     runtime: {
       get: (c) => c.limits.outputBuffer,
       set: (c, v) => (c.limits.outputBuffer = { ...c.limits.outputBuffer, ...v }),
     },
   }),
   setting({
-    name: 'metrics-port', type: port, default: null, defaultText: '(off)', commands: SERVE,
+    name: 'metrics-port',
+    type: port,
+    default: null,
+    defaultText: '(off)',
+    commands: SERVE,
     help: 'serve Prometheus metrics over HTTP at /metrics on this port (0 = any free port)',
     apply: (v, o) => (o.options.metricsPort = v),
   }),
   setting({
-    name: 'metrics-bind', type: text(notEmpty('an IP address or host name')), default: null, defaultText: '(--bind)', commands: SERVE,
+    name: 'metrics-bind',
+    type: text(notEmpty('an IP address or host name')),
+    default: null,
+    defaultText: '(--bind)',
+    commands: SERVE,
     help: 'address the metrics endpoint listens on',
     apply: (v, o) => (o.options.metricsHost = v),
   }),
   setting<LogLevel>({
-    name: 'loglevel', type: oneOf<LogLevel>(LOG_LEVEL_NAMES), default: 'notice', commands: LOGGING,
+    name: 'loglevel',
+    type: oneOf<LogLevel>(LOG_LEVEL_NAMES),
+    default: 'notice',
+    commands: LOGGING,
     help: `log verbosity: ${LOG_LEVEL_NAMES.join(', ')}`,
     apply: (v, o) => (o.log.level = v),
     runtime: { get: (c) => c.loglevel as LogLevel, set: (c, v) => (c.loglevel = v) },
   }),
   setting<LogFormat>({
-    name: 'log-format', type: oneOf<LogFormat>(LOG_FORMATS), default: 'auto', commands: LOGGING,
+    name: 'log-format',
+    type: oneOf<LogFormat>(LOG_FORMATS),
+    default: 'auto',
+    commands: LOGGING,
     help: 'json lines, or text like redis-server (auto = text on a terminal)',
     apply: (v, o) => (o.log.format = v),
   }),
   setting({
-    name: 'from', env: 'RESPQL_IMPORT_FROM', default: null, defaultText: '(required)', commands: ['import'],
+    name: 'from',
+    env: 'RESPQL_IMPORT_FROM',
+    default: null,
+    defaultText: '(required)',
+    commands: ['import'],
     help: 'Redis to copy from: redis://[user:password@]host:port[/db]',
     type: text((v) => (parseRedisUrl(v) ? null : 'expected redis://[user:password@]host[:port][/db]')),
     quote: hidePassword,
     apply: (v, o) => (o.import.from = v),
   }),
   setting({
-    name: 'match', env: 'RESPQL_IMPORT_MATCH', default: null, defaultText: '(all keys)', commands: ['import'],
+    name: 'match',
+    env: 'RESPQL_IMPORT_MATCH',
+    default: null,
+    defaultText: '(all keys)',
+    commands: ['import'],
     help: "copy only keys matching this glob (SCAN MATCH), e.g. 'sess:*'",
     type: text((v) => (v ? null : "expected a glob pattern such as 'sess:*'")),
     apply: (v, o) => (o.import.match = v),
   }),
   setting({
-    name: 'batch', env: 'RESPQL_IMPORT_BATCH', type: integer(1n, 100_000n), default: 1000, commands: ['import'],
+    name: 'batch',
+    env: 'RESPQL_IMPORT_BATCH',
+    type: integer(1n, 100_000n),
+    default: 1000,
+    commands: ['import'],
     help: 'keys per SCAN page and per write transaction',
     apply: (v, o) => (o.import.batch = v),
   }),
   // Redis settings respql answers CONFIG GET for (clients and exporters ask), with the values respql's design fixes.
   setting({
-    name: 'databases', type: integer(1n, 2147483647n), default: 1, commands: [],
+    name: 'databases',
+    type: integer(1n, 2147483647n),
+    default: 1,
+    commands: [],
     help: 'one database: SELECT 0 only',
     runtime: { get: () => 1, immutable: true },
   }),
   setting({
-    name: 'appendonly', type: yesNo, default: true, commands: [],
+    name: 'appendonly',
+    type: yesNo,
+    default: true,
+    commands: [],
     help: 'every write is committed before its reply: the durability of appendonly yes, appendfsync always',
     runtime: { get: () => true },
   }),
   setting({
-    name: 'appendfsync', type: oneOf(['everysec', 'always', 'no'] as const), default: 'always', commands: [],
+    name: 'appendfsync',
+    type: oneOf(['everysec', 'always', 'no'] as const),
+    default: 'always',
+    commands: [],
     help: 'see appendonly',
     runtime: { get: () => 'always' as const },
   }),
   setting({
-    name: 'save', type: text(), default: '', commands: [],
+    name: 'save',
+    type: text(),
+    default: '',
+    commands: [],
     help: 'no snapshots: the database is the only copy',
     runtime: { get: () => '' },
   }),
   setting({
-    name: 'maxmemory', type: memory(0n, ULLONG - 1n), default: 0, commands: [],
+    name: 'maxmemory',
+    type: memory(0n, ULLONG - 1n),
+    default: 0,
+    commands: [],
     help: 'no memory limit: keys live in the database',
     runtime: { get: () => 0 },
   }),
   setting({
     name: 'maxmemory-policy',
-    type: oneOf(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const),
-    default: 'noeviction', commands: [],
+    type: oneOf([
+      'volatile-lru',
+      'volatile-lfu',
+      'volatile-random',
+      'volatile-ttl',
+      'allkeys-lru',
+      'allkeys-lfu',
+      'allkeys-random',
+      'noeviction',
+    ] as const),
+    default: 'noeviction',
+    commands: [],
     help: 'keys are never evicted',
     runtime: { get: () => 'noeviction' as const },
   }),

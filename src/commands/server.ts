@@ -213,8 +213,8 @@ function configSet(args: Buffer[], server: ServerContext): Reply {
       if (err instanceof InvalidValue) return Errors.configSetFailed(name, err.message);
       throw err;
     }
-    const { set } = setting.runtime!;
-    if (set) appliers.push(() => set(server.config, parsed));
+    const runtime = setting.runtime!;
+    if (runtime.set) appliers.push(() => runtime.set!(server.config, parsed));
     // Settings respql fixes (Redis could change them): only their current value is taken.
     else if (setting.type.show(parsed) !== setting.type.show(setting.runtime!.get(server.config))) {
       return Errors.configSetFailed(name, ConfigReasons.immutable);
