@@ -15,7 +15,7 @@ function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: strin
     summary, group: 'generic', since,
     parse: (argv) => key(argv[1]),
     async run(k, { store, lookups }) {
-      const entry = await store.getEntry(k);
+      const entry = await store.getEntry(k, false, true);
       lookedUp(lookups, entry !== null);
       if (!entry) return -2;
       if (entry.expiry === null) return -1;
@@ -74,7 +74,7 @@ function expireCommand(name: string, unit: ExpireUnit, summary: string, since: s
         if (past) return store.delete([a.key]);
         return (await store.setExpiry(a.key, storableExpiry(when))) ? 1 : 0;
       }
-      const entry = await store.getEntry(a.key, true);
+      const entry = await store.getEntry(a.key, true, true);
       if (!entry) return 0;
       const current = entry.expiry === null ? null : BigInt(entry.expiry);
       for (const c of a.conditions) {

@@ -50,9 +50,9 @@ export const type = command<string>({
   summary: 'Determines the type of value stored at a key.', group: 'generic', since: '1.0.0',
   parse: (argv) => key(argv[1]),
   async run(k, { store, lookups }) {
-    const found = (await store.countExisting([k])) > 0;
-    lookedUp(lookups, found);
-    return simple(found ? 'string' : 'none');
+    const type = await store.typed.keyType(k);
+    lookedUp(lookups, type !== null);
+    return simple(type ?? 'none');
   },
 });
 
@@ -119,8 +119,8 @@ export const scan = command<ScanArgs>({
     // No row id is that large: the iteration is over.
     if (a.cursor > BigInt(Number.MAX_SAFE_INTEGER)) return [bulk('0'), []];
     const page = await store.scan(Number(a.cursor), a.count, a.pattern ? globPrefix(a.pattern) || undefined : undefined);
-    // respql stores strings only: TYPE string keeps every key, any other type none.
-    const found = a.type !== null && a.type !== 'string' ? [] : matching(page.keys, a.pattern);
+    const typed = a.type === null ? page.keys : page.keys.filter((_, i) => page.types[i] === a.type);
+    const found = matching(typed, a.pattern);
     return [bulk(String(page.cursor)), found];
   },
 });

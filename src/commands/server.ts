@@ -273,12 +273,12 @@ function allSpecs(server: ServerContext): CommandSpec<unknown>[] {
 /** Command flags in the order Redis lists them (its flag bits). */
 const FLAG_ORDER: CommandFlag[] = [
   'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale', 'skip_monitor', 'skip_slowlog',
-  'fast', 'no_auth', 'may_replicate', 'no_multi', 'allow_busy',
+  'fast', 'no_auth', 'may_replicate', 'no_multi', 'allow_busy', 'movablekeys',
 ];
 
 /** Redis's ACL categories, in the order Redis lists them. */
-const ACL_ORDER = ['keyspace', 'read', 'write', 'string', 'admin', 'fast', 'slow', 'dangerous', 'connection', 'transaction'];
-const GROUP_CATEGORY: Record<string, string> = { generic: 'keyspace', string: 'string', connection: 'connection', transactions: 'transaction' };
+const ACL_ORDER = ['keyspace', 'read', 'write', 'set', 'hash', 'string', 'admin', 'fast', 'slow', 'dangerous', 'connection', 'transaction'];
+const GROUP_CATEGORY: Record<string, string> = { generic: 'keyspace', string: 'string', hash: 'hash', set: 'set', connection: 'connection', transactions: 'transaction' };
 /** Commands that Redis's command table marks KEYSPACE or DANGEROUS beyond what their group and flags say. */
 const EXTRA_CATEGORIES: Record<string, string[]> = {
   dbsize: ['keyspace'], flushdb: ['keyspace', 'dangerous'], flushall: ['keyspace', 'dangerous'], keys: ['dangerous'], info: ['dangerous'],

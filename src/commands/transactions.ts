@@ -56,7 +56,7 @@ export const watch = command<WatchArgs>({
   },
   async run({ added, addedKeys }, { store }) {
     // A write that ran before this WATCH's turn does not count.
-    for (let i = 0; i < added.length; i++) Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i]), dirty: false });
+    for (let i = 0; i < added.length; i++) Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i], false, true), dirty: false });
     return OK;
   },
   // No snapshot to trust (the client got an error for this WATCH): its EXEC fails, never runs blind.
@@ -100,7 +100,7 @@ export const exec = command<ExecArgs>({
   },
   async run({ queue, watched }, { client, server, store }): Promise<Reply> {
     for (const [key, w] of watched) {
-      if (w.dirty || !sameEntry(w.snapshot, await store.getEntry(key, true))) return NULL_ARRAY;
+      if (w.dirty || !sameEntry(w.snapshot, await store.getEntry(key, true, true))) return NULL_ARRAY;
     }
     // All queued commands share this one SQL transaction: atomic, and errors stay per command.
     const replies: Reply[] = [];

@@ -20,6 +20,7 @@ export type CommandFlag =
   | 'no_auth'
   | 'may_replicate'
   | 'no_multi'
+  | 'movablekeys'
   | 'allow_busy';
 
 /** A queued MULTI command: the spec and raw arguments, parsed when EXEC runs (as Redis does). */

@@ -13,8 +13,8 @@ export interface PlannedWork {
 export type Step = { work: number } | { plain: number[] };
 
 /** Within a span of plain operations, their groups run kind by kind in this order, round after round. */
-const KIND_ORDER: Record<PlainOp['kind'], number> = { get: 0, exists: 1, put: 2, expire: 3, delete: 4 };
-const KINDS = 5;
+const KIND_ORDER: Record<PlainOp['kind'], number> = { get: 0, exists: 1, hread: 2, put: 3, hwrite: 4, expire: 5, delete: 6 };
+const KINDS = 7;
 
 /**
  * The order a batch runs in (indices into it). Work that is not plain runs where it stands.
@@ -76,7 +76,7 @@ function cutAtValueBytes(batch: readonly PlannedWork[], group: number[]): Step[]
   let bytes = 0;
   for (const i of group) {
     const op = batch[i].plain!;
-    const size = op.kind === 'put' ? op.value.length : 0;
+    const size = op.kind === 'put' ? op.value.length : op.kind === 'hwrite' ? op.pairs.reduce((n, [f, v]) => n + f.length + v.length, 0) : 0;
     if (current.length && bytes + size > MERGED_VALUES_MAX_BYTES) {
       steps.push({ plain: current });
       current = [];

@@ -1,3 +1,4 @@
+import type { Reply } from '../protocol/reply';
 import type { PlainOp, Store } from './store';
 
 /** Counters an engine keeps for INFO and the metrics endpoint. */
@@ -32,5 +33,5 @@ export interface Engine {
    */
   transaction<T>(work: (store: Store) => Promise<T>, readOnly?: boolean): Promise<T>;
   /** One plain operation, merged with its neighbours; `executed` gets the keys it changed. */
-  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null>;
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Reply>;
 }

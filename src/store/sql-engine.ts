@@ -1,3 +1,4 @@
+import type { Reply } from '../protocol/reply';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { RespError } from '../protocol/errors';
@@ -122,7 +123,7 @@ export class SqlEngine implements Engine {
    * in batch order (WATCH needs writes signalled before the next command of the batch runs, not
    * when the reply leaves after the flush).
    */
-  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Buffer | number | null> {
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Reply> {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
@@ -249,7 +250,10 @@ export class SqlEngine implements Engine {
       // plain writes among them (it commits on its own: one commit, as with BEGIN and COMMIT, and
       // two round trips fewer). Two or more writing statements share one commit.
       const plainOnly = steps.every((step) => 'plain' in step);
-      const writes = steps.filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!)).length;
+      // A merged HSET may take more than one statement (a key of another type, or expired): never on its own.
+      const writes = steps
+        .filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!))
+        .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
       const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
       await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);

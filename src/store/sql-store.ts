@@ -5,13 +5,17 @@
 import type { Dialect, PackedRead, SqlConnection } from './dialect';
 import { likePrefix, type Statements } from './statements';
 import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
+import { RespError } from '../protocol/errors';
+import { OK, type Reply } from '../protocol/reply';
+import { hashReadReply, keyTypeOf, TypedStore, wrongType } from './typed-store';
 
 const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
 
 /** A plain operation's result, and the keys it changed (for WATCH). */
 export interface PlainResult {
-  value: Buffer | number | null;
+  /** A RespError for a key of another type (GET of a hash); a hash read's reply as it goes to the client. */
+  value: Reply;
   changed: readonly string[];
 }
 const UNCHANGED: readonly string[] = [];
@@ -39,44 +43,63 @@ export class SqlStore implements Store {
     return count > 0;
   }
 
-  async get(key: string): Promise<Buffer | null> {
-    const rows = await this.conn.all(this.sql.get, [key, this.now]);
-    return rows.length ? toBuffer(rows[0].data) : null;
+  private typedStore: TypedStore | undefined;
+  get typed(): TypedStore {
+    return (this.typedStore ??= new TypedStore(this.conn, this.sql.typed, this.dialect, this.now, this.modified));
   }
 
+  async get(key: string): Promise<Buffer | null> {
+    const value = await this.readOne(key);
+    if (value instanceof RespError) throw value;
+    return value;
+  }
+
+  /** A string's value, null when absent, WRONGTYPE (returned, not thrown) for another type: the merged GET answers each key apart. */
+  private async readOne(key: string): Promise<Buffer | null | RespError> {
+    const rows = await this.conn.all(this.sql.get, [key, this.now]);
+    if (!rows.length) return null;
+    return rows[0].type === null ? toBuffer(rows[0].data) : wrongType();
+  }
+
+  /** MGET: a key of another type reads as absent. */
   async getMany(keys: string[]): Promise<(Buffer | null)[]> {
+    return (await this.readMany(keys)).map((v) => (v instanceof RespError ? null : v));
+  }
+
+  private async readMany(keys: string[]): Promise<(Buffer | null | RespError)[]> {
     const packing = this.dialect.packedRead;
     if (packing) {
       if (keys.length <= packing.maxKeys) return this.getPacked(keys, packing);
-      const values: (Buffer | null)[] = [];
+      const values: (Buffer | null | RespError)[] = [];
       for (let start = 0; start < keys.length; start += packing.maxKeys) {
         values.push(...(await this.getPacked(keys.slice(start, start + packing.maxKeys), packing)));
       }
       return values;
     }
     const rows = await this.conn.all(this.sql.getMany, [this.dialect.keyListParam(keys), this.now]);
-    const found = new Map<string, Buffer>();
-    for (const row of rows) found.set(row.token as string, toBuffer(row.data));
+    const found = new Map<string, Buffer | RespError>();
+    for (const row of rows) found.set(row.token as string, row.type === null ? toBuffer(row.data) : wrongType());
     return keys.map((k) => found.get(k) ?? null);
   }
 
   /** Up to maxKeys values in one statement (see PackedRead), cut apart here; null where absent. */
-  private async getPacked(keys: string[], packing: PackedRead): Promise<(Buffer | null)[]> {
+  private async getPacked(keys: string[], packing: PackedRead): Promise<(Buffer | null | RespError)[]> {
     const [row] = await this.conn.all(this.sql.getManyPacked, [this.dialect.keyListParam(keys), this.now]);
-    const values = new Array<Buffer | null>(keys.length).fill(null);
+    const values = new Array<Buffer | null | RespError>(keys.length).fill(null);
     const positions = JSON.parse(row.positions as string) as number[];
     const lengths = JSON.parse(row.lengths as string) as number[];
+    const types = JSON.parse(row.types as string) as (string | null)[];
     const packed = row.packed as Buffer | null;
     let offset = 0;
     for (let i = 0; i < positions.length; i++) {
       const length = lengths[i];
       if (length > packing.maxValueBytes) {
         // Left out of the pack: read on its own, in the same transaction and at the same clock.
-        values[positions[i]] = await this.get(keys[positions[i]]);
+        values[positions[i]] = await this.readOne(keys[positions[i]]);
         continue;
       }
       // A view, not a copy: the whole read is one allocation.
-      values[positions[i]] = packed!.subarray(offset, offset + length);
+      values[positions[i]] = types[i] === null ? packed!.subarray(offset, offset + length) : wrongType();
       offset += length;
     }
     return values;
@@ -88,13 +111,27 @@ export class SqlStore implements Store {
     if (kind === 'get') {
       const keys = run.map((op) => (op as PlainOp & { kind: 'get' }).key);
       // One key: the plain statement, cheaper than the list form.
-      const values = keys.length === 1 ? [await this.get(keys[0])] : await this.getMany(keys);
+      const values = keys.length === 1 ? [await this.readOne(keys[0])] : await this.readMany(keys);
       return values.map((value) => ({ value, changed: UNCHANGED }));
     }
     if (kind === 'exists') {
       const ops = run as (PlainOp & { kind: 'exists' })[];
       const live = await this.liveKeys([...new Set(ops.flatMap((op) => op.keys))]);
       return ops.map((op) => ({ value: countAmong(live, op.keys), changed: UNCHANGED }));
+    }
+    if (kind === 'hread') {
+      const ops = run as (PlainOp & { kind: 'hread' })[];
+      const found = await this.typed.hashReadMany(ops);
+      return ops.map((op, i) => ({ value: hashReadReply(op, found[i]), changed: UNCHANGED }));
+    }
+    if (kind === 'hwrite') {
+      const ops = run as (PlainOp & { kind: 'hwrite' })[];
+      const written = await this.typed.hashWriteMany(ops);
+      return ops.map((op, i) => {
+        const w = written[i];
+        if (w instanceof RespError) return { value: w, changed: UNCHANGED };
+        return { value: op.ok ? OK : w, changed: [op.key] };
+      });
     }
     if (kind === 'put') {
       await this.putAll(run as (PlainOp & { kind: 'put' })[]);
@@ -140,12 +177,13 @@ export class SqlStore implements Store {
     return new Set(rows.map((row) => row.token as string));
   }
 
-  async getEntry(key: string, forUpdate = false): Promise<Entry | null> {
+  async getEntry(key: string, forUpdate = false, anyType = false): Promise<Entry | null> {
     if (forUpdate && this.dialect.lockKey) await this.conn.all(this.dialect.lockKey, [this.sql.table, key]);
     const rows = await this.conn.all(forUpdate ? this.sql.getEntryForUpdate : this.sql.getEntry, [key, this.now]);
     if (!rows.length) return null;
+    if (!anyType && rows[0].type !== null) throw wrongType();
     const expiry = rows[0].expiry_ms;
-    return { value: toBuffer(rows[0].data), expiry: expiry === null ? null : toNumber(expiry) };
+    return { value: toBuffer(rows[0].data), expiry: expiry === null ? null : toNumber(expiry), type: keyTypeOf(rows[0].type) };
   }
 
   async put(key: string, value: Buffer, expiry: number | null): Promise<void> {
@@ -166,7 +204,9 @@ export class SqlStore implements Store {
       }
       if (o.condition === 'NX') return { written: await this.putIfAbsent(key, value, o.expiry) };
     }
-    const entry = await this.getEntry(key, true);
+    // SET replaces a key of any type; only SET ... GET needs a string there.
+    const entry = await this.getEntry(key, true, true);
+    if (o.returnPrevious && entry && entry.type !== 'string') throw wrongType();
     const previous = entry ? entry.value : null;
     const result = (written: boolean): SetOutcome => (o.returnPrevious ? { written, previous } : { written });
     if ((o.condition === 'NX' && entry) || (o.condition === 'XX' && !entry)) return result(false);
@@ -219,7 +259,8 @@ export class SqlStore implements Store {
       ? await this.conn.all(this.sql.scanLike, [cursor, this.now, likePrefix(prefix), count])
       : await this.conn.all(this.sql.scan, [cursor, this.now, count]);
     const keys = rows.map((r) => Buffer.from(r.token as string, 'utf8'));
-    return { keys, cursor: rows.length < count ? 0 : toNumber(rows[rows.length - 1].id) };
+    const types = rows.map((r) => keyTypeOf(r.type));
+    return { keys, types, cursor: rows.length < count ? 0 : toNumber(rows[rows.length - 1].id) };
   }
 
   async allKeys(prefix?: string): Promise<Buffer[]> {
@@ -258,12 +299,14 @@ export class SqlStore implements Store {
   }
 
   async take(key: string): Promise<Buffer | null> {
-    const rows = await this.conn.all(this.sql.take, [key, this.now]);
+    const rows = await this.conn.all(this.sql.take, [key, this.now, this.now]);
+    if (!rows.length && (await this.typed.keyType(key)) !== null) throw wrongType();
     return rows.length && this.changed(key, toNumber(rows[0].live)) ? toBuffer(rows[0].data) : null;
   }
 
   async valueLength(key: string): Promise<number | null> {
     const rows = await this.conn.all(this.sql.valueLength, [key, this.now]);
+    if (rows.length && rows[0].type !== null) throw wrongType();
     return rows.length ? toNumber(rows[0].n) : null;
   }
 
@@ -284,8 +327,14 @@ export class SqlStore implements Store {
   }
 
   async rename(from: string, to: string, onlyIfAbsent: boolean): Promise<'missing' | 'exists' | 'done'> {
-    const entry = await this.getEntry(from, true);
+    const entry = await this.getEntry(from, true, true);
     if (!entry) return 'missing';
+    if (entry.type && entry.type !== 'string') {
+      if (onlyIfAbsent && (await this.countExisting([to])) > 0) return 'exists';
+      if (await this.typed.deleteRow(to)) this.modified.add(to);
+      await this.typed.transfer(from, to, entry.type, true);
+      return 'done';
+    }
     if (onlyIfAbsent) {
       if (!(await this.putIfAbsent(to, entry.value, entry.expiry))) return 'exists';
     } else {
@@ -296,8 +345,14 @@ export class SqlStore implements Store {
   }
 
   async copy(from: string, to: string, replace: boolean): Promise<'missing' | 'exists' | 'done'> {
-    const entry = await this.getEntry(from);
+    const entry = await this.getEntry(from, false, true);
     if (!entry) return 'missing';
+    if (entry.type && entry.type !== 'string') {
+      if (!replace && (await this.countExisting([to])) > 0) return 'exists';
+      if (await this.typed.deleteRow(to)) this.modified.add(to);
+      await this.typed.transfer(from, to, entry.type, false);
+      return 'done';
+    }
     if (replace) await this.put(to, entry.value, entry.expiry);
     else if (!(await this.putIfAbsent(to, entry.value, entry.expiry))) return 'exists';
     return 'done';

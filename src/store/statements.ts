@@ -4,6 +4,7 @@
  */
 import type { Dialect } from './dialect';
 import { leaseTable } from './migrations';
+import { typedStatements } from './typed-store';
 
 /** The SQL text of every store operation on `table`. */
 export function statements(table: string, d: Dialect) {
@@ -11,13 +12,14 @@ export function statements(table: string, d: Dialect) {
   const lease = `"${leaseTable(table)}"`;
   const E = d.expiryParam();
   const live = `(expiry IS NULL OR expiry > ${E})`;
-  const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`;
+  // type = NULL: a string replaces a key of any type (a trigger drops a hash's fields, see migrations/typed-keys.ts).
+  const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry, type = NULL`;
   return {
-    get: `SELECT data FROM ${t} WHERE token = ? AND ${live}`,
-    getMany: `SELECT token, data FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    get: `SELECT data, type FROM ${t} WHERE token = ? AND ${live}`,
+    getMany: `SELECT token, data, type FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     getManyPacked: d.packedRead?.sql(t, live) ?? '',
-    getEntry: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
-    getEntryForUpdate: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
+    getEntry: `SELECT data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
+    getEntryForUpdate: `SELECT data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
     put: upsert,
     // Inserts, or replaces a row that has expired; a live row is left alone (changes = 0).
     putIfAbsent: `${upsert} WHERE ${t}.expiry IS NOT NULL AND ${t}.expiry <= ${E}`,
@@ -28,15 +30,17 @@ export function statements(table: string, d: Dialect) {
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
     expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
-    scan: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} ORDER BY ${d.rowId} LIMIT ?`,
-    scanLike: `SELECT ${d.rowId} AS id, token FROM ${t} WHERE ${d.rowId} > ? AND ${live} AND token LIKE ? ${d.likeEscape} ORDER BY ${d.rowId} LIMIT ?`,
+    scan: `SELECT ${d.rowId} AS id, token, type FROM ${t} WHERE ${d.rowId} > ? AND ${live} ORDER BY ${d.rowId} LIMIT ?`,
+    scanLike: `SELECT ${d.rowId} AS id, token, type FROM ${t} WHERE ${d.rowId} > ? AND ${live} AND token LIKE ? ${d.likeEscape} ORDER BY ${d.rowId} LIMIT ?`,
     keys: `SELECT token FROM ${t} WHERE ${live}`,
     keysLike: `SELECT token FROM ${t} WHERE ${live} AND token LIKE ? ${d.likeEscape}`,
     flush: `DELETE FROM ${t}`,
     randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
     persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
-    take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
-    valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
+    // A live key of another type is left alone (GETDEL answers WRONGTYPE).
+    take: `DELETE FROM ${t} WHERE token = ? AND (type IS NULL OR NOT ${live}) RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    valueLength: `SELECT length(data) AS n, type FROM ${t} WHERE token = ? AND ${live}`,
+    typed: typedStatements(table, d),
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     // The outer expiry test is not redundant: on PostgreSQL a row that another transaction

@@ -1,3 +1,5 @@
+import type { KeyType, TypedStore } from './typed-store';
+
 /**
  * The storage interface, shaped like the operations commands need, not like tables.
  * Every method runs inside the caller's transaction (see SqlEngine.transaction) and
@@ -7,6 +9,8 @@
 export interface Entry {
   value: Buffer;
   expiry: number | null;
+  /** What the key holds (see typed-store.ts); a hash's or set's `value` is its version, changed by every write. */
+  type?: KeyType;
 }
 
 export interface SetOptions {
@@ -27,6 +31,8 @@ export interface SetOutcome {
 
 export interface ScanPage {
   keys: Buffer[];
+  /** Each key's type, in the order of `keys`. */
+  types: KeyType[];
   /** 0 when the iteration is complete. */
   cursor: number;
 }
@@ -43,8 +49,13 @@ export interface Store {
   readonly flushed: boolean;
   get(key: string): Promise<Buffer | null>;
   getMany(keys: string[]): Promise<(Buffer | null)[]>;
-  /** Value and expiry; with forUpdate, the row is locked for the rest of the transaction. */
-  getEntry(key: string, forUpdate?: boolean): Promise<Entry | null>;
+  /**
+   * Value and expiry; with forUpdate, the row is locked for the rest of the transaction. A key
+   * that is not a string is WRONGTYPE, unless `anyType` (TTL, WATCH: what the key row says).
+   */
+  getEntry(key: string, forUpdate?: boolean, anyType?: boolean): Promise<Entry | null>;
+  /** Hashes, sets and the type of any key, in the same transaction. */
+  readonly typed: TypedStore;
   /** SET with all its options, as one operation. */
   set(key: string, value: Buffer, options: SetOptions): Promise<SetOutcome>;
   /** Unconditional write of value and expiry. */
@@ -112,7 +123,11 @@ export type PlainOp =
   | { kind: 'exists'; keys: string[] }
   | { kind: 'put'; key: string; value: Buffer; expiry: number | null }
   | { kind: 'expire'; key: string; expiry: number }
-  | { kind: 'delete'; keys: string[] };
+  | { kind: 'delete'; keys: string[] }
+  /** HGETALL (fields null), HMGET, HGET (`one`): read as one statement with the batch's other hash reads. */
+  | { kind: 'hread'; key: string; fields: Buffer[] | null; shape: 'map' | 'array' | 'one' }
+  /** HSET / HMSET (`ok`): written with the batch's other HSETs (one statement on PostgreSQL). */
+  | { kind: 'hwrite'; key: string; pairs: [Buffer, Buffer][]; ok: boolean };
 
 /** The keys a plain operation reads or writes. */
 export function plainKeys(op: PlainOp): readonly string[] {
@@ -121,5 +136,5 @@ export function plainKeys(op: PlainOp): readonly string[] {
 
 /** Whether a plain operation only reads. */
 export function plainReads(op: PlainOp): boolean {
-  return op.kind === 'get' || op.kind === 'exists';
+  return op.kind === 'get' || op.kind === 'exists' || op.kind === 'hread';
 }

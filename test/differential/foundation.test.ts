@@ -76,9 +76,9 @@ describe('deliberate differences from redis-server (documented in the README)', 
   it('commands of other data types answer the unknown-command error', async () => {
     const respql = await startRespql('sqlite');
     try {
-      expect(await runScript(respql.port, [['LPUSH', 'l', 'x'], ['HSET', 'h', 'f', 'v']])).to.deep.equal([
+      expect(await runScript(respql.port, [['LPUSH', 'l', 'x'], ['ZADD', 'z', '1', 'm']])).to.deep.equal([
         { error: "ERR unknown command 'LPUSH', with args beginning with: 'l' 'x' " },
-        { error: "ERR unknown command 'HSET', with args beginning with: 'h' 'f' 'v' " },
+        { error: "ERR unknown command 'ZADD', with args beginning with: 'z' '1' 'm' " },
       ]);
     } finally {
       await respql.stop();

@@ -182,6 +182,7 @@ for (const backend of BACKENDS) {
             '001_create_sessions',
             '002_create_sweeper_lease',
             '003_partial_expiry_index',
+            '004_typed_keys',
           ]);
         } finally {
           for (const s of servers) await s.close();

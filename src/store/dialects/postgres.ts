@@ -77,7 +77,7 @@ export const postgres: Dialect = {
     `INSERT INTO "${table}" (token, data, expiry) ` +
     `SELECT k, substring(?::bytea from o for n), timestamptz 'epoch' + e * interval '1 millisecond' ` +
     'FROM unnest(?::text[], ?::int[], ?::int[], ?::bigint[]) AS u(k, o, n, e) ' +
-    'ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry',
+    'ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry, type = NULL',
   bulkSetExpiry: (t, live) =>
     `UPDATE ${t} SET expiry = timestamptz 'epoch' + u.e * interval '1 millisecond' ` +
     `FROM unnest(?::text[], ?::bigint[]) AS u(k, e) WHERE token = u.k AND ${live} RETURNING token`,

@@ -166,7 +166,7 @@ export const sqlite: Dialect = {
     // database (setUpConnection refuses any other). It skips the NULLs of values left out.
     sql(table, live) {
       return (
-        `SELECT json_group_array(wanted.key) AS positions, json_group_array(octet_length(data)) AS lengths, ` +
+        `SELECT json_group_array(wanted.key) AS positions, json_group_array(octet_length(data)) AS lengths, json_group_array(${table}.type) AS types, ` +
         `CAST(group_concat(CASE WHEN octet_length(data) <= ${this.maxValueBytes} THEN data END, '') AS BLOB) AS packed ` +
         `FROM json_each(?) AS wanted JOIN ${table} ON token = wanted.value WHERE ${live}`
       );

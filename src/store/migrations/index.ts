@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialect';
+import * as typedKeys from './typed-keys';
 
 /**
  * Migrations are listed here in code (not discovered on disk), so the compiled server,
@@ -30,6 +31,11 @@ const migrations: Migration[] = [
     name: '003_partial_expiry_index',
     up: (knex, table) => replaceExpiryIndex(knex, table, 'WHERE expiry IS NOT NULL'),
     down: (knex, table) => replaceExpiryIndex(knex, table, ''),
+  },
+  {
+    name: '004_typed_keys',
+    up: (knex, table, dialect) => typedKeys.up(knex, table, dialect.name),
+    down: (knex, table, dialect) => typedKeys.down(knex, table, dialect.name),
   },
 ];
 
