@@ -6,6 +6,7 @@ import { CLIENTS, KEYSPACE, type Options, PG_BIN, PIPELINES, VALUE_SIZE, fail } 
 import { progress, run } from './processes';
 import { NAMES, type Postgres, type Target, command, keyName, prefill, psql, startPostgres, startRedis, startRespql } from './targets';
 import { type Sample, type Test, fmtRate, quantile, rotate } from './results';
+import { hashSessionTraffic, prefillHashSessions } from './hash-sessions';
 
 /**
  * redis-benchmark 7's --csv output: a header line
@@ -105,6 +106,10 @@ export async function benchmark(options: Options, tmp: string): Promise<Sample[]
       const s = await sessionTraffic(target, options.sessionSeconds);
       progress(`  ${fmtRate(s.rps)} ops/s, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`);
       samples.push(s);
+      progress(`rep ${rep + 1}/${options.reps}: ${target.name}, hash session traffic for ${options.sessionSeconds} s`);
+      const hs = await hashSessionTraffic(target, options.sessionSeconds);
+      progress(`  ${fmtRate(hs.rps)} ops/s, p50 ${hs.p50.toFixed(3)} ms, p99 ${hs.p99.toFixed(3)} ms`);
+      samples.push(hs);
     }
     for (const test of rep % 2 ? (['GET', 'SET'] as const) : (['SET', 'GET'] as const)) {
       progress(`rep ${rep + 1}/${options.reps}: pgbench ${test === 'SET' ? 'upsert' : 'select'}, -T ${options.pgbenchSeconds}`);
@@ -134,10 +139,13 @@ export async function prefillAll(targets: Target[], pg: Postgres): Promise<void>
     } else if (t.name === NAMES.redisAof) {
       await command(t.port, ['CONFIG', 'SET', 'appendfsync', 'no']);
       await prefill(t.port);
+      await prefillHashSessions(t.port);
       await command(t.port, ['CONFIG', 'SET', 'appendfsync', 'always']);
+      continue;
     } else {
       await prefill(t.port);
     }
+    await prefillHashSessions(t.port);
   }
   // Measure from a fresh PostgreSQL checkpoint with current statistics, not mid-way through the load's.
   await psql(pg, 'VACUUM ANALYZE sessions', 'CHECKPOINT');

@@ -40,12 +40,13 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
       }
       for (const target of targets) {
         expect(opsPerSecond(report, target, 'session traffic (GET, then EXPIRE or SET EX)', '-P 1'), `${target} session traffic`).to.be.greaterThan(0);
+        expect(opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'), `${target} hash session traffic`).to.be.greaterThan(0);
       }
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'upsert', '–')).to.be.greaterThan(0);
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'select', '–')).to.be.greaterThan(0);
 
       const ratios = report.split('\n').filter((line) => / \/ .* \| [\d.]+ % \|$/.test(line));
-      expect(ratios).to.have.length(10);
+      expect(ratios).to.have.length(12);
 
       // How to repeat it: the servers' command lines, the extra setting among them, and the versions.
       expect(report).to.match(/pg_ctl .*-c synchronous_commit=on .*-c shared_buffers=64MB/);
