@@ -221,6 +221,19 @@ for (const backend of BACKENDS) {
       expect(statements).to.be.below(backend === 'postgres' ? 25 : 200);
     });
 
+    it('names the encoding Redis 7.0 would use for the same contents (OBJECT ENCODING)', async function () {
+      await send('SET', 'i', '-123');
+      await send('SET', 'e', 'x'.repeat(44));
+      await send('SET', 'r', 'x'.repeat(45));
+      await send('SADD', 'ints', '3', '-1');
+      await send('SADD', 'words', '3', 'a');
+      await send('HSET', 'small', 'f', 'x'.repeat(64));
+      await send('HSET', 'wide', 'f', 'x'.repeat(65));
+      const got = [];
+      for (const k of ['i', 'e', 'r', 'ints', 'words', 'small', 'wide', 'none']) got.push(await send('OBJECT', 'ENCODING', k));
+      expect(got).to.deep.equal(['int', 'embstr', 'raw', 'intset', 'hashtable', 'listpack', 'hashtable', null]);
+    });
+
     it('answers RESP3 in native shapes', async function () {
       await send('HSET', 'h', 'f', 'v');
       await send('SADD', 's', 'm');
