@@ -163,7 +163,13 @@ export class SqlStore implements Store {
       next += p.value.length;
     }
     const values = Buffer.concat(puts.map((p) => p.value));
-    await this.conn.run(this.sql.putMany, [values, puts.map((p) => p.key), offsets, puts.map((p) => p.value.length), puts.map((p) => p.expiry)]);
+    await this.conn.run(this.sql.putMany, [
+      values,
+      puts.map((p) => p.key),
+      offsets,
+      puts.map((p) => p.value.length),
+      puts.map((p) => p.expiry),
+    ]);
   }
 
   /** New expiries for live keys; returns the keys that were live. */
@@ -276,6 +282,9 @@ export class SqlStore implements Store {
   }
 
   async deleteExpired(limit: number): Promise<number> {
+    // Fields and members of expired hashes and sets first, so that no batch deletes more than `limit` rows of them;
+    // a key row goes once nothing of it is left (see statements.sweep).
+    if ((await this.typed.sweepMembers(limit)) >= limit) return 0;
     return this.conn.run(this.sql.sweep, [this.now, limit, this.now]);
   }
 

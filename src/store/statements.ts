@@ -4,6 +4,7 @@
  */
 import type { Dialect } from './dialect';
 import { leaseTable } from './migrations';
+import { typedTables } from './migrations/typed-keys';
 import { typedStatements } from './typed-store';
 
 /** The SQL text of every store operation on `table`. */
@@ -45,7 +46,11 @@ export function statements(table: string, d: Dialect) {
     table,
     // The outer expiry test is not redundant: on PostgreSQL a row that another transaction
     // revived (SET on an expired key) after the subquery chose it is re-checked by it, and kept.
-    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E}`,
+    // A hash or set goes once its fields or members are gone (sweepMembers takes them, a batch at a time).
+    sweep:
+      `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} AND (type IS NULL OR ` +
+      `(NOT EXISTS (SELECT 1 FROM "${typedTables(table).hash}" m WHERE m.token = ${t}.token) AND NOT EXISTS (SELECT 1 FROM "${typedTables(table).set}" m WHERE m.token = ${t}.token))) ` +
+      `LIMIT ?) AND expiry <= ${E}`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,

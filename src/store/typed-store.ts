@@ -94,6 +94,9 @@ export function typedStatements(table: string, d: Dialect) {
       `INSERT INTO ${K} (token, data, expiry, type) VALUES (?, ?, NULL, ?) ON CONFLICT (token) DO UPDATE SET data = excluded.data ` +
       `WHERE ${K}.type = excluded.type AND ${live(K)}`,
     dropExpired: `DELETE FROM ${K} WHERE token = ? AND expiry IS NOT NULL AND expiry <= ${E}`,
+    // Up to `limit` fields (members) of expired keys: the sweeper takes a big hash apart a batch at a time.
+    sweepHash: `DELETE FROM ${H} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${H} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'hash' LIMIT ?)`,
+    sweepSet: `DELETE FROM ${S} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${S} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'set' LIMIT ?)`,
     copyKey: `INSERT INTO ${K} (token, data, expiry, type) SELECT ?, ?, expiry, type FROM ${K} WHERE token = ?`,
     deleteKey: `DELETE FROM ${K} WHERE token = ?`,
     hash: {
@@ -419,6 +422,12 @@ export class TypedStore {
       await this.conn.run(this.sql[type].copy, [to, from]);
     }
     this.modified.add(to);
+  }
+
+  /** Deletes up to `limit` fields and members of expired keys (the sweeper's first step); returns how many. */
+  async sweepMembers(limit: number): Promise<number> {
+    const fields = await this.conn.run(this.sql.sweepHash, [this.now, limit]);
+    return fields >= limit ? fields : fields + (await this.conn.run(this.sql.sweepSet, [this.now, limit - fields]));
   }
 
   /** Deletes a key's row (any type; its members go with it); whether there was a row. */

@@ -145,6 +145,24 @@ for (const backend of BACKENDS) {
       expect(await rows('sessions_hash_fields', 'e')).to.equal(0);
     });
 
+    it('sweeps a big expired set a bounded batch at a time, its key row last', async function () {
+      const members = Array.from({ length: 250 }, (_, i) => `m${i}`);
+      expect(await send('SADD', 'big', ...members)).to.equal(250);
+      await send('HSET', 'small', 'f', 'v');
+      await send('PEXPIRE', 'big', '10');
+      await send('PEXPIRE', 'small', '10');
+      now += 10;
+      const sweep = () => respql.server.engine.sweepBatch(100);
+      // 100 rows of fields and members a batch: the hash's field and 99 members, then 100, then the last 50 and both keys.
+      expect(await sweep()).to.equal(0);
+      expect(await rows('sessions_set_members', 'big')).to.equal(151);
+      expect(await sweep()).to.equal(0);
+      expect(await rows('sessions_set_members', 'big')).to.equal(51);
+      expect(await sweep()).to.equal(2);
+      expect(await rows('sessions_set_members', 'big')).to.equal(0);
+      expect(await rows('sessions', 'big')).to.equal(0);
+    });
+
     it('counts, increments and picks as Redis does', async function () {
       expect(await send('HSETNX', 'h', 'f', '1')).to.equal(1);
       expect(await send('HSETNX', 'h', 'f', '2')).to.equal(0);
