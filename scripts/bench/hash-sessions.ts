@@ -6,9 +6,10 @@
  * traffic's values. Ops/s counts commands, latency is per command, as sessionTraffic's.
  */
 import { RawClient, encodeCommand } from '../../src/ops/resp-client';
-import { CLIENTS, VALUE_SIZE } from './options';
-import { type Sample, quantile } from './results';
+import { VALUE_SIZE } from './options';
+import type { Sample } from './results';
 import type { Target } from './targets';
+import { requestTraffic } from './traffic';
 
 export const HASH_SESSION_LABEL = 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)';
 /** Sessions in the hash traffic's key space (pre-filled over the protocol, so fewer than the string traffic's keys). */
@@ -41,40 +42,13 @@ export async function prefillHashSessions(port: number): Promise<void> {
   }
 }
 
-export async function hashSessionTraffic(target: Target, seconds: number): Promise<Sample> {
-  const latencies: number[] = [];
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(target.port)));
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  try {
-    await Promise.all(
-      clients.map(async (client) => {
-        const timed = async (args: string[]) => {
-          const t = performance.now();
-          client.sendRaw(encodeCommand(args));
-          const reply = await client.readFrame();
-          if (reply[0] === 0x2d /* - */) throw new Error(`${target.name} answered ${reply.toString().trimEnd()}`);
-          latencies.push(performance.now() - t);
-        };
-        while (performance.now() < end) {
-          const key = hashKeyName(Math.floor(Math.random() * HASH_SESSIONS));
-          await timed(['HGETALL', key]);
-          await timed(['HSET', key, 'lastAccessedTime', String(Date.now()), 'maxInactiveInterval', TTL]);
-          await timed(['EXPIRE', key, TTL]);
-        }
-      }),
-    );
-  } finally {
-    await Promise.all(clients.map((client) => client.destroy()));
-  }
-  const elapsedS = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    target: target.name,
-    test: 'HASH_SESSION',
-    pipeline: 1,
-    rps: latencies.length / elapsedS,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-  };
+export function hashSessionTraffic(target: Target, seconds: number): Promise<Sample> {
+  return requestTraffic(target, seconds, 'HASH_SESSION', () => {
+    const key = hashKeyName(Math.floor(Math.random() * HASH_SESSIONS));
+    return [
+      ['HGETALL', key],
+      ['HSET', key, 'lastAccessedTime', String(Date.now()), 'maxInactiveInterval', TTL],
+      ['EXPIRE', key, TTL],
+    ];
+  });
 }

@@ -1,12 +1,12 @@
 /** The main run's measurements: redis-benchmark, session traffic and pgbench against every target. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RawClient, encodeCommand } from '../../src/ops/resp-client';
 import { CLIENTS, KEYSPACE, type Options, PG_BIN, PIPELINES, VALUE_SIZE, fail } from './options';
 import { progress, run } from './processes';
 import { NAMES, type Postgres, type Target, command, keyName, prefill, psql, startPostgres, startRedis, startRespql } from './targets';
 import { type Sample, type Test, fmtRate, quantile, rotate } from './results';
 import { hashSessionTraffic, prefillHashSessions } from './hash-sessions';
+import { requestTraffic } from './traffic';
 
 /**
  * redis-benchmark 7's --csv output: a header line
@@ -164,34 +164,11 @@ export const SESSION_TTL = '3600';
  * redis-benchmark runs one command kind at a time, so this client is the script's own (one
  * Node thread, which bounds the fastest targets): ops/s counts commands, latency is per command.
  */
-export async function sessionTraffic(target: Target, seconds: number): Promise<Sample> {
+export function sessionTraffic(target: Target, seconds: number): Promise<Sample> {
   const value = Buffer.alloc(VALUE_SIZE, 's');
-  const latencies: number[] = [];
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(target.port)));
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  try {
-    await Promise.all(
-      clients.map(async (client) => {
-        // The reply's bytes are enough (readFrame, no decoding): this client is the bottleneck for the fastest targets.
-        const timed = async (args: (string | Buffer)[]) => {
-          const t = performance.now();
-          client.sendRaw(encodeCommand(args));
-          const reply = await client.readFrame();
-          if (reply[0] === 0x2d /* - */) throw new Error(`${target.name} answered ${reply.toString().trimEnd()}`);
-          latencies.push(performance.now() - t);
-        };
-        while (performance.now() < end) {
-          const key = keyName(Math.floor(Math.random() * KEYSPACE));
-          await timed(['GET', key]);
-          await timed(Math.random() < SESSION_SAVES ? ['SET', key, value, 'EX', SESSION_TTL] : ['EXPIRE', key, SESSION_TTL]);
-        }
-      }),
-    );
-  } finally {
-    await Promise.all(clients.map((client) => client.destroy()));
-  }
-  const elapsedS = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { target: target.name, test: 'SESSION', pipeline: 1, rps: latencies.length / elapsedS, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return requestTraffic(target, seconds, 'SESSION', () => {
+    const key = keyName(Math.floor(Math.random() * KEYSPACE));
+    return [['GET', key], Math.random() < SESSION_SAVES ? ['SET', key, value, 'EX', SESSION_TTL] : ['EXPIRE', key, SESSION_TTL]];
+  });
 }
+
