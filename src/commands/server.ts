@@ -225,7 +225,7 @@ function configSet(args: Buffer[], server: ServerContext): Reply {
   return OK;
 }
 
-const configSubcommands: Record<string, CommandSpec<any>> = {
+const configSubcommands: Record<string, CommandSpec> = {
   get: command<Buffer[]>({
     name: 'config|get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Returns the effective values of configuration parameters.', group: 'server', since: '2.0.0',
@@ -328,7 +328,7 @@ function commandDocs(spec: CommandSpec<unknown>): Reply {
 
 const lookup = (server: ServerContext, name: Buffer) => server.commands.get(name.toString('latin1').toLowerCase());
 
-const commandSubcommands: Record<string, CommandSpec<any>> = {
+const commandSubcommands: Record<string, CommandSpec> = {
   count: command<null>({
     name: 'command|count', arity: 2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Returns a count of commands.', group: 'server', since: '2.8.13',

@@ -29,12 +29,11 @@ export interface EngineOptions {
   clock: () => number;
   /**
    * The longest a piece of work waits for the database, queueing included, before it fails
-   * with DatabaseTimeoutError. Default 5000 ms.
+   * with DatabaseTimeoutError (the server passes --database-timeout; its default is the
+   * settings table's).
    */
-  timeoutMs?: number;
+  timeoutMs: number;
 }
-
-export const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
 /** How often BEGIN is retried while another process holds the SQLite write lock. */
 const BUSY_RETRY_MS = 20;
 
@@ -42,8 +41,10 @@ const BUSY_RETRY_MS = 20;
 export class DatabaseTimeoutError extends Error {}
 
 /** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
-class WorkFailed {
-  constructor(readonly error: unknown) {}
+class WorkFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('a piece of the batch failed', { cause: error });
+  }
 }
 const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error : err);
 
@@ -93,12 +94,12 @@ export class SqlEngine implements Engine {
   }
 
   get timeoutMs(): number {
-    return this.options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    return this.options.timeoutMs;
   }
 
   /** One empty transaction: proves the database can be reached and written (start-up check). */
   async check(): Promise<void> {
-    await this.transaction(async () => undefined);
+    await this.transaction(() => Promise.resolve());
   }
 
   async migrate(): Promise<void> {
@@ -198,8 +199,9 @@ export class SqlEngine implements Engine {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.stats.timeouts++;
-        abandon.abort(this.timeoutError());
-        reject(abandon.signal.reason);
+        const error = this.timeoutError();
+        abandon.abort(error);
+        reject(error);
       }, left);
     });
     try {
@@ -341,7 +343,7 @@ export class SqlEngine implements Engine {
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<number>((resolve, reject) => {
       const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
-      this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
+      this.runBatch([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }
 

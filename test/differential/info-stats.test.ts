@@ -5,14 +5,14 @@
  */
 import { expect } from 'chai';
 import { runPipelined, runScript, usePeers } from '../support/differential';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS } from '../support/respql';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The INFO stats fields named, read on `client`. */
 async function statsOf(client: RawClient, names: string[]): Promise<Record<string, number>> {
-  const info = toStrings((await client.send('INFO', 'stats')) as Reply) as string;
+  const info = toStrings(await client.send('INFO', 'stats')) as string;
   return Object.fromEntries(names.map((n) => [n, Number(new RegExp(`\\r\\n${n}:(\\d+)`).exec(info)?.[1])]));
 }
 
@@ -22,7 +22,7 @@ async function countersAfter(port: number, script: string[][], names: string[]):
   try {
     await client.send('CONFIG', 'RESETSTAT');
     const replies: unknown[] = [];
-    for (const argv of script) replies.push(toStrings((await client.send(...argv)) as Reply));
+    for (const argv of script) replies.push(toStrings(await client.send(...argv)));
     return { replies, stats: await statsOf(client, names) };
   } finally {
     await client.close();
@@ -109,7 +109,7 @@ for (const backend of BACKENDS) {
           await client.close();
         }
       };
-      const redis = await run(peers.redis.port, async () => undefined);
+      const redis = await run(peers.redis.port, () => Promise.resolve());
       expect(redis).to.deep.equal({ keyspace_misses: 1, expired_keys: 1 });
       // respql's read skips the expired row; the sweeper deletes it and counts it.
       expect(await run(peers.respql.port, () => peers.respql.server.sweep())).to.deep.equal(redis);
