@@ -83,9 +83,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
         instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
         rejected_connections: s.rejectedConnections,
-        // Expired rows the sweeper deleted, each key once. A read does not delete the expired
-        // row it skips (Redis's lazy expiry does): the sweep that removes it counts it.
-        expired_keys: server.sweeper.deleted,
+        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
+        expired_keys: server.engine.expiredKeys.count,
         evicted_keys: 0,
         // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
         keyspace_hits: s.keyspaceHits,
@@ -252,6 +251,7 @@ const configSubcommands: Record<string, CommandSpec> = {
       const s = server.stats;
       for (const k of Object.keys(s) as (keyof typeof s)[]) s[k] = 0;
       server.commandStats.reset();
+      server.engine.expiredKeys.reset();
       return OK;
     },
   }),

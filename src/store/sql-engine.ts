@@ -5,6 +5,7 @@ import { planBatch } from './batch-plan';
 import { CommitFlusher } from './commit-flusher';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
 import type { Engine } from './engine';
+import { ExpiredKeys } from './expired-keys';
 import { migrateLatest } from './migrations';
 import { SqlStore, type PlainResult } from './sql-store';
 import { statements, type Statements } from './statements';
@@ -63,6 +64,8 @@ export class SqlEngine implements Engine {
   private pending: QueuedWork[] = [];
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  /** INFO's expired_keys. */
+  readonly expiredKeys = new ExpiredKeys();
   /** Figures for INFO. */
   readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
 
@@ -258,7 +261,7 @@ export class SqlEngine implements Engine {
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
-          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock(), this.expiredKeys);
           if ('plain' in step) {
             let results: PlainResult[];
             try {
@@ -338,10 +341,18 @@ export class SqlEngine implements Engine {
 
   /** Deletes up to `limit` expired rows in one transaction; returns how many. */
   async sweepBatch(limit: number): Promise<number> {
-    const work = (store: Store) => store.deleteExpired(limit);
+    const work = async (store: Store) => ({ rows: await store.deleteExpired(limit), now: store.now });
+    const { rows, now } = await this.sweepTransaction(work);
+    // Committed: counted now, each row once (see ExpiredKeys).
+    this.expiredKeys.swept(rows);
+    if (rows.length < limit) this.expiredKeys.sweptUpTo(now);
+    return rows.length;
+  }
+
+  private sweepTransaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
       this.runBatch([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });

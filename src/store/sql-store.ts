@@ -3,6 +3,7 @@
  * statements in statements.ts; runPlain runs a group of plain operations the planner merged.
  */
 import type { Dialect, PackedRead, SqlConnection } from './dialect';
+import type { ExpiredKeys } from './expired-keys';
 import { likePrefix, type Statements } from './statements';
 import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
 
@@ -31,6 +32,8 @@ export class SqlStore implements Store {
     private readonly sql: Statements,
     private readonly dialect: Dialect,
     readonly now: number,
+    /** Counts the expired rows this store's reads and deletes come across. */
+    private readonly expired: ExpiredKeys,
   ) {}
 
   /** Records a key whose live value or expiry a statement changed (`count` rows); true if any. */
@@ -40,8 +43,13 @@ export class SqlStore implements Store {
   }
 
   async get(key: string): Promise<Buffer | null> {
-    const rows = await this.conn.all(this.sql.get, [key, this.now]);
-    return rows.length ? toBuffer(rows[0].data) : null;
+    const rows = await this.conn.all(this.sql.get, [this.now, key]);
+    if (!rows.length) return null;
+    if (rows[0].data === null) {
+      this.expired.found(key, toNumber(rows[0].expiry_ms));
+      return null;
+    }
+    return toBuffer(rows[0].data);
   }
 
   async getMany(keys: string[]): Promise<(Buffer | null)[]> {
@@ -54,9 +62,12 @@ export class SqlStore implements Store {
       }
       return values;
     }
-    const rows = await this.conn.all(this.sql.getMany, [this.dialect.keyListParam(keys), this.now]);
+    const rows = await this.conn.all(this.sql.getMany, [this.now, this.dialect.keyListParam(keys)]);
     const found = new Map<string, Buffer>();
-    for (const row of rows) found.set(row.token as string, toBuffer(row.data));
+    for (const row of rows) {
+      if (row.data === null) this.expired.found(row.token as string, toNumber(row.expiry_ms));
+      else found.set(row.token as string, toBuffer(row.data));
+    }
     return keys.map((k) => found.get(k) ?? null);
   }
 
@@ -78,6 +89,11 @@ export class SqlStore implements Store {
       // A view, not a copy: the whole read is one allocation.
       values[positions[i]] = packed!.subarray(offset, offset + length);
       offset += length;
+    }
+    if (positions.length < keys.length) {
+      // Some missed: which of them are expired rows (counted), not absent ones.
+      const missed = keys.filter((_, i) => values[i] === null);
+      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now])) this.expired.found(r.token as string, toNumber(r.expiry_ms));
     }
     return values;
   }
@@ -189,7 +205,12 @@ export class SqlStore implements Store {
   /** Deletes the rows of `keys`; returns the keys that were live (an expired row goes too, but was not there). */
   private async deleteLive(keys: readonly string[]): Promise<Set<string>> {
     const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam(keys), this.now]);
-    return new Set(rows.filter((row) => toNumber(row.live) > 0).map((row) => row.token as string));
+    const live = new Set<string>();
+    for (const row of rows) {
+      if (toNumber(row.live) > 0) live.add(row.token as string);
+      else this.expired.found(row.token as string, toNumber(row.expiry_ms));
+    }
+    return live;
   }
 
   async countExisting(keys: string[]): Promise<number> {
@@ -234,8 +255,9 @@ export class SqlStore implements Store {
     this.flushed = true;
   }
 
-  async deleteExpired(limit: number): Promise<number> {
-    return this.conn.run(this.sql.sweep, [this.now, limit, this.now]);
+  async deleteExpired(limit: number): Promise<{ key: string; expiry: number }[]> {
+    const rows = await this.conn.all(this.sql.sweep, [this.now, limit, this.now]);
+    return rows.map((row) => ({ key: row.token as string, expiry: toNumber(row.expiry_ms) }));
   }
 
   async claimLease(name: string, holder: string, ms: number): Promise<string> {
@@ -259,6 +281,7 @@ export class SqlStore implements Store {
 
   async take(key: string): Promise<Buffer | null> {
     const rows = await this.conn.all(this.sql.take, [key, this.now]);
+    if (rows.length && !toNumber(rows[0].live)) this.expired.found(key, toNumber(rows[0].expiry_ms));
     return rows.length && this.changed(key, toNumber(rows[0].live)) ? toBuffer(rows[0].data) : null;
   }
 

@@ -13,8 +13,11 @@ export function statements(table: string, d: Dialect) {
   const live = `(expiry IS NULL OR expiry > ${E})`;
   const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`;
   return {
-    get: `SELECT data FROM ${t} WHERE token = ? AND ${live}`,
-    getMany: `SELECT token, data FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    // An expired row comes back without its data, so that the read counts it (ExpiredKeys).
+    get: `SELECT CASE WHEN ${live} THEN data END AS data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ?`,
+    getMany: `SELECT token, CASE WHEN ${live} THEN data END AS data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE ${d.tokenInList}`,
+    // The keys a packed read missed that are there but expired (SQLite only: no round trip).
+    expiredAmong: `SELECT token, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE ${d.tokenInList} AND expiry <= ${E}`,
     getManyPacked: d.packedRead?.sql(t, live) ?? '',
     getEntry: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
     getEntryForUpdate: `SELECT data, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
@@ -24,7 +27,7 @@ export function statements(table: string, d: Dialect) {
     setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
     putMany: d.bulkUpsert?.(table) ?? '',
     setExpiries: d.bulkSetExpiry?.(t, live) ?? '',
-    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live, ${d.expiryMs('expiry')} AS expiry_ms`,
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
     expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
@@ -35,13 +38,13 @@ export function statements(table: string, d: Dialect) {
     flush: `DELETE FROM ${t}`,
     randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
     persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
-    take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    take: `DELETE FROM ${t} WHERE token = ? RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live, ${d.expiryMs('expiry')} AS expiry_ms`,
     valueLength: `SELECT length(data) AS n FROM ${t} WHERE token = ? AND ${live}`,
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     // The outer expiry test is not redundant: on PostgreSQL a row that another transaction
     // revived (SET on an expired key) after the subquery chose it is re-checked by it, and kept.
-    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E}`,
+    sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
