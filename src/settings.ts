@@ -10,7 +10,6 @@
  */
 import { ConfigReasons } from './protocol/errors';
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './ops/logger';
-import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import type { ParsedCommandLine, Subcommand } from './config';
 import type { ConnectionLimits, OutputBufferClass, OutputBufferLimit, RuntimeConfig } from './commands/context';
 import type { TlsAuthClients } from './server/tls';
@@ -361,7 +360,7 @@ export const SETTINGS: readonly Setting[] = [
   setting({
     name: 'database-timeout',
     type: duration(1),
-    default: DEFAULT_DATABASE_TIMEOUT_MS,
+    default: 5000,
     commands: DATABASE,
     help: 'longest a command waits for the database before it gets -ERR database unavailable (also the connect timeout)',
     apply: (v, o) => (o.options.databaseTimeoutMs = v),
@@ -664,6 +663,7 @@ export const DEFAULTS = {
   cleanupIntervalMs: defaultOf<number>('cleanup-interval'),
   databaseUrl: defaultOf<string>('database-url'),
   shutdownTimeoutMs: defaultOf<number>('shutdown-timeout'),
+  databaseTimeoutMs: defaultOf<number>('database-timeout'),
   loglevel: defaultOf<LogLevel>('loglevel'),
 } as const;
 

@@ -228,7 +228,7 @@ export function clientInfoLine(c: ClientState, now: number): string {
 const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'since'> & Partial<CommandSpec<A>>): CommandSpec<A> =>
   command<A>({ keys: [0, 0, 0], data: false, group: 'connection', since: '2.4.0', ...spec });
 
-const clientSubcommands: Record<string, CommandSpec<any>> = {
+const clientSubcommands: Record<string, CommandSpec> = {
   setname: sub<Buffer>({
     name: 'client|setname', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Sets the connection name.',
     parse: (argv) => argv[2],

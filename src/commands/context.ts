@@ -143,7 +143,7 @@ export interface ServerContext {
   readonly config: RuntimeConfig;
   /** The database side, whatever the backend (never the concrete SQL engine). */
   readonly engine: Engine;
-  readonly commands: ReadonlyMap<string, CommandSpec<any>>;
+  readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly clients: ReadonlyMap<number, ClientState>;
   readonly stats: ServerStats;
   /** INFO commandstats: calls, time, rejected and failed calls per command. */

@@ -96,7 +96,7 @@ export class CommandPipeline {
       args = dispatched;
     }
     let reply: Reply | Promise<Reply>;
-    let plain: PlainOp | RespError | null = null;
+    let plain: PlainOp | RespError | null;
     const server = this.server;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
     if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats });
@@ -113,7 +113,6 @@ export class CommandPipeline {
               return op.kind === 'put' ? OK : value;
             }, asReply);
     } else {
-      const settled = spec.settled;
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
       const transaction = server.engine.transaction(async (tx) => {
         // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
@@ -135,10 +134,10 @@ export class CommandPipeline {
           throw err;
         },
       );
-      reply = settled
+      reply = spec.settled
         ? committed.then(
-            (r) => (settled(args, { client, server }, false), r),
-            (err) => (settled(args, { client, server }, true), asReply(err)),
+            (r) => (spec.settled?.(args, { client, server }, false), r),
+            (err) => (spec.settled?.(args, { client, server }, true), asReply(err)),
           )
         : committed.catch(asReply);
     }

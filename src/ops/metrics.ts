@@ -135,7 +135,7 @@ export function createRegistry(ctx: ServerContext): Registry {
 
   // The expiry sweeper.
   readCounter(registry, 'respql_sweeper_runs_total', 'Full expiry sweeps', () => ctx.sweeper.runs);
-  readCounter(registry, 'respql_sweeper_deleted_keys_total', 'Expired rows deleted by the sweeper (INFO expired_keys)', () => ctx.sweeper.deleted);
+  readCounter(registry, 'respql_sweeper_deleted_keys_total', 'Expired rows deleted by the sweeper (INFO sweeper_deleted_keys)', () => ctx.sweeper.deleted);
   return registry;
 }
 

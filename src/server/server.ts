@@ -6,7 +6,7 @@ import { CommandPipeline } from '../commands/pipeline';
 import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
 import { buildCommandTable } from '../commands/table';
 import { knexConfigFor } from '../store/knex-config';
-import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-engine';
+import { SqlEngine } from '../store/sql-engine';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { MetricsEndpoint } from '../ops/metrics';
@@ -107,7 +107,7 @@ export class RespqlServer {
     const secure = options.tls?.port !== undefined ? tlsServerOptions(options.tls) : null;
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
-    const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs;
     const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs }));
     const clock = options.clock ?? Date.now;
     this.config = {

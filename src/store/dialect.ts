@@ -161,5 +161,5 @@ export interface ConnectionSettings {
 
 /** The dialect of a Knex instance. */
 export function dialectOf(knex: Knex): Dialect {
-  return dialectFromConfig(knex.client.config as Knex.Config);
+  return dialectFromConfig((knex.client as Knex.Client).config);
 }

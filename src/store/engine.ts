@@ -1,4 +1,5 @@
 import type { Reply } from '../protocol/reply';
+import type { ExpiredKeys } from './expired-keys';
 import type { PlainOp, Store } from './store';
 
 /** Counters an engine keeps for INFO and the metrics endpoint. */
@@ -21,6 +22,8 @@ export interface Engine {
   readonly backend: string;
   readonly table: string;
   readonly stats: Readonly<EngineStats>;
+  /** INFO's expired_keys: expired rows that commands came across or the sweeper deleted, each once. */
+  readonly expiredKeys: ExpiredKeys;
   /** WAL flushes after COMMIT; 0 where COMMIT flushes itself. */
   readonly walFlushes: number;
   /** WAL checkpoints run on their own thread; 0 where the database does them. */

@@ -6,6 +6,7 @@ import { planBatch } from './batch-plan';
 import { CommitFlusher } from './commit-flusher';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
 import type { Engine } from './engine';
+import { ExpiredKeys } from './expired-keys';
 import { migrateLatest } from './migrations';
 import { SqlStore, type PlainResult } from './sql-store';
 import { statements, type Statements } from './statements';
@@ -30,12 +31,11 @@ export interface EngineOptions {
   clock: () => number;
   /**
    * The longest a piece of work waits for the database, queueing included, before it fails
-   * with DatabaseTimeoutError. Default 5000 ms.
+   * with DatabaseTimeoutError (the server passes --database-timeout; its default is the
+   * settings table's).
    */
-  timeoutMs?: number;
+  timeoutMs: number;
 }
-
-export const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
 /** How often BEGIN is retried while another process holds the SQLite write lock. */
 const BUSY_RETRY_MS = 20;
 
@@ -43,8 +43,10 @@ const BUSY_RETRY_MS = 20;
 export class DatabaseTimeoutError extends Error {}
 
 /** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
-class WorkFailed {
-  constructor(readonly error: unknown) {}
+class WorkFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('a piece of the batch failed', { cause: error });
+  }
 }
 const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error : err);
 
@@ -63,6 +65,8 @@ export class SqlEngine implements Engine {
   private pending: QueuedWork[] = [];
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  /** INFO's expired_keys. */
+  readonly expiredKeys = new ExpiredKeys();
   /** Figures for INFO. */
   readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
 
@@ -94,12 +98,12 @@ export class SqlEngine implements Engine {
   }
 
   get timeoutMs(): number {
-    return this.options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    return this.options.timeoutMs;
   }
 
   /** One empty transaction: proves the database can be reached and written (start-up check). */
   async check(): Promise<void> {
-    await this.transaction(async () => undefined);
+    await this.transaction(() => Promise.resolve());
   }
 
   async migrate(): Promise<void> {
@@ -199,8 +203,9 @@ export class SqlEngine implements Engine {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.stats.timeouts++;
-        abandon.abort(this.timeoutError());
-        reject(abandon.signal.reason);
+        const error = this.timeoutError();
+        abandon.abort(error);
+        reject(error);
       }, left);
     });
     try {
@@ -260,7 +265,7 @@ export class SqlEngine implements Engine {
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
-          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock(), this.expiredKeys);
           if ('plain' in step) {
             let results: PlainResult[];
             try {
@@ -338,14 +343,25 @@ export class SqlEngine implements Engine {
     };
   }
 
-  /** Deletes up to `limit` expired rows in one transaction; returns how many. */
-  async sweepBatch(limit: number): Promise<number> {
-    const work = (store: Store) => store.deleteExpired(limit);
+  /**
+   * Deletes up to `limit` expired rows in one transaction: the keys deleted, and whether the
+   * batch was full (more may be waiting, fields of expired hashes included).
+   */
+  async sweepBatch(limit: number): Promise<{ deleted: number; full: boolean }> {
+    const work = async (store: Store) => ({ ...(await store.deleteExpired(limit)), now: store.now });
+    const { swept, full, now } = await this.sweepTransaction(work);
+    // Committed: counted now, each row once (see ExpiredKeys).
+    this.expiredKeys.swept(swept);
+    if (!full) this.expiredKeys.sweptUpTo(now);
+    return { deleted: swept.length, full };
+  }
+
+  private sweepTransaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
-      this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
+      this.runBatch([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
 import { freshDatabase } from './postgres';
-import { RawClient, toStrings, type Reply } from './resp-client';
+import { RawClient, toStrings } from './resp-client';
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
@@ -65,7 +65,7 @@ export function useRespqlWithClient(backend: Backend): { readonly respql: Runnin
  */
 export async function sqlWorkDuring(client: RawClient, action: () => Promise<void>): Promise<{ statements: number; batches: number }> {
   const counters = async () => {
-    const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+    const info = toStrings(await client.send('INFO', 'respql')) as string;
     const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
     return { statements: field('sql_statements'), batches: field('sql_transactions') };
   };
