@@ -14,6 +14,7 @@ import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import type { ParsedCommandLine, Subcommand } from './config';
 import type { ConnectionLimits, OutputBufferClass, OutputBufferLimit, RuntimeConfig } from './commands/context';
 import type { TlsAuthClients } from './server/tls';
+import type { PreparedStatements } from './store/dialect';
 
 /** A value a setting refuses; the message is the reason (Redis's text for Redis's settings). */
 export class InvalidValue extends Error {}
@@ -373,6 +374,14 @@ export const SETTINGS: readonly Setting[] = [
     commands: DATABASE,
     help: 'PostgreSQL connections at most (SQLite uses one)',
     apply: (v, o) => (o.options.poolSize = v),
+  }),
+  setting<PreparedStatements>({
+    name: 'prepared-statements',
+    type: oneOf<PreparedStatements>(['yes', 'no', 'auto']),
+    default: 'auto',
+    commands: DATABASE,
+    help: 'PostgreSQL named prepared statements: yes, no (behind PgBouncer in transaction mode), auto (detect a pooler)',
+    apply: (v, o) => (o.options.preparedStatements = v),
   }),
   setting({
     name: 'shutdown-timeout',
