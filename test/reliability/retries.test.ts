@@ -57,7 +57,11 @@ async function incrAndAppend(ports: number[], clientsPerPort: number, rounds: nu
       appended.set(key, '');
       for (let i = 0; i < rounds; i++) {
         const piece = `${i},`;
-        const replies = await Promise.all([c.send('INCR', 'counter'), c.send('APPEND', key, piece), c.send('SET', `plain:${n}`, String(i))]);
+        const replies = await Promise.all([
+          c.send('INCR', 'counter'),
+          c.send('APPEND', key, piece),
+          c.send('SET', `plain:${n}`, String(i)),
+        ]);
         for (const reply of replies) if (isErrorReply(reply)) errors.push(reply.error);
         if (!isErrorReply(replies[0])) increments++;
         if (!isErrorReply(replies[1])) appended.set(key, appended.get(key)! + piece);
@@ -91,7 +95,10 @@ describe('batches the database undid run again (PostgreSQL)', function () {
     }
   }
 
-  for (const [code, name] of [['40001', 'serialization_failure'], ['40P01', 'deadlock_detected']]) {
+  for (const [code, name] of [
+    ['40001', 'serialization_failure'],
+    ['40P01', 'deadlock_detected'],
+  ]) {
     it(`retries every batch failed with ${code} (${name}, raised by a trigger), applying each write once`, async function () {
       const db = await freshDatabase();
       const respql = await start(db);

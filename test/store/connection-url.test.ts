@@ -12,7 +12,9 @@ async function applicationNames(url: string): Promise<string[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query('SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const { rows } = await client.query(
+      'SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     return (rows as { application_name: string }[]).map((r) => r.application_name);
   } finally {
     await client.end();
@@ -22,7 +24,10 @@ async function applicationNames(url: string): Promise<string[]> {
 describe('postgres:// URL parameters', function () {
   this.timeout(30_000);
 
-  for (const [query, expected] of [['', 'respql'], ['?application_name=shop-sessions', 'shop-sessions']]) {
+  for (const [query, expected] of [
+    ['', 'respql'],
+    ['?application_name=shop-sessions', 'shop-sessions'],
+  ]) {
     it(`names respql's sessions ${expected} (${query || 'no parameter'})`, async function () {
       const db = await freshDatabase();
       const respql = await startRespql('postgres', { databaseUrl: db + query });

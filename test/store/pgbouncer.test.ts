@@ -44,7 +44,20 @@ describe('behind PgBouncer in transaction mode', function () {
       clients.map(async (c, n) => {
         for (let i = 0; i < rounds; i++) {
           // Different statements in different orders on each client: the names each instance gives them differ.
-          const commands = n % 2 ? [['INCR', 'counter'], ['SET', `k${n}`, String(i)], ['GET', `k${n}`], ['EXPIRE', `k${n}`, '100']] : [['SET', `k${n}`, String(i), 'EX', '100'], ['MGET', `k${n}`, 'x'], ['INCR', 'counter'], ['TTL', `k${n}`]];
+          const commands =
+            n % 2
+              ? [
+                  ['INCR', 'counter'],
+                  ['SET', `k${n}`, String(i)],
+                  ['GET', `k${n}`],
+                  ['EXPIRE', `k${n}`, '100'],
+                ]
+              : [
+                  ['SET', `k${n}`, String(i), 'EX', '100'],
+                  ['MGET', `k${n}`, 'x'],
+                  ['INCR', 'counter'],
+                  ['TTL', `k${n}`],
+                ];
           const replies = await Promise.all(commands.map((args) => c.send(...args)));
           counters++;
           for (const reply of replies) if (isErrorReply(reply)) errors.push(reply.error);
@@ -104,7 +117,10 @@ describe('behind PgBouncer in transaction mode', function () {
       expect(isErrorReply(reply) && reply.error).to.match(/database unavailable/);
       // respql cut its connection; PostgreSQL's own statement_timeout ends the wait on the server.
       const waiting = async () =>
-        Number((await holder.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n);
+        Number(
+          (await holder.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))
+            .rows[0].n,
+        );
       const deadline = Date.now() + 5000;
       while ((await waiting()) > 0 && Date.now() < deadline) await sleep(100);
       expect(await waiting()).to.equal(0);

@@ -21,7 +21,10 @@ export interface Pgbouncer {
 }
 
 /** Starts pgbouncer in front of the server of `upstreamUrl` (host, port and user are taken from it). */
-export async function startPgbouncer(upstreamUrl: string, { poolMode = 'transaction', poolSize = 8 }: { poolMode?: 'transaction' | 'session'; poolSize?: number } = {}): Promise<Pgbouncer> {
+export async function startPgbouncer(
+  upstreamUrl: string,
+  { poolMode = 'transaction', poolSize = 8 }: { poolMode?: 'transaction' | 'session'; poolSize?: number } = {},
+): Promise<Pgbouncer> {
   try {
     accessSync(PGBOUNCER, fsConstants.X_OK);
   } catch {
