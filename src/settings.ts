@@ -13,6 +13,7 @@ import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './o
 import type { ParsedCommandLine, Subcommand } from './config';
 import type { ConnectionLimits, OutputBufferClass, OutputBufferLimit, RuntimeConfig } from './commands/context';
 import type { TlsAuthClients } from './server/tls';
+import type { PreparedStatements } from './store/dialect';
 
 /** A value a setting refuses; the message is the reason (Redis's text for Redis's settings). */
 export class InvalidValue extends Error {}
@@ -372,6 +373,14 @@ export const SETTINGS: readonly Setting[] = [
     commands: DATABASE,
     help: 'PostgreSQL connections at most (SQLite uses one)',
     apply: (v, o) => (o.options.poolSize = v),
+  }),
+  setting<PreparedStatements>({
+    name: 'prepared-statements',
+    type: oneOf<PreparedStatements>(['yes', 'no', 'auto']),
+    default: 'auto',
+    commands: DATABASE,
+    help: 'PostgreSQL named prepared statements: yes, no (behind PgBouncer in transaction mode), auto (detect a pooler)',
+    apply: (v, o) => (o.options.preparedStatements = v),
   }),
   setting({
     name: 'shutdown-timeout',

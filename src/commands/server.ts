@@ -127,6 +127,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sql_wal_checkpoints: server.engine.walCheckpoints,
         // Batches failed at --database-timeout (their connection was cut).
         sql_timeouts: e.timeouts,
+        // Batches run again because the database undid them whole (serialization failure, deadlock).
+        sql_retries: e.retries,
         sweeper_runs: server.sweeper.runs,
         sweeper_deleted_keys: server.sweeper.deleted,
         sweeper_last_duration_ms: server.sweeper.lastDurationMs,

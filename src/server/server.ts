@@ -6,6 +6,7 @@ import { CommandPipeline } from '../commands/pipeline';
 import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
 import { buildCommandTable } from '../commands/table';
 import { knexConfigFor } from '../store/knex-config';
+import type { PreparedStatements } from '../store/dialect';
 import { SqlEngine } from '../store/sql-engine';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
@@ -60,6 +61,8 @@ export interface RespqlOptions {
   databaseTimeoutMs?: number;
   /** PostgreSQL connections at most (SQLite has one). Default 10. */
   poolSize?: number;
+  /** PostgreSQL named prepared statements: 'no' behind a transaction pooler (PgBouncer); default 'auto' detects one. */
+  preparedStatements?: PreparedStatements;
   /** The longest close() waits for clients' in-flight commands before it drops them. Default 10000 ms. */
   shutdownTimeoutMs?: number;
   /** Called when a client's SHUTDOWN begins closing the server, with a line for the log. */
@@ -108,7 +111,7 @@ export class RespqlServer {
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
     const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs;
-    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs }));
+    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs, preparedStatements: options.preparedStatements }));
     const clock = options.clock ?? Date.now;
     this.config = {
       port: options.port === null ? 0 : (options.port ?? DEFAULTS.port),

@@ -10,6 +10,8 @@ export interface EngineStats {
   statements: number;
   statementErrors: number;
   timeouts: number;
+  /** Batches run again after the database undid them (serialization failure, deadlock). */
+  retries: number;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface EngineOptions {
 }
 /** How often BEGIN is retried while another process holds the SQLite write lock. */
 const BUSY_RETRY_MS = 20;
+/** The first pause before a batch the database undid (serialization failure, deadlock) runs again; doubled each time, with jitter. */
+const RETRY_BASE_MS = 5;
 
 /** The database did not answer in time: the reply says it is unavailable, the connection is cut. */
 export class DatabaseTimeoutError extends Error {}
@@ -68,7 +70,7 @@ export class SqlEngine implements Engine {
   /** INFO's expired_keys. */
   readonly expiredKeys = new ExpiredKeys();
   /** Figures for INFO. */
-  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0, retries: 0 };
 
   /** WAL flushes after COMMIT (see FlushCommits); 0 where COMMIT flushes itself. */
   get walFlushes(): number {
@@ -164,11 +166,11 @@ export class SqlEngine implements Engine {
       // Every caller is answered within the timeout of its arrival: the batch gets its oldest caller's deadline.
       const deadline = batch[0].since + this.timeoutMs;
       try {
-        await this.runBatch(batch, deadline);
+        await this.runRetrying(batch, deadline);
       } catch (err) {
         if (err instanceof WorkFailed && batch.length > 1) {
           // One piece failed and the batch was rolled back: run each piece alone so the failure is only its own.
-          for (const item of batch) await this.runBatch([item], deadline).catch((e) => item.reject(unwrap(e)));
+          for (const item of batch) await this.runRetrying([item], deadline).catch((e) => item.reject(unwrap(e)));
         } else {
           // The database failed (unreachable, too slow, COMMIT lost): every caller gets the error, and
           // nothing is retried, since a lost COMMIT may have committed.
@@ -180,6 +182,27 @@ export class SqlEngine implements Engine {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
+  /**
+   * runBatch, run again while the database says it undid the whole transaction (Dialect.retryReason:
+   * a serialization failure, a deadlock) and time is left. Safe: no caller has been answered (they
+   * are only after COMMIT), and nothing of the batch committed (an autocommitted write that went
+   * through rules a retry out): each attempt reads afresh and writes what it reads to mean. A lost
+   * connection is never retried: its COMMIT may have committed.
+   */
+  private async runRetrying(batch: QueuedWork[], deadline: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const progress = { committed: false };
+      try {
+        return await this.runBatch(batch, deadline, progress);
+      } catch (err) {
+        const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
+        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline) throw err;
+        this.stats.retries++;
+        await sleep(pause);
+      }
+    }
+  }
+
   private timeoutError(): DatabaseTimeoutError {
     return new DatabaseTimeoutError(`the database did not answer within ${this.timeoutMs} ms`);
   }
@@ -189,14 +212,14 @@ export class SqlEngine implements Engine {
    * connection is cut, so a hung batch never holds up the queue, and the pool discards the
    * connection rather than reusing it.
    */
-  private async runBatch(batch: QueuedWork[], deadline: number): Promise<void> {
+  private async runBatch(batch: QueuedWork[], deadline: number, progress = { committed: false }): Promise<void> {
     const left = deadline - performance.now();
     if (left <= 0) {
       this.stats.timeouts++;
       throw this.timeoutError();
     }
     const abandon = new AbortController();
-    const attempt = this.attempt(batch, deadline, abandon.signal);
+    const attempt = this.attempt(batch, deadline, abandon.signal, progress);
     // An abandoned attempt still settles: its statements fail once the connection is cut.
     attempt.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -216,11 +239,11 @@ export class SqlEngine implements Engine {
   }
 
   /**
-   * Set-up on a connection's first use, then BEGIN (unless `begin` is null), both retried while
+   * Set-up on a connection's first use, then BEGIN (unless `begin()` gives null), both retried while
    * another process holds the SQLite write lock: on a timer, since better-sqlite3's own busy
    * wait would block the event loop.
    */
-  private async open(raw: object, conn: SqlConnection, begin: string | null, deadline: number, signal: AbortSignal): Promise<void> {
+  private async open(raw: object, conn: SqlConnection, begin: () => string | null, deadline: number, signal: AbortSignal): Promise<void> {
     for (;;) {
       signal.throwIfAborted();
       try {
@@ -231,7 +254,8 @@ export class SqlEngine implements Engine {
           else flush?.close();
           this.prepared.add(raw);
         }
-        if (begin) await conn.run(begin, []);
+        const statement = begin();
+        if (statement) await conn.run(statement, []);
         return;
       } catch (err) {
         // Give up before the deadline, so that the callers learn why ("database is locked"): a
@@ -242,7 +266,7 @@ export class SqlEngine implements Engine {
     }
   }
 
-  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal): Promise<void> {
+  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal, progress: { committed: boolean }): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     const cut = () => this.dialect.abort(raw);
@@ -260,8 +284,15 @@ export class SqlEngine implements Engine {
         .filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!))
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
-      const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);
+      let autocommit = false;
+      await this.open(raw, conn, () => {
+        // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
+        const setup = this.dialect.transactionSetup?.(raw) ?? null;
+        autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+        if (autocommit) return null;
+        const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
+        return setup ? `${begin}; ${setup}` : begin;
+      }, deadline, signal);
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -276,6 +307,8 @@ export class SqlEngine implements Engine {
               // where an earlier statement may have committed.
               throw step.plain.length === 1 && !autocommit ? new WorkFailed(err) : err;
             }
+            // Without a transaction a write commits with its statement: the batch must not run again.
+            if (autocommit && !plainReads(batch[step.plain[0]].plain!)) progress.committed = true;
             step.plain.forEach((i, j) => {
               outcomes[i] = { ok: true, value: results[j].value };
               batch[i].executed?.(results[j].changed);
@@ -361,7 +394,7 @@ export class SqlEngine implements Engine {
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<T>((resolve, reject) => {
       const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
-      this.runBatch([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
+      this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }
 

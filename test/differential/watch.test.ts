@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { runPipelined, usePeers } from '../support/differential';
 import { RawClient, toStrings } from '../support/resp-client';
-import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
+import { PGBOUNCER_BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 
 interface WatchCase {
   name: string;
@@ -80,7 +80,7 @@ async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
   }
 }
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`differential vs redis-server: WATCH sees only real modifications (${backend})`, function () {
     this.timeout(60_000);
     const peers = usePeers(backend);

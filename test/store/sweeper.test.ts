@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { RawClient } from '../support/resp-client';
-import { BACKENDS, startRespql } from '../support/respql';
+import { PGBOUNCER_BACKENDS, startRespql } from '../support/respql';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`expiry sweeper (${backend})`, () => {
     it('deletes expired rows in bounded batches on its timer, and never touches live ones', async function () {
       this.timeout(30_000);
