@@ -497,7 +497,7 @@ export const SETTINGS: readonly Setting[] = [
     type: bufferLimits,
     default: OUTPUT_BUFFER_DEFAULT,
     commands: SERVE,
-    help: 'groups of class, hard, soft, seconds, as Redis: a normal client whose unread replies reach hard bytes, or stay above soft bytes for longer than seconds, is dropped (0 = no limit); slave and pubsub are kept for CONFIG GET only',
+    help: 'groups of class, hard, soft, seconds, as Redis: a client whose unread replies reach hard bytes, or stay above soft bytes for longer than seconds, is dropped (0 = no limit): normal clients by the normal class, subscribed ones by the pubsub class; slave is kept for CONFIG GET only',
     apply: (v, o) =>
       (o.options.limits = { ...o.options.limits, outputBuffer: { ...(o.options.limits?.outputBuffer ?? OUTPUT_BUFFER_DEFAULT), ...v } }),
     runtime: {

@@ -5,6 +5,7 @@
  */
 import type { ProtocolVersion } from '../protocol/encoder';
 import type { Reply } from '../protocol/reply';
+import type { PubSubHub } from '../pubsub/hub';
 import type { Engine } from '../store/engine';
 import type { Entry, Store } from '../store/store';
 import type { SweeperStats } from '../store/sweeper';
@@ -57,6 +58,8 @@ export interface ClientState {
   readonly watched: Map<string, Watch>;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
+  /** Pub/sub subscriptions (channels, patterns, shard channels); nonzero = subscribed (see PubSubHub). */
+  subscriptions: number;
 }
 
 /**
@@ -152,6 +155,8 @@ export interface ServerContext {
   readonly rates: InstantaneousRates;
   readonly sweeper: Readonly<SweeperStats>;
   readonly watches: Watches;
+  /** This instance's subscriptions, and publishing to every instance. */
+  readonly pubsub: PubSubHub;
   /**
    * Parses and runs one command (already looked up, arity checked) for `client`, counted in
    * INFO commandstats: on `store`, inside the caller's transaction (EXEC's queue; Lua's

@@ -2,6 +2,7 @@ import { Errors, RespError } from '../protocol/errors';
 import { OK, QUEUED, type Reply } from '../protocol/reply';
 import type { PlainOp, Store } from '../store/store';
 import { lookedUp, type ClientState, type CommandContext, type KeyLookups, type ServerContext } from './context';
+import { ALLOWED_WHILE_SUBSCRIBED } from './pubsub';
 import type { CommandSpec } from './types';
 
 /** Commands that run immediately even inside MULTI (Redis's list in processCommand). */
@@ -61,6 +62,11 @@ export class CommandPipeline {
     if (!client.authenticated && !spec.flags.includes('no_auth')) {
       if (client.multi) client.multi.aborted = true;
       return this.reject(spec, Errors.noAuth());
+    }
+    // RESP2 subscribed mode: only the commands Redis allows there (RESP3 has no such limit).
+    if (client.subscriptions > 0 && client.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
+      if (client.multi) client.multi.aborted = true;
+      return this.reject(spec, Errors.onlySubscribeAllowed(spec.name));
     }
     if (client.multi && !RUN_INSIDE_MULTI.has(argv[0].toString('latin1').toLowerCase())) {
       if (spec.flags.includes('no_multi')) {

@@ -2,6 +2,7 @@ import { connectionCommands } from './connection';
 import { counterCommands } from './counters';
 import { expireCommands } from './expire';
 import { keyCommands } from './keys';
+import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server';
 import { stringCommands } from './strings';
 import { discard, exec, multi, unwatch, watch } from './transactions';
@@ -10,7 +11,7 @@ import type { CommandSpec } from './types';
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(): Map<string, CommandSpec<any>> {
   const table = new Map<string, CommandSpec<any>>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...serverCommands, multi, exec, discard, watch, unwatch]) {
+  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...serverCommands, ...pubsubCommands, multi, exec, discard, watch, unwatch]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

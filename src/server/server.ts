@@ -14,6 +14,7 @@ import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from '
 import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
+import { PubSubHub } from '../pubsub/hub';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -98,6 +99,8 @@ export class RespqlServer {
 
   /** Every client's WATCHed keys (see WatchRegistry). */
   readonly watches = new WatchRegistry();
+  /** Subscriptions on this instance; its bus carries messages to the others. */
+  readonly pubsub = new PubSubHub();
 
   constructor(options: RespqlOptions = {}) {
     // Listener settings first: a bad one must fail before any database connection exists.
@@ -151,6 +154,7 @@ export class RespqlServer {
       }),
       sweeper: this.sweeper.stats,
       watches: this.watches,
+      pubsub: this.pubsub,
       call: (spec, argv, client, store) => this.pipeline.call(spec, argv, client, store),
       now: clock,
       killClient: (id) => {
@@ -198,9 +202,11 @@ export class RespqlServer {
     const id = conn.state.id;
     this.connections.set(id, conn);
     this.clients.set(id, conn.state);
+    this.pubsub.attach(conn.state, (reply) => conn.push(reply));
     this.context.stats.connectionsReceived++;
     socket.on('close', () => {
       this.context.watches.unwatchAll(conn.state);
+      this.pubsub.detach(conn.state);
       this.connections.delete(id);
       this.clients.delete(id);
     });
@@ -218,6 +224,7 @@ export class RespqlServer {
     if (this.migrateOnListen) await this.engine.migrate();
     if (this.plainPort !== null) this.config.port = (await listenOn(this.tcp, this.plainPort, this.config.bind)).port;
     if (this.tlsServer) this.config.tlsPort = (await listenOn(this.tlsServer, this.tlsPort, this.config.bind)).port;
+    await this.pubsub.bus.start();
     await this.metrics?.listen();
     this.context.rates.start();
     this.sweeper.start();
@@ -261,6 +268,7 @@ export class RespqlServer {
     const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => Promise.all([stopped, tlsStopped]));
     if (!(await settlesWithin(closed, this.shutdownTimeoutMs))) for (const c of this.connections.values()) c.kill();
     await this.sweeper.stop();
+    await this.pubsub.bus.close();
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
