@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { knex as createKnex, type Knex } from 'knex';
+import type { ClientConfig } from 'pg';
 import type { ClientState, ConnectionLimits, RuntimeConfig, ServerContext } from '../commands/context';
 import { CommandPipeline } from '../commands/pipeline';
 import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
@@ -15,6 +16,7 @@ import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 import { PubSubHub } from '../pubsub/hub';
+import { PostgresBus } from '../pubsub/postgres-bus';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -137,6 +139,10 @@ export class RespqlServer {
       );
     }
     this.engine = new SqlEngine(knex, { table: this.config.table, clock, timeoutMs: databaseTimeoutMs });
+    // On PostgreSQL messages cross instances through LISTEN/NOTIFY; on SQLite they stay in the process.
+    if (this.engine.backend === 'postgres') {
+      this.pubsub.bus = new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError);
+    }
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.context = {
@@ -279,6 +285,14 @@ export class RespqlServer {
     // database stopped answering must not hold up the exit.
     if (this.ownsKnex) await settlesWithin(this.engine.knex.destroy(), this.engine.timeoutMs);
   }
+}
+
+/** The pg connection settings of a Knex instance (a URL or pg's options), for connections of its own. */
+function pgConnection(knex: Knex): ClientConfig {
+  const connection = (knex.client as { config: Knex.Config }).config.connection;
+  if (typeof connection === 'string') return { connectionString: connection };
+  if (connection && typeof connection === 'object') return connection as ClientConfig;
+  throw new Error('pub/sub needs the PostgreSQL connection settings as a URL or an object in the Knex configuration');
 }
 
 /** Raised by listen() when the database cannot be reached or written. */
