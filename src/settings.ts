@@ -9,6 +9,7 @@
  * `respql-<name>`, apart from Redis's names.
  */
 import { ConfigReasons } from './protocol/errors';
+import { formatNotifyFlags, INVALID_EVENT_CLASS, parseNotifyFlags } from './commands/notify';
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './ops/logger';
 import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import type { ParsedCommandLine, Subcommand } from './config';
@@ -102,6 +103,13 @@ export function integer(min: bigint, max: bigint): ValueType<number> {
     },
     show: String,
   };
+}
+
+/** notify-keyspace-events's flag characters (keyspaceEventsStringToFlags). */
+function parseNotifyFlagsOrThrow(text: string): number {
+  const flags = parseNotifyFlags(text);
+  if (flags === null) throw new InvalidValue(INVALID_EVENT_CLASS);
+  return flags;
 }
 
 /** Redis's yes/no (any case). */
@@ -357,6 +365,16 @@ export const SETTINGS: readonly Setting[] = [
     help: 'how often expired rows are deleted (0 disables)',
     apply: (v, o) => (o.options.cleanupIntervalMs = v),
     runtime: { get: (c) => c.cleanupIntervalMs },
+  }),
+  setting<number>({
+    name: 'notify-keyspace-events',
+    type: { parse: parseNotifyFlagsOrThrow, show: formatNotifyFlags },
+    default: 0,
+    defaultText: '""',
+    commands: SERVE,
+    help: "keyspace notifications, by Redis's flag characters (e.g. Egx; empty = off)",
+    apply: (v, o) => (o.options.notifyKeyspaceEvents = formatNotifyFlags(v)),
+    runtime: { get: (c) => c.notifyKeyspaceEvents, set: (c, v) => (c.notifyKeyspaceEvents = v) },
   }),
   setting({
     name: 'database-timeout',

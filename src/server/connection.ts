@@ -137,12 +137,18 @@ export class Connection {
   }
 
   /**
-   * A pub/sub message (a RESP3 push): after every reply already due, so that it follows the
-   * confirmation of the SUBSCRIBE that asked for it. Sent even under CLIENT REPLY OFF, as Redis does.
+   * A pub/sub message (a RESP3 push), placed as Redis's serial execution would place it: after
+   * every reply already known (so after the confirmation of the SUBSCRIBE that asked for it),
+   * before the replies still being worked out (so a client's own PUBLISH, or its write's keyspace
+   * event, comes before that command's reply). Sent even under CLIENT REPLY OFF, as Redis does.
    */
   push(reply: Reply): void {
     if (this.closing) return;
-    this.slots.push({ reply, protocol: this.state.protocol, closeAfter: false });
+    let at = this.slots.length;
+    while (at > 0 && this.slots[at - 1].reply === undefined) at--;
+    const slot = { reply, protocol: this.state.protocol, closeAfter: false };
+    if (at === this.slots.length) this.slots.push(slot);
+    else this.slots.splice(at, 0, slot);
     this.scheduleFlush();
   }
 

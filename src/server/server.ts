@@ -16,6 +16,7 @@ import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 import { PubSubHub } from '../pubsub/hub';
+import { parseNotifyFlags } from '../commands/notify';
 import { PostgresBus } from '../pubsub/postgres-bus';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
@@ -69,6 +70,8 @@ export interface RespqlOptions {
   onShutdown?: (reason: string) => void;
   /** Log verbosity by Redis's names (debug, verbose, notice, warning); CONFIG GET/SET loglevel. Default notice. */
   loglevel?: string;
+  /** notify-keyspace-events, with Redis's flag characters (e.g. `Egx`). Default '' (off). */
+  notifyKeyspaceEvents?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
   onConfigChange?: (config: RuntimeConfig) => void;
 }
@@ -127,6 +130,7 @@ export class RespqlServer {
       loglevel: options.loglevel ?? DEFAULTS.loglevel,
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
       protectedMode: options.protectedMode ?? true,
+      notifyKeyspaceEvents: parseNotifyFlags(options.notifyKeyspaceEvents ?? '') ?? 0,
       limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
     };
     this.migrateOnListen = options.migrate ?? true;

@@ -38,7 +38,10 @@ const sessions: { name: string; steps: Step[] }[] = [
       ['~a', ['HELLO', '3']], ['a', ['SUBSCRIBE', 'ps:3']], ['a', ['PSUBSCRIBE', 'ps:3*']], ['a', ['SET', 'ps:k', 'v']], ['a', ['GET', 'ps:k']],
       ['a', ['PUBLISH', 'ps:3', 'self']], ['p', ['PUBLISH', 'ps:3', 'other']], ['a', ['PING']], ['a', ['UNSUBSCRIBE']], ['a', ['PUNSUBSCRIBE']],
       ['a', ['UNSUBSCRIBE']], ['a', ['SSUBSCRIBE', 'ps:sh']], ['p', ['SPUBLISH', 'ps:sh', 'shard']], ['p', ['SPUBLISH', 'ps:sh']],
-      ['a', ['SUNSUBSCRIBE', 'ps:sh', 'ps:x']], ['a', ['DEL', 'ps:k']],
+      ['a', ['SUNSUBSCRIBE', 'ps:sh', 'ps:x']],
+      // A client's own write raises a keyspace event it listens to: the push comes before the write's reply.
+      ['a', ['CONFIG', 'SET', 'notify-keyspace-events', 'K$']], ['a', ['SUBSCRIBE', '__keyspace@0__:ps:k']], ['a', ['SET', 'ps:k', 'v2']],
+      ['a', ['APPEND', 'ps:k', 'v3']], ['a', ['CONFIG', 'SET', 'notify-keyspace-events', '']], ['a', ['DEL', 'ps:k']],
     ],
   },
   {

@@ -13,10 +13,14 @@ const QUIET_MS = 40;
 
 export async function runSession(port: number, steps: Step[]): Promise<string[]> {
   const conns = new Map<string, RawClient>();
+  /** What each connection received while others acted: recorded as one entry before its next step, so timing between steps does not matter. */
+  const received = new Map<string, string>();
   const out: string[] = [];
-  const drain = async (name: string, client: RawClient, label: string) => {
-    const bytes = await client.readRaw({ timeoutMs: QUIET_MS });
-    if (bytes.length) out.push(`${name} <- ${label}: ${JSON.stringify(unorderedPatterns(bytes.toString('latin1')))}`);
+  const show = (text: string) => JSON.stringify(unorderedPatterns(text));
+  const flushReceived = (name: string) => {
+    const text = received.get(name);
+    if (text) out.push(`${name} <- received: ${show(text)}`);
+    received.delete(name);
   };
   try {
     for (const [rawName, argv] of steps) {
@@ -24,15 +28,21 @@ export async function runSession(port: number, steps: Step[]): Promise<string[]>
       const name = ignore ? rawName.slice(1) : rawName;
       let client = conns.get(name);
       if (!client) conns.set(name, (client = await RawClient.connect(port)));
-      // Whatever reached this connection since its last step (messages others published).
-      await drain(name, client, 'pending');
+      received.set(name, (received.get(name) ?? '') + (await client.readRaw({ timeoutMs: 1 })).toString('latin1'));
+      flushReceived(name);
       client.sendRaw(encodeCommand(argv));
-      if (ignore) {
-        await client.readRaw({ timeoutMs: QUIET_MS });
-        out.push(`${name} <- ${argv.join(' ')}: (ignored)`);
-      } else await drain(name, client, argv.join(' '));
-      // Messages published by this step, seen by every other connection.
-      for (const [other, c] of conns) if (other !== name) await drain(other, c, `after ${name}: ${argv.join(' ')}`);
+      // The reply (a database commit may take a while), then anything right behind it.
+      const first = await client.readRaw({ minBytes: 1, timeoutMs: 10_000 });
+      const text = Buffer.concat([first, await client.readRaw({ timeoutMs: QUIET_MS })]).toString('latin1');
+      out.push(`${name} <- ${argv.join(' ')}: ${ignore ? '(ignored)' : show(text)}`);
+      for (const [other, c] of conns) {
+        if (other !== name) received.set(other, (received.get(other) ?? '') + (await c.readRaw({ timeoutMs: 1 })).toString('latin1'));
+      }
+    }
+    // Deliveries still on their way (keyspace events cross PostgreSQL after the command's reply).
+    for (const [name, c] of conns) {
+      received.set(name, (received.get(name) ?? '') + (await c.readRaw({ timeoutMs: 4 * QUIET_MS })).toString('latin1'));
+      flushReceived(name);
     }
   } finally {
     for (const c of conns.values()) await c.destroy();
@@ -63,15 +73,16 @@ export function frames(text: string): string[] {
 
 /**
  * Redis delivers a message to the matching patterns in its dict's order, which a random hash
- * seed shuffles on every start: pmessages that arrive together are compared as a sorted run.
+ * seed shuffles on every start: pmessages that arrive together are grouped by pattern (a stable
+ * sort, so the order of the messages of each pattern still counts).
  */
 function unorderedPatterns(text: string): string {
   const parts = frames(text);
-  const isP = (f: string) => /^[*>]4\r\n\$8\r\npmessage\r\n/.test(f);
+  const pattern = (f: string) => /^[*>]4\r\n\$8\r\npmessage\r\n\$\d+\r\n([^\r]*)\r\n/.exec(f)?.[1];
   for (let i = 0; i < parts.length; ) {
     let j = i;
-    while (j < parts.length && isP(parts[j])) j++;
-    if (j > i + 1) parts.splice(i, j - i, ...parts.slice(i, j).sort());
+    while (j < parts.length && pattern(parts[j]) !== undefined) j++;
+    if (j > i + 1) parts.splice(i, j - i, ...parts.slice(i, j).sort((a, b) => (pattern(a)! < pattern(b)! ? -1 : pattern(a)! > pattern(b)! ? 1 : 0)));
     i = Math.max(j, i + 1);
   }
   return parts.join('');
