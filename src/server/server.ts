@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 import { PubSubHub } from '../pubsub/hub';
 import { parseNotifyFlags } from '../commands/notify';
 import { PostgresBus } from '../pubsub/postgres-bus';
+import { ExpiredEvents } from '../pubsub/expiry-events';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -70,6 +71,11 @@ export interface RespqlOptions {
   onShutdown?: (reason: string) => void;
   /** Log verbosity by Redis's names (debug, verbose, notice, warning); CONFIG GET/SET loglevel. Default notice. */
   loglevel?: string;
+  /**
+   * How often, in ms, the instance holding the expired-events lease deletes the keys whose time
+   * has come and raises their `expired` events (while notify-keyspace-events includes x). Default 100; 0 = never.
+   */
+  expiredEventsIntervalMs?: number;
   /** notify-keyspace-events, with Redis's flag characters (e.g. `Egx`). Default '' (off). */
   notifyKeyspaceEvents?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
@@ -87,6 +93,8 @@ export class RespqlServer {
   readonly config: RuntimeConfig;
   private readonly ownsKnex: boolean;
   private readonly sweeper: Sweeper;
+  /** `expired` keyspace events (see ExpiredEvents). */
+  readonly expiredEvents: ExpiredEvents;
   private readonly tcp: net.Server;
   /** Listens on tls-port when TLS is configured; feeds the same Connection class. */
   private readonly tlsServer: tls.Server | null = null;
@@ -149,6 +157,9 @@ export class RespqlServer {
     }
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
+    this.expiredEvents = new ExpiredEvents(
+      this.engine, this.pubsub, this.config, this.sweeper.stats.instanceId, options.expiredEventsIntervalMs ?? 100, options.onError,
+    );
     this.context = {
       version: VERSION,
       startedAt: clock(),
@@ -238,6 +249,7 @@ export class RespqlServer {
     await this.metrics?.listen();
     this.context.rates.start();
     this.sweeper.start();
+    this.expiredEvents.start();
     return (this.address() ?? this.tlsAddress())!;
   }
 
@@ -278,6 +290,7 @@ export class RespqlServer {
     const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => Promise.all([stopped, tlsStopped]));
     if (!(await settlesWithin(closed, this.shutdownTimeoutMs))) for (const c of this.connections.values()) c.kill();
     await this.sweeper.stop();
+    await this.expiredEvents.stop();
     await this.pubsub.bus.close();
     this.context.rates.stop();
     await this.metrics?.close();

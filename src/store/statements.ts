@@ -42,6 +42,8 @@ export function statements(table: string, d: Dialect) {
     // The outer expiry test is not redundant: on PostgreSQL a row that another transaction
     // revived (SET on an expired key) after the subquery chose it is re-checked by it, and kept.
     sweep: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} LIMIT ?) AND expiry <= ${E}`,
+    // The same, oldest first through the expiry index, naming the keys (their `expired` events).
+    takeExpired: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} ORDER BY expiry LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
