@@ -366,6 +366,15 @@ export const SETTINGS: readonly Setting[] = [
     apply: (v, o) => (o.options.cleanupIntervalMs = v),
     runtime: { get: (c) => c.cleanupIntervalMs },
   }),
+  setting({
+    name: 'expired-events-interval',
+    type: duration(),
+    default: 100,
+    commands: SERVE,
+    configName: 'respql-expired-events-interval',
+    help: 'how often the keys whose time has come are deleted and announced as expired events, while notify-keyspace-events has x (0 disables)',
+    apply: (v, o) => (o.options.expiredEventsIntervalMs = v),
+  }),
   setting<number>({
     name: 'notify-keyspace-events',
     type: { parse: parseNotifyFlagsOrThrow, show: formatNotifyFlags },
