@@ -8,19 +8,44 @@ import type { PubSubHub } from '../pubsub/hub';
 import type { CommandContext } from './context';
 
 /** Event classes, by Redis's names (NOTIFY_GENERIC, NOTIFY_STRING, ...). */
-export type NotifyType = 'generic' | 'string' | 'list' | 'set' | 'hash' | 'zset' | 'expired' | 'evicted' | 'stream' | 'keymiss' | 'module' | 'new';
+export type NotifyType =
+  'generic' | 'string' | 'list' | 'set' | 'hash' | 'zset' | 'expired' | 'evicted' | 'stream' | 'keymiss' | 'module' | 'new';
 
 const KEYSPACE = 1 << 0;
 const KEYEVENT = 1 << 1;
 const TYPE_BITS: Record<NotifyType, number> = {
-  generic: 1 << 2, string: 1 << 3, list: 1 << 4, set: 1 << 5, hash: 1 << 6, zset: 1 << 7, expired: 1 << 8,
-  evicted: 1 << 9, stream: 1 << 10, keymiss: 1 << 11, module: 1 << 13, new: 1 << 14,
+  generic: 1 << 2,
+  string: 1 << 3,
+  list: 1 << 4,
+  set: 1 << 5,
+  hash: 1 << 6,
+  zset: 1 << 7,
+  expired: 1 << 8,
+  evicted: 1 << 9,
+  stream: 1 << 10,
+  keymiss: 1 << 11,
+  module: 1 << 13,
+  new: 1 << 14,
 };
-const ALL = ['generic', 'string', 'list', 'set', 'hash', 'zset', 'expired', 'evicted', 'stream', 'module'].reduce((m, t) => m | TYPE_BITS[t as NotifyType], 0);
+const ALL = ['generic', 'string', 'list', 'set', 'hash', 'zset', 'expired', 'evicted', 'stream', 'module'].reduce(
+  (m, t) => m | TYPE_BITS[t as NotifyType],
+  0,
+);
 const CHARS: Record<string, number> = {
-  g: TYPE_BITS.generic, $: TYPE_BITS.string, l: TYPE_BITS.list, s: TYPE_BITS.set, h: TYPE_BITS.hash, z: TYPE_BITS.zset,
-  x: TYPE_BITS.expired, e: TYPE_BITS.evicted, K: KEYSPACE, E: KEYEVENT, t: TYPE_BITS.stream, m: TYPE_BITS.keymiss,
-  d: TYPE_BITS.module, n: TYPE_BITS.new,
+  g: TYPE_BITS.generic,
+  $: TYPE_BITS.string,
+  l: TYPE_BITS.list,
+  s: TYPE_BITS.set,
+  h: TYPE_BITS.hash,
+  z: TYPE_BITS.zset,
+  x: TYPE_BITS.expired,
+  e: TYPE_BITS.evicted,
+  K: KEYSPACE,
+  E: KEYEVENT,
+  t: TYPE_BITS.stream,
+  m: TYPE_BITS.keymiss,
+  d: TYPE_BITS.module,
+  n: TYPE_BITS.new,
 };
 
 export const INVALID_EVENT_CLASS = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
@@ -96,7 +121,10 @@ export function plainEvents(op: PlainOp, changed: readonly string[]): KeyEvent[]
     case 'put':
       return op.expiry === null
         ? [{ type: 'string', event: 'set', key: op.key }]
-        : [{ type: 'string', event: 'set', key: op.key }, { type: 'generic', event: 'expire', key: op.key }];
+        : [
+            { type: 'string', event: 'set', key: op.key },
+            { type: 'generic', event: 'expire', key: op.key },
+          ];
     case 'delete':
       return changed.map((key) => ({ type: 'generic', event: 'del', key }));
     case 'expire':

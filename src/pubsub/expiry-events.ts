@@ -69,7 +69,11 @@ export class ExpiredEvents {
       if (!keys.length) return;
       this.stats.raised += keys.length;
       const flags = this.config.notifyKeyspaceEvents;
-      await publishKeyEvents(this.hub, flags, keys.map((key) => ({ type: 'expired', event: 'expired', key })));
+      await publishKeyEvents(
+        this.hub,
+        flags,
+        keys.map((key) => ({ type: 'expired', event: 'expired', key })),
+      );
       if (keys.length < BATCH) return;
     }
   }

@@ -71,7 +71,8 @@ export class PubSubHub {
   unsubscribeAll(client: Subscriber): void {
     const subs = this.clients.get(client);
     if (!subs) return;
-    for (const kind of ['channel', 'pattern', 'shard'] as const) for (const name of [...subs[kind].values()]) this.remove(client, subs, kind, name);
+    for (const kind of ['channel', 'pattern', 'shard'] as const)
+      for (const name of [...subs[kind].values()]) this.remove(client, subs, kind, name);
   }
 
   /** Redis's count in (un)subscribe confirmations: shard channels count apart from the others. */

@@ -173,7 +173,10 @@ export class PostgresBus implements MessageBus {
         const payloads = batch.flatMap((o) => o.payloads);
         for (let i = 0; i < payloads.length; i += PAYLOADS_PER_STATEMENT) {
           // unnest yields the array in order, and one statement's notifications are delivered in the order sent.
-          await publisher.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [this.channel, payloads.slice(i, i + PAYLOADS_PER_STATEMENT)]);
+          await publisher.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
+            this.channel,
+            payloads.slice(i, i + PAYLOADS_PER_STATEMENT),
+          ]);
         }
         this.stats.notificationsSent += payloads.length;
       } catch (err) {

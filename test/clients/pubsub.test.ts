@@ -40,7 +40,10 @@ for (const backend of BACKENDS) {
         expect(await pub.publish('sport', 'goal')).to.equal(1);
         await until('4 messages', () => got.length >= 4);
         expect(got).to.deep.equal([
-          'message news hello', 'pmessage __keyevent@0__:* __keyevent@0__:set io:k', 'pmessage __keyevent@0__:* __keyevent@0__:del io:k', 'message sport goal',
+          'message news hello',
+          'pmessage __keyevent@0__:* __keyevent@0__:set io:k',
+          'pmessage __keyevent@0__:* __keyevent@0__:del io:k',
+          'message sport goal',
         ]);
         // (ioredis 6 never settles UNSUBSCRIBE without arguments, against Redis too: name them.)
         await sub.unsubscribe('news', 'sport');

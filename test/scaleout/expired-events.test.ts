@@ -80,7 +80,9 @@ for (const backend of BACKENDS) {
         // Never before the expiry; within the scan interval (100 ms) and a commit, with room for a busy machine.
         expect(lag[0]).to.be.at.least(0);
         expect(lag[lag.length - 1]).to.be.below(600);
-        console.log(`      ${backend} instance ${i}: expired event lag after expiry, ms: median ${lag[lag.length >> 1]}, max ${lag[lag.length - 1]}`);
+        console.log(
+          `      ${backend} instance ${i}: expired event lag after expiry, ms: median ${lag[lag.length >> 1]}, max ${lag[lag.length - 1]}`,
+        );
       }
       const raised = servers.reduce((n, s) => n + s.expiredEvents.stats.raised, 0);
       expect(raised).to.equal(KEYS);
@@ -94,7 +96,7 @@ describe('expired events: redis-server for comparison', function () {
   let redis: RedisServer;
   before(async () => (redis = await startRedisServer()));
   after(async () => redis?.stop());
-  it('prints Redis 7.0\'s lag from expiry to expired event (active expiry, hz 10)', async () => {
+  it("prints Redis 7.0's lag from expiry to expired event (active expiry, hz 10)", async () => {
     const l = await expiredListener(redis.port);
     const due = await setExpiring(redis.port, 'exp:');
     await sleep(TTL_MS + 1000);

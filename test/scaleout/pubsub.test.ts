@@ -13,7 +13,11 @@ import { spawnRespql, type RespqlProcess } from '../support/respql-process';
 import { waitFor } from './helpers';
 
 /** A RESP2 subscriber: its confirmations are read, then `next(n)` reads n messages as strings. */
-async function subscriber(port: number, command: string, ...names: string[]): Promise<{ client: RawClient; next(n: number): Promise<unknown[]> }> {
+async function subscriber(
+  port: number,
+  command: string,
+  ...names: string[]
+): Promise<{ client: RawClient; next(n: number): Promise<unknown[]> }> {
   const client = await RawClient.connect(port);
   client.sendRaw(Buffer.from(`${command} ${names.join(' ')}\r\n`));
   for (let i = 0; i < names.length; i++) await client.readReply();
@@ -53,7 +57,11 @@ describe('scale-out: pub/sub across two instances on PostgreSQL', function () {
     const pubB = await RawClient.connect(b.port);
     // Binary bodies, two of them over NOTIFY's 8000-byte payload limit.
     const bodies = Array.from({ length: 60 }, (_, i) =>
-      i === 20 ? Buffer.alloc(20_000, 0xab) : i === 40 ? Buffer.from(Array.from({ length: 300_000 }, (_, j) => (j * 7 + i) % 256)) : Buffer.from(`m${i}\r\n\0`),
+      i === 20
+        ? Buffer.alloc(20_000, 0xab)
+        : i === 40
+          ? Buffer.from(Array.from({ length: 300_000 }, (_, j) => (j * 7 + i) % 256))
+          : Buffer.from(`m${i}\r\n\0`),
     );
     const counts: unknown[] = [];
     // Pipelined on each publisher: order per publisher must still hold.
@@ -87,7 +95,9 @@ describe('scale-out: pub/sub across two instances on PostgreSQL', function () {
     const onA = await subscriber(portA, 'SUBSCRIBE', 'again');
     const admin = knexFactory({ client: 'pg', connection: url });
     try {
-      const cut = await admin.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'respql-pubsub' AND datname = current_database()`);
+      const cut = await admin.raw(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'respql-pubsub' AND datname = current_database()`,
+      );
       expect(cut.rows.length).to.be.greaterThan(0);
     } finally {
       await admin.destroy();

@@ -11,7 +11,7 @@ describe('pubsub output buffer limit', () => {
   before(async () => (respql = await startRespql('sqlite')));
   after(async () => respql.stop());
 
-  it('reads back Redis\'s default pubsub class and drops a subscriber past its hard limit; a reading one stays', async () => {
+  it("reads back Redis's default pubsub class and drops a subscriber past its hard limit; a reading one stays", async () => {
     const admin = await RawClient.connect(respql.port);
     const limits = String(await admin.send('CONFIG', 'GET', 'client-output-buffer-limit'));
     expect(limits).to.match(/pubsub 33554432 8388608 60$/);

@@ -79,10 +79,11 @@ export function frames(text: string): string[] {
 function unorderedPatterns(text: string): string {
   const parts = frames(text);
   const pattern = (f: string) => /^[*>]4\r\n\$8\r\npmessage\r\n\$\d+\r\n([^\r]*)\r\n/.exec(f)?.[1];
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length;) {
     let j = i;
     while (j < parts.length && pattern(parts[j]) !== undefined) j++;
-    if (j > i + 1) parts.splice(i, j - i, ...parts.slice(i, j).sort((a, b) => (pattern(a)! < pattern(b)! ? -1 : pattern(a)! > pattern(b)! ? 1 : 0)));
+    if (j > i + 1)
+      parts.splice(i, j - i, ...parts.slice(i, j).sort((a, b) => (pattern(a)! < pattern(b)! ? -1 : pattern(a)! > pattern(b)! ? 1 : 0)));
     i = Math.max(j, i + 1);
   }
   return parts.join('');
