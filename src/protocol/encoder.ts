@@ -85,6 +85,13 @@ export class ReplyWriter {
             this.write(v);
           }
           break;
+        case 'push':
+          this.text(`${resp3 ? '>' : '*'}${reply.items.length}${CRLF}`);
+          for (const item of reply.items) this.write(item);
+          break;
+        case 'replies':
+          for (const item of reply.replies) this.write(item);
+          break;
         case 'set':
           this.text(`${resp3 ? '~' : '*'}${reply.items.length}${CRLF}`);
           for (const item of reply.items) this.write(item);

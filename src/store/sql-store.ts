@@ -309,6 +309,12 @@ export class SqlStore implements Store {
     return { swept: rows.map((row) => ({ key: row.token as string, expiry: toNumber(row.expiry_ms) })), full: rows.length >= limit };
   }
 
+  async takeExpired(limit: number): Promise<string[]> {
+    const rows = await this.conn.all(this.sql.takeExpired, [this.now, limit, this.now]);
+    // RETURNING has no order of its own: in the order they expired.
+    return rows.sort((a, b) => toNumber(a.expiry_ms) - toNumber(b.expiry_ms)).map((row) => row.token as string);
+  }
+
   async claimLease(name: string, holder: string, ms: number): Promise<string> {
     if ((await this.conn.run(this.sql.claimLease, [name, holder, ms])) > 0) return holder;
     const rows = await this.conn.all(this.sql.leaseHolder, [name]);

@@ -54,6 +54,8 @@ export function statements(table: string, d: Dialect) {
       `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} AND (type IS NULL OR ` +
       `(NOT EXISTS (SELECT 1 FROM "${typedTables(table).hash}" m WHERE m.token = ${t}.token) AND NOT EXISTS (SELECT 1 FROM "${typedTables(table).set}" m WHERE m.token = ${t}.token))) ` +
       `LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
+    // The same, oldest first through the expiry index, naming the keys (their `expired` events).
+    takeExpired: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} ORDER BY expiry LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
