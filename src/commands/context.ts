@@ -83,7 +83,7 @@ export interface CommandContext {
    * Raises a keyspace notification (Redis's notifyKeyspaceEvent, same type, event name and
    * order): published once the command's transaction has committed, never for a rolled-back write.
    */
-  notify(type: NotifyType, event: string, key: string): void;
+  readonly notify: (type: NotifyType, event: string, key: string) => void;
 }
 
 /** Counts `found` of `of` read lookups as hits, the rest as misses (Redis's lookupKeyRead). */

@@ -27,7 +27,11 @@ async function deleteKeys(ks: string[], { store, notify, server }: CommandContex
   // One statement unless the events need to know which keys went.
   if (!notifying(server.config.notifyKeyspaceEvents, 'generic')) return store.delete(ks);
   let n = 0;
-  for (const k of new Set(ks)) if (await store.delete([k])) n++, notify('generic', 'del', k);
+  for (const k of new Set(ks)) {
+    if (!(await store.delete([k]))) continue;
+    n++;
+    notify('generic', 'del', k);
+  }
   return n;
 }
 
@@ -184,7 +188,11 @@ function renameCommand(nx: boolean) {
       const outcome = await store.rename(from, to, nx);
       if (outcome === 'missing') throw Errors.noSuchKey();
       // Redis deletes the destination and adds it again: always a `new` key.
-      if (outcome === 'done') notify('new', 'new', to), notify('generic', 'rename_from', from), notify('generic', 'rename_to', to);
+      if (outcome === 'done') {
+        notify('new', 'new', to);
+        notify('generic', 'rename_from', from);
+        notify('generic', 'rename_to', to);
+      }
       if (nx) return outcome === 'done' ? 1 : 0;
       return OK;
     },
@@ -227,7 +235,10 @@ export const copy = command<CopyArgs>({
   parse: parseCopy,
   async run(a, { store, lookups, notify }) {
     const outcome = await store.copy(a.from, a.to, a.replace);
-    if (outcome === 'done') notify('new', 'new', a.to), notify('generic', 'copy_to', a.to);
+    if (outcome === 'done') {
+      notify('new', 'new', a.to);
+      notify('generic', 'copy_to', a.to);
+    }
     // The source is read as lookupKeyRead reads it (the destination is a write lookup, not counted).
     lookedUp(lookups, outcome !== 'missing');
     return outcome === 'done' ? 1 : 0;

@@ -158,14 +158,24 @@ export class CommandPipeline {
         },
         (err) => {
           const delivered = err instanceof RespError ? count() : undefined;
-          if (delivered) return delivered.then(() => Promise.reject(err));
+          // The command's own error, once its events are out.
+          if (delivered)
+            return delivered.then(() => {
+              throw err;
+            });
           throw err;
         },
       );
       reply = spec.settled
         ? committed.then(
-            (r) => (spec.settled?.(args, { client, server }, false), r),
-            (err) => (spec.settled?.(args, { client, server }, true), asReply(err)),
+            (r) => {
+              spec.settled?.(args, { client, server }, false);
+              return r;
+            },
+            (err) => {
+              spec.settled?.(args, { client, server }, true);
+              return asReply(err);
+            },
           )
         : committed.catch(asReply);
     }
@@ -175,7 +185,8 @@ export class CommandPipeline {
   /** ctx.notify outside a transaction: published at once. */
   private readonly notifyNow = (type: NotifyType, event: string, key: string): void => {
     const flags = this.server.config.notifyKeyspaceEvents;
-    if (flags) publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
+    // Nothing waits for these (no transaction): the returned promise never rejects.
+    if (flags) void publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
   };
 
   private plainOp(spec: CommandSpec<unknown>, args: unknown): PlainOp | RespError | null {
