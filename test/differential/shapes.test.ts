@@ -57,5 +57,7 @@ describe('differential comparison shapes', () => {
     const bytes = Buffer.from('*6\r\n%1\r\n+a\r\n:1\r\n~2\r\n$1\r\nx\r\n$1\r\ny\r\n,1.5\r\n_\r\n#t\r\n=7\r\ntxt:abc\r\n');
     expect(decodeReply(bytes)?.value).to.deep.equal([{ map: [['a', 1]] }, { set: ['x', 'y'] }, { double: '1.5' }, null, { bool: true }, 'abc']);
     expect(decodeReply(bytes.subarray(0, bytes.length - 3))).to.equal(undefined);
+    expect(decodeReply(Buffer.from(':9223372036854775797\r\n'))?.value).to.deep.equal({ big: '9223372036854775797' });
+    expect(decodeReply(Buffer.from(':-42\r\n'))?.value).to.equal(-42);
   });
 });

@@ -4,7 +4,7 @@
  * cannot decode. Replies are decoded into plain JSON-comparable values:
  *
  *   simple string, bulk string, verbatim string -> string (UTF-8; verbatim without its "txt:")
- *   integer -> number            null bulk / null array / RESP3 null -> null
+ *   integer -> number (beyond 2^53: { big: '...' }, exact)   null bulk / null array / RESP3 null -> null
  *   error (simple or bulk) -> { error }     array -> array     push -> { push: [...] }
  *   map -> { map: [[k, v], ...] } in the order received      set -> { set: [...] }
  *   double -> { double: '1.5' }  boolean -> { bool: true }    big number -> { big: '123' }
@@ -60,8 +60,11 @@ export function decodeReply(buf: Buffer, start = 0): { value: Value; end: number
       return { value: line, end: next };
     case '-':
       return { value: { error: line }, end: next };
-    case ':':
-      return { value: Number(line), end: next };
+    case ':': {
+      // Beyond 2^53 a number would round: such integers stay exact, as { big }.
+      const n = Number(line);
+      return { value: Number.isSafeInteger(n) ? n : { big: line }, end: next };
+    }
     case '_':
       return { value: null, end: next };
     case ',':
