@@ -1,8 +1,8 @@
 /**
  * PENDING (rename to random-typed.test.ts when merging with the hashes branch, issue 16).
  *
- * Seeded random sequences mixing strings, hashes and sets over 6 keys (so commands often hit
- * a key of another type and get WRONGTYPE), with expiries, MULTI/EXEC and WATCH, sent to
+ * Seeded random sequences mixing strings, hashes and sets over 6 keys (two home keys per type;
+ * one command in five goes to another key, often of another type: WRONGTYPE), with expiries, MULTI/EXEC and WATCH, sent to
  * redis-server and the target one command at a time, interleaved. Replies are compared
  * reply by reply through the shapes of ./shapes.ts: member and field lists (SMEMBERS,
  * HKEYS, HVALS, HGETALL, SINTER/SUNION/SDIFF, KEYS) as sets, because Redis orders them by
@@ -31,6 +31,9 @@ export function generateTyped(seed: number, length = 400): string[][] {
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const some = <T>(xs: readonly T[], max: number): T[] => Array.from({ length: 1 + int(max) }, () => pick(xs));
   const key = () => pick(KEYS);
+  // Each type has its home keys; a command goes elsewhere (often a WRONGTYPE) one time in five.
+  const HOME = { str: KEYS.slice(0, 2), hash: KEYS.slice(2, 4), set: KEYS.slice(4, 6) };
+  const keyOf = (kind: keyof typeof HOME) => (rnd() < 0.8 ? pick(HOME[kind]) : key());
   const pool = Array.from({ length: 2000 }, (_, i) => i + 1);
   for (let i = pool.length - 1; i > 0; i--) {
     const j = int(i + 1);
@@ -40,36 +43,36 @@ export function generateTyped(seed: number, length = 400): string[][] {
   const count = () => String(int(9) - 4);
 
   const generators: (() => string[])[] = [
-    () => ['SET', key(), pick(VALUES), ...(rnd() < 0.3 ? ['EX', rel()] : [])],
-    () => ['GET', key()],
-    () => ['APPEND', key(), pick(VALUES)],
-    () => ['INCR', key()],
-    () => ['HSET', key(), ...some(FIELDS, 3).flatMap((f) => [f, pick(VALUES)])],
-    () => ['HSET', key(), pick(FIELDS), pick(VALUES)],
-    () => ['HSETNX', key(), pick(FIELDS), pick(VALUES)],
-    () => ['HGET', key(), pick(FIELDS)],
-    () => ['HMGET', key(), ...some(FIELDS, 3)],
-    () => ['HGETALL', key()],
-    () => ['HDEL', key(), ...some(FIELDS, 3)],
-    () => ['HLEN', key()],
-    () => ['HEXISTS', key(), pick(FIELDS)],
-    () => ['HSTRLEN', key(), pick(FIELDS)],
-    () => ['HKEYS', key()],
-    () => ['HVALS', key()],
-    () => ['HINCRBY', key(), pick(FIELDS), String(int(21) - 10)],
-    () => ['HINCRBYFLOAT', key(), pick(FIELDS), pick(['0.5', '-1.25', '3', '1e3'])],
-    () => ['HRANDFIELD', key(), ...(rnd() < 0.5 ? [count(), ...(rnd() < 0.5 ? ['WITHVALUES'] : [])] : [])],
-    () => ['SADD', key(), ...some(MEMBERS, 4)],
-    () => ['SREM', key(), ...some(MEMBERS, 3)],
-    () => ['SMEMBERS', key()],
-    () => ['SISMEMBER', key(), pick(MEMBERS)],
-    () => ['SMISMEMBER', key(), ...some(MEMBERS, 3)],
-    () => ['SCARD', key()],
-    () => ['SMOVE', key(), key(), pick(MEMBERS)],
-    () => ['SRANDMEMBER', key(), ...(rnd() < 0.5 ? [count()] : [])],
-    () => [pick(['SINTER', 'SUNION', 'SDIFF']), ...some(KEYS, 3)],
-    () => [pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), key(), ...some(KEYS, 3)],
-    () => ['SINTERCARD', '2', key(), key(), ...(rnd() < 0.3 ? ['LIMIT', String(int(3))] : [])],
+    () => ['SET', keyOf('str'), pick(VALUES), ...(rnd() < 0.3 ? ['EX', rel()] : [])],
+    () => ['GET', keyOf('str')],
+    () => ['APPEND', keyOf('str'), pick(VALUES)],
+    () => ['INCR', keyOf('str')],
+    () => ['HSET', keyOf('hash'), ...some(FIELDS, 3).flatMap((f) => [f, pick(VALUES)])],
+    () => ['HSET', keyOf('hash'), pick(FIELDS), pick(VALUES)],
+    () => ['HSETNX', keyOf('hash'), pick(FIELDS), pick(VALUES)],
+    () => ['HGET', keyOf('hash'), pick(FIELDS)],
+    () => ['HMGET', keyOf('hash'), ...some(FIELDS, 3)],
+    () => ['HGETALL', keyOf('hash')],
+    () => ['HDEL', keyOf('hash'), ...some(FIELDS, 3)],
+    () => ['HLEN', keyOf('hash')],
+    () => ['HEXISTS', keyOf('hash'), pick(FIELDS)],
+    () => ['HSTRLEN', keyOf('hash'), pick(FIELDS)],
+    () => ['HKEYS', keyOf('hash')],
+    () => ['HVALS', keyOf('hash')],
+    () => ['HINCRBY', keyOf('hash'), pick(FIELDS), String(int(21) - 10)],
+    () => ['HINCRBYFLOAT', keyOf('hash'), pick(FIELDS), pick(['0.5', '-1.25', '3', '1e3'])],
+    () => ['HRANDFIELD', keyOf('hash'), ...(rnd() < 0.5 ? [count(), ...(rnd() < 0.5 ? ['WITHVALUES'] : [])] : [])],
+    () => ['SADD', keyOf('set'), ...some(MEMBERS, 4)],
+    () => ['SREM', keyOf('set'), ...some(MEMBERS, 3)],
+    () => ['SMEMBERS', keyOf('set')],
+    () => ['SISMEMBER', keyOf('set'), pick(MEMBERS)],
+    () => ['SMISMEMBER', keyOf('set'), ...some(MEMBERS, 3)],
+    () => ['SCARD', keyOf('set')],
+    () => ['SMOVE', keyOf('set'), keyOf('set'), pick(MEMBERS)],
+    () => ['SRANDMEMBER', keyOf('set'), ...(rnd() < 0.5 ? [count()] : [])],
+    () => [pick(['SINTER', 'SUNION', 'SDIFF']), ...Array.from({ length: 1 + int(3) }, () => keyOf('set'))],
+    () => [pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), keyOf('set'), ...Array.from({ length: 1 + int(3) }, () => keyOf('set'))],
+    () => ['SINTERCARD', '2', keyOf('set'), keyOf('set'), ...(rnd() < 0.3 ? ['LIMIT', String(int(3))] : [])],
     () => ['TYPE', key()],
     () => ['EXISTS', ...some(KEYS, 3)],
     () => ['DEL', key()],
