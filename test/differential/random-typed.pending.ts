@@ -118,7 +118,9 @@ function comparable(argv: string[], v: Value): Value {
   const c = canonical(shapeFor(argv), v);
   if (c && typeof c === 'object' && !Array.isArray(c) && ('allMembers' in c || 'member' in c)) {
     const o = c as Record<string, unknown>;
-    return ('member' in o ? { single: true } : { length: o.length, distinct: o.distinct }) as unknown as Value;
+    // A negative count may repeat picks, or by chance not: distinctness is compared only for positive counts.
+    const negative = Number(argv[2]) < 0;
+    return ('member' in o ? { single: true } : { length: o.length, distinct: negative || o.distinct }) as unknown as Value;
   }
   return c;
 }
@@ -183,12 +185,13 @@ async function compare(seed: number, redisPort: number, targetPort: number): Pro
   }
 }
 
-const SEEDS = process.env.RANDOM_SEED ? [Number(process.env.RANDOM_SEED)] : [1, 2, 3, 16, 2026];
+const DEFAULT_SEEDS = [1, 2, 3, 16, 2026];
+const SEEDS = process.env.RANDOM_SEED ? [Number(process.env.RANDOM_SEED)] : DEFAULT_SEEDS;
 
 describe('the typed random sequence generator', () => {
   it('is deterministic per seed and mixes the three types, transactions and WATCH', () => {
     expect(generateTyped(5)).to.deep.equal(generateTyped(5));
-    const names = new Set(SEEDS.flatMap((s) => generateTyped(s).map((c) => c[0])));
+    const names = new Set(DEFAULT_SEEDS.flatMap((s) => generateTyped(s).map((c) => c[0])));
     for (const name of ['SET', 'HSET', 'HGETALL', 'HINCRBYFLOAT', 'HRANDFIELD', 'SADD', 'SMOVE', 'SINTERSTORE', 'SRANDMEMBER', 'MULTI', 'EXEC', 'WATCH', 'COPY', 'RENAME', 'EXPIRE']) {
       expect(names).to.include(name);
     }

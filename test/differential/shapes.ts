@@ -13,7 +13,8 @@
  *   length     only the array length (or null-ness) is compared
  *   { members }    a random pick (SRANDMEMBER, SPOP, HRANDFIELD without values, RANDOMKEY):
  *                  compared by length, by whether the picks are all distinct, and by whether
- *                  every pick is one of `members`; a single pick by membership
+ *                  every pick is one of `members`; a single pick by membership. (With a negative
+ *                  count, use one beyond the key's size, so that repeats are certain.)
  *   { pairsFrom }  HRANDFIELD ... WITHVALUES: count, distinctness, and every field/value pair
  *                  (flat in RESP2, [field, value] arrays in RESP3) taken from the given hash
  *
