@@ -109,6 +109,7 @@ export function generateTyped(seed: number, length = 400): string[][] {
 /** Shapes for random picks: only their count and distinctness (membership is checked apart). */
 function shapeFor(argv: string[]): Shape {
   const name = argv[0].toUpperCase();
+  if (name === 'HRANDFIELD' && argv.some((a) => a.toUpperCase() === 'WITHVALUES')) return { pairsFrom: {} };
   if (name === 'SRANDMEMBER' || name === 'HRANDFIELD') return { members: [] };
   return shapeOf(argv);
 }
@@ -116,11 +117,13 @@ function shapeFor(argv: string[]): Shape {
 /** Reduces a pick's canonical form to what both servers must agree on. */
 function comparable(argv: string[], v: Value): Value {
   const c = canonical(shapeFor(argv), v);
-  if (c && typeof c === 'object' && !Array.isArray(c) && ('allMembers' in c || 'member' in c)) {
+  if (c && typeof c === 'object' && !Array.isArray(c) && ('allMembers' in c || 'member' in c || 'allPairs' in c)) {
     const o = c as Record<string, unknown>;
     // A negative count may repeat picks, or by chance not: distinctness is compared only for positive counts.
-    const negative = Number(argv[2]) < 0;
-    return ('member' in o ? { single: true } : { length: o.length, distinct: negative || o.distinct }) as unknown as Value;
+    const distinct = Number(argv[2]) < 0 || o.distinct;
+    if ('member' in o) return { single: true } as unknown as Value;
+    if ('allPairs' in o) return { pairs: o.pairs, distinct, nested: o.nested } as unknown as Value;
+    return { length: o.length, distinct } as unknown as Value;
   }
   return c;
 }
