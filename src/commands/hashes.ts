@@ -255,6 +255,8 @@ export const hincrbyfloat = command<KeyField & { by: LongDouble }>({
   parse(argv) {
     const by = parseLongDouble(argv[3]);
     if (!by) throw Errors.notFloat();
+    // hincrbyfloatCommand rejects an infinite increment itself, before the key is looked up.
+    if (!isFiniteLongDouble(by)) throw new RespError('ERR value is NaN or Infinity');
     return { ...keyField(argv), by };
   },
   async run(a, { store }) {

@@ -143,8 +143,15 @@ export const spop = command<CountArgs>({
   parse(argv) {
     if (argv.length > 3) throw Errors.syntax();
     if (argv.length === 2) return { key: key(argv[1]), count: null };
-    const count = int64(argv[2]);
-    if (count < 0n) throw new RespError('ERR value is out of range, must be positive');
+    // getPositiveLongFromObjectOrReply: one message for a negative count and for a non-integer.
+    const positive = () => new RespError('ERR value is out of range, must be positive');
+    let count: bigint;
+    try {
+      count = int64(argv[2]);
+    } catch {
+      throw positive();
+    }
+    if (count < 0n) throw positive();
     return { key: key(argv[1]), count };
   },
   async run(a, { store }): Promise<Reply> {
