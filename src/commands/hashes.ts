@@ -8,8 +8,11 @@ import { globMatch } from './glob';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, type LongDouble } from './longdouble';
 import { command } from './types';
 
-/** Redis's hash-max-listpack-entries / -value defaults: past them a hash is a hashtable (OBJECT ENCODING, HSCAN). */
-export const HASH_MAX_LISTPACK_ENTRIES = 128;
+/**
+ * Redis's hash-max-listpack-entries / -value defaults: past them a hash is a hashtable (OBJECT ENCODING, HSCAN).
+ * The compiled-in default (config.c) is 512 entries: the 128 of the shipped redis.conf applies only with that file.
+ */
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
 export const HASH_MAX_LISTPACK_VALUE = 64;
 
 export const hashIsListpack = (s: MemberStats): boolean =>

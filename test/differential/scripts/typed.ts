@@ -18,7 +18,8 @@ const WRONGTYPE_ON_HASH: string[][] = [
   ['SADD', 't:h', 'm'], ['SREM', 't:h', 'm'], ['SMEMBERS', 't:h'], ['SCARD', 't:h'], ['SISMEMBER', 't:h', 'a'], ['SMISMEMBER', 't:h', 'a'],
   ['SPOP', 't:h'], ['SRANDMEMBER', 't:h'], ['SINTER', 't:h'], ['SUNION', 't:h', 't:s'], ['SDIFF', 't:h'], ['SINTERCARD', '1', 't:h'],
   ['SSCAN', 't:h', '0'], ['SMOVE', 't:h', 't:s', 'a'], ['SMOVE', 't:s', 't:h', 'a'],
-  ['LPUSH', 't:h', 'x'], ['ZADD', 't:h', '1', 'x'],
+  // LPUSH/ZADD (WRONGTYPE on Redis) are left out: respql has no lists or sorted sets and answers the unknown-command
+  // error, a documented difference that foundation.test.ts asserts.
 ];
 const WRONGTYPE_ON_STRING: string[][] = [
   ['HSET', 't:str', 'f', 'v'], ['HSETNX', 't:str', 'f', 'v'], ['HMSET', 't:str', 'f', 'v'], ['HGET', 't:str', 'f'], ['HMGET', 't:str', 'f'],
@@ -163,7 +164,9 @@ export const encodingScripts: ShapedScript[] = [
     name: 'OBJECT ENCODING: hashes listpack -> hashtable past 512 fields (compiled-in default) or a 65-byte value; sets intset -> hashtable',
     steps: [
       ['HSET', 'oe:h', ...fields(512)], ['OBJECT', 'ENCODING', 'oe:h'], ['HSET', 'oe:h', 'f512', 'v'], ['OBJECT', 'ENCODING', 'oe:h'],
-      ['HDEL', 'oe:h', 'f0', 'f1'], ['OBJECT', 'ENCODING', 'oe:h'], ['HLEN', 'oe:h'],
+      // No OBJECT ENCODING after shrinking (HDEL back to 511 fields): Redis never converts back, respql answers from the
+      // present contents (README "Differences from Redis"). So COPY copies oe:v, a hashtable by its 65-byte value.
+      ['HDEL', 'oe:h', 'f0', 'f1'], ['HLEN', 'oe:h'],
       ['HSET', 'oe:v', 'f', ''.padEnd(64, 'x')], ['OBJECT', 'ENCODING', 'oe:v'], ['HSET', 'oe:v', 'g', ''.padEnd(65, 'x')], ['OBJECT', 'ENCODING', 'oe:v'],
       ['HSET', 'oe:k', ''.padEnd(65, 'k'), 'v'], ['OBJECT', 'ENCODING', 'oe:k'],
       ['HSET', 'oe:l', ...fields(3, true)], ['OBJECT', 'ENCODING', 'oe:l'],
@@ -172,7 +175,7 @@ export const encodingScripts: ShapedScript[] = [
       ['SADD', 'oe:t', 'a', 'b'], ['OBJECT', 'ENCODING', 'oe:t'],
       ['SADD', 'oe:big', '9223372036854775807'], ['OBJECT', 'ENCODING', 'oe:big'], ['SADD', 'oe:big', '9223372036854775808'], ['OBJECT', 'ENCODING', 'oe:big'],
       ['SADD', 'oe:z', '007'], ['OBJECT', 'ENCODING', 'oe:z'],
-      ['COPY', 'oe:h', 'oe:h2'], ['OBJECT', 'ENCODING', 'oe:h2'], ['OBJECT', 'ENCODING', 'oe:none'],
+      ['COPY', 'oe:v', 'oe:h2'], ['OBJECT', 'ENCODING', 'oe:h2'], ['OBJECT', 'ENCODING', 'oe:none'],
     ],
   },
 ];
