@@ -128,13 +128,14 @@ export const scripts: ShapedScript[] = [
     ],
   },
   {
-    name: 'HSCAN of a small hash: one page, MATCH, COUNT, NOVALUES (7.4 only), errors',
+    name: 'HSCAN of a small hash: one page, MATCH, COUNT, errors',
     steps: [
       ['HSCAN', 'hs:none', '0'],
       ['HSET', 'hs:1', 'user:1', 'a', 'user:2', 'b', 'admin', 'c', 'user:10', 'd'],
       ['HSCAN', 'hs:1', '0'], ['HSCAN', 'hs:1', '0', 'COUNT', '1'], ['HSCAN', 'hs:1', '0', 'MATCH', 'user:*'], ['HSCAN', 'hs:1', '0', 'MATCH', 'user:?'],
       ['HSCAN', 'hs:1', '0', 'MATCH', 'nomatch*', 'COUNT', '100'], ['hscan', 'hs:1', '0', 'match', '*:1*', 'count', '2'],
-      ['HSCAN', 'hs:1', '0', 'NOVALUES'], ['HSCAN', 'hs:1', '0', 'COUNT', '0'], ['HSCAN', 'hs:1', '0', 'COUNT', '-1'], ['HSCAN', 'hs:1', '0', 'COUNT', 'x'],
+      // NOVALUES (Redis 7.4; 7.0 says syntax error) is a deliberate difference: hashes.test.ts checks it on respql alone.
+      ['HSCAN', 'hs:1', '0', 'COUNT', '0'], ['HSCAN', 'hs:1', '0', 'COUNT', '-1'], ['HSCAN', 'hs:1', '0', 'COUNT', 'x'],
       ['HSCAN', 'hs:1', 'abc'], ['HSCAN', 'hs:1', '-1'], ['HSCAN', 'hs:1', '0', 'MATCH'], ['HSCAN', 'hs:1', '0', 'TYPE', 'string'], ['HSCAN', 'hs:1', '0', 'FOO', 'bar'],
       ['HSCAN', 'hs:1'], ['HSCAN'],
     ],
