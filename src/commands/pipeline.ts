@@ -107,9 +107,10 @@ export class CommandPipeline {
         op instanceof RespError
           ? op
           : server.engine.plain(op, (changed) => server.watches.touch(changed)).then((value) => {
-              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+              // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
               if (op.kind === 'get') lookedUp(server.stats, value !== null);
               else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+              else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
               return op.kind === 'put' ? OK : value;
             }, asReply);
     } else {
