@@ -44,7 +44,13 @@ for (const label of TARGETS) {
         expect((await redis.smembers('io:s')).sort()).to.deep.equal(['a', 'b']);
         expect(await redis.smismember('io:s', 'a', 'z')).to.deep.equal([1, 0]);
         const results = await redis.multi().hset('io:m', 'f', 'v').hgetall('io:m').sadd('io:ms', 'x').scard('io:ms').type('io:m').exec();
-        expect(results).to.deep.equal([[null, 1], [null, { f: 'v' }], [null, 1], [null, 1], [null, 'hash']]);
+        expect(results).to.deep.equal([
+          [null, 1],
+          [null, { f: 'v' }],
+          [null, 1],
+          [null, 1],
+          [null, 'hash'],
+        ]);
         let error: Error | undefined;
         await redis.get('io:h').catch((e: Error) => (error = e));
         expect(error?.message).to.equal('WRONGTYPE Operation against a key holding the wrong kind of value');

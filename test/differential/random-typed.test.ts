@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to random-typed.test.ts when merging with the hashes branch, issue 16).
+ * Hashes and sets (issue 16).
  *
  * Seeded random sequences mixing strings, hashes and sets over 6 keys (two home keys per type;
  * one command in five goes to another key, often of another type: WRONGTYPE), with expiries, MULTI/EXEC and WATCH, sent to
@@ -160,7 +160,9 @@ async function compare(seed: number, redisPort: number, targetPort: number): Pro
   const transcript: string[] = [];
   let queued: string[][] | null = null;
   const fail = (why: string): never =>
-    expect.fail(`seed ${seed}, command ${transcript.length}: ${why}\n(replay with RANDOM_SEED=${seed}); the last commands, with redis-server's replies:\n  ${transcript.slice(-25).join('\n  ')}`);
+    expect.fail(
+      `seed ${seed}, command ${transcript.length}: ${why}\n(replay with RANDOM_SEED=${seed}); the last commands, with redis-server's replies:\n  ${transcript.slice(-25).join('\n  ')}`,
+    );
   try {
     for (const argv of commands) {
       const expected = await redis.send(...argv);
@@ -195,7 +197,23 @@ describe('the typed random sequence generator', () => {
   it('is deterministic per seed and mixes the three types, transactions and WATCH', () => {
     expect(generateTyped(5)).to.deep.equal(generateTyped(5));
     const names = new Set(DEFAULT_SEEDS.flatMap((s) => generateTyped(s).map((c) => c[0])));
-    for (const name of ['SET', 'HSET', 'HGETALL', 'HINCRBYFLOAT', 'HRANDFIELD', 'SADD', 'SMOVE', 'SINTERSTORE', 'SRANDMEMBER', 'MULTI', 'EXEC', 'WATCH', 'COPY', 'RENAME', 'EXPIRE']) {
+    for (const name of [
+      'SET',
+      'HSET',
+      'HGETALL',
+      'HINCRBYFLOAT',
+      'HRANDFIELD',
+      'SADD',
+      'SMOVE',
+      'SINTERSTORE',
+      'SRANDMEMBER',
+      'MULTI',
+      'EXEC',
+      'WATCH',
+      'COPY',
+      'RENAME',
+      'EXPIRE',
+    ]) {
       expect(names).to.include(name);
     }
   });

@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to sets.test.ts when merging with the hashes branch, issue 16): the set
+ * the set
  * command scripts against respql on both backends, compared with redis-server 7.0 through
  * the shapes of ./shapes.ts. DIFF_REFERENCE_ONLY=1 checks the scripts on redis-server alone.
  */

@@ -1,6 +1,5 @@
 /**
- * PENDING (rename to typed.test.ts when merging with the hashes branch, issue 16): generic
- * commands on every type, WRONGTYPE both ways, MULTI/EXEC, OBJECT ENCODING, WATCH precision
+ * Generic commands on every type, WRONGTYPE both ways, MULTI/EXEC, OBJECT ENCODING, WATCH precision
  * for hash and set writes, and HSCAN/SSCAN iterated to the end over keys large enough that
  * Redis pages them. Everything is compared with redis-server 7.0 (DIFF_REFERENCE_ONLY=1:
  * with a second redis-server).
@@ -29,29 +28,122 @@ interface WatchCase {
 const watchCases: WatchCase[] = [
   { name: 'HSET of a new field touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HSET', 'k', 'b', '2']] },
   { name: 'HSET of the same value touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HSET', 'k', 'a', '1']] },
-  { name: 'HSETNX on an existing field does not touch', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HSETNX', 'k', 'a', '2']] },
+  {
+    name: 'HSETNX on an existing field does not touch',
+    setup: [['HSET', 'k', 'a', '1']],
+    watch: ['k'],
+    other: [['HSETNX', 'k', 'a', '2']],
+  },
   { name: 'HSETNX of a new field touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HSETNX', 'k', 'b', '2']] },
-  { name: 'HDEL of a missing field does not touch', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HDEL', 'k', 'zz'], ['HDEL', 'none', 'a']] },
+  {
+    name: 'HDEL of a missing field does not touch',
+    setup: [['HSET', 'k', 'a', '1']],
+    watch: ['k'],
+    other: [
+      ['HDEL', 'k', 'zz'],
+      ['HDEL', 'none', 'a'],
+    ],
+  },
   { name: 'HDEL of a field touches', setup: [['HSET', 'k', 'a', '1', 'b', '2']], watch: ['k'], other: [['HDEL', 'k', 'a']] },
   { name: 'HDEL of the last field touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HDEL', 'k', 'a']] },
   { name: 'HINCRBY 0 touches', setup: [['HSET', 'k', 'n', '1']], watch: ['k'], other: [['HINCRBY', 'k', 'n', '0']] },
-  { name: 'HINCRBY on a non-integer fails and does not touch', setup: [['HSET', 'k', 'n', 'x']], watch: ['k'], other: [['HINCRBY', 'k', 'n', '1'], ['HINCRBYFLOAT', 'k', 'n', '1']] },
-  { name: 'HGETALL, HGET, HRANDFIELD, HSCAN do not touch', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['HGETALL', 'k'], ['HGET', 'k', 'a'], ['HRANDFIELD', 'k', '-2'], ['HSCAN', 'k', '0']] },
+  {
+    name: 'HINCRBY on a non-integer fails and does not touch',
+    setup: [['HSET', 'k', 'n', 'x']],
+    watch: ['k'],
+    other: [
+      ['HINCRBY', 'k', 'n', '1'],
+      ['HINCRBYFLOAT', 'k', 'n', '1'],
+    ],
+  },
+  {
+    name: 'HGETALL, HGET, HRANDFIELD, HSCAN do not touch',
+    setup: [['HSET', 'k', 'a', '1']],
+    watch: ['k'],
+    other: [
+      ['HGETALL', 'k'],
+      ['HGET', 'k', 'a'],
+      ['HRANDFIELD', 'k', '-2'],
+      ['HSCAN', 'k', '0'],
+    ],
+  },
   { name: 'SADD of a new member touches', setup: [['SADD', 'k', 'a']], watch: ['k'], other: [['SADD', 'k', 'b']] },
   { name: 'SADD of an existing member does not touch', setup: [['SADD', 'k', 'a']], watch: ['k'], other: [['SADD', 'k', 'a']] },
   { name: 'SREM of a missing member does not touch', setup: [['SADD', 'k', 'a']], watch: ['k'], other: [['SREM', 'k', 'zz']] },
   { name: 'SREM of a member touches', setup: [['SADD', 'k', 'a', 'b']], watch: ['k'], other: [['SREM', 'k', 'a']] },
-  { name: 'SPOP touches; SPOP of an absent key does not', setup: [['SADD', 'k', 'a']], watch: ['k', 'n'], other: [['SPOP', 'n'], ['SPOP', 'k']] },
+  {
+    name: 'SPOP touches; SPOP of an absent key does not',
+    setup: [['SADD', 'k', 'a']],
+    watch: ['k', 'n'],
+    other: [
+      ['SPOP', 'n'],
+      ['SPOP', 'k'],
+    ],
+  },
   { name: 'SPOP 0 does not touch', setup: [['SADD', 'k', 'a']], watch: ['k'], other: [['SPOP', 'k', '0']] },
-  { name: 'SMOVE touches source and destination', setup: [['SADD', 'k', 'a'], ['SADD', 'd', 'b']], watch: ['d'], other: [['SMOVE', 'k', 'd', 'a']] },
-  { name: 'SMOVE of a missing member touches nothing', setup: [['SADD', 'k', 'a'], ['SADD', 'd', 'b']], watch: ['k', 'd'], other: [['SMOVE', 'k', 'd', 'zz']] },
-  { name: 'SMOVE of a member the destination has touches the source', setup: [['SADD', 'k', 'a', 'x'], ['SADD', 'd', 'a']], watch: ['k'], other: [['SMOVE', 'k', 'd', 'a']] },
+  {
+    name: 'SMOVE touches source and destination',
+    setup: [
+      ['SADD', 'k', 'a'],
+      ['SADD', 'd', 'b'],
+    ],
+    watch: ['d'],
+    other: [['SMOVE', 'k', 'd', 'a']],
+  },
+  {
+    name: 'SMOVE of a missing member touches nothing',
+    setup: [
+      ['SADD', 'k', 'a'],
+      ['SADD', 'd', 'b'],
+    ],
+    watch: ['k', 'd'],
+    other: [['SMOVE', 'k', 'd', 'zz']],
+  },
+  {
+    name: 'SMOVE of a member the destination has touches the source',
+    setup: [
+      ['SADD', 'k', 'a', 'x'],
+      ['SADD', 'd', 'a'],
+    ],
+    watch: ['k'],
+    other: [['SMOVE', 'k', 'd', 'a']],
+  },
   { name: 'SMOVE onto itself does not touch', setup: [['SADD', 'k', 'a']], watch: ['k'], other: [['SMOVE', 'k', 'k', 'a']] },
-  { name: 'SINTERSTORE touches its destination', setup: [['SADD', 'a', '1'], ['SADD', 'b', '1']], watch: ['k'], other: [['SINTERSTORE', 'k', 'a', 'b']] },
-  { name: 'SINTERSTORE of an empty result over an absent destination does not touch', setup: [['SADD', 'a', '1']], watch: ['k'], other: [['SINTERSTORE', 'k', 'a', 'none']] },
-  { name: 'SUNIONSTORE over an existing destination touches', setup: [['SADD', 'a', '1'], ['HSET', 'k', 'f', 'v']], watch: ['k'], other: [['SUNIONSTORE', 'k', 'a']] },
+  {
+    name: 'SINTERSTORE touches its destination',
+    setup: [
+      ['SADD', 'a', '1'],
+      ['SADD', 'b', '1'],
+    ],
+    watch: ['k'],
+    other: [['SINTERSTORE', 'k', 'a', 'b']],
+  },
+  {
+    name: 'SINTERSTORE of an empty result over an absent destination does not touch',
+    setup: [['SADD', 'a', '1']],
+    watch: ['k'],
+    other: [['SINTERSTORE', 'k', 'a', 'none']],
+  },
+  {
+    name: 'SUNIONSTORE over an existing destination touches',
+    setup: [
+      ['SADD', 'a', '1'],
+      ['HSET', 'k', 'f', 'v'],
+    ],
+    watch: ['k'],
+    other: [['SUNIONSTORE', 'k', 'a']],
+  },
   { name: 'SET over a hash touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['SET', 'k', 'v']] },
-  { name: 'a WRONGTYPE write does not touch', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['SADD', 'k', 'm'], ['APPEND', 'k', 'x'], ['INCR', 'k']] },
+  {
+    name: 'a WRONGTYPE write does not touch',
+    setup: [['HSET', 'k', 'a', '1']],
+    watch: ['k'],
+    other: [
+      ['SADD', 'k', 'm'],
+      ['APPEND', 'k', 'x'],
+      ['INCR', 'k'],
+    ],
+  },
   { name: 'EXPIRE on a hash touches', setup: [['HSET', 'k', 'a', '1']], watch: ['k'], other: [['EXPIRE', 'k', '100']] },
 ];
 
@@ -129,9 +221,14 @@ for (const label of TARGETS) {
       }
     });
     const iterations: string[][] = [
-      ['HSCAN', 'big:h'], ['HSCAN', 'big:h', 'COUNT', '7'], ['HSCAN', 'big:h', 'MATCH', 'f1*', 'COUNT', '3'],
-      ['SSCAN', 'big:s', 'COUNT', '1'], ['SSCAN', 'big:s', 'MATCH', '*9'], ['SSCAN', 'big:i', 'COUNT', '50'],
-      ['SSCAN', 'small:s', 'COUNT', '1'], ['SSCAN', 'small:s', 'MATCH', 'user:*', 'COUNT', '1'],
+      ['HSCAN', 'big:h'],
+      ['HSCAN', 'big:h', 'COUNT', '7'],
+      ['HSCAN', 'big:h', 'MATCH', 'f1*', 'COUNT', '3'],
+      ['SSCAN', 'big:s', 'COUNT', '1'],
+      ['SSCAN', 'big:s', 'MATCH', '*9'],
+      ['SSCAN', 'big:i', 'COUNT', '50'],
+      ['SSCAN', 'small:s', 'COUNT', '1'],
+      ['SSCAN', 'small:s', 'MATCH', 'user:*', 'COUNT', '1'],
     ];
     for (const argv of iterations) {
       it(`${argv.join(' ')}: the same members, whatever the paging`, async () => {
