@@ -93,6 +93,22 @@ export function lookedUp(lookups: KeyLookups, found: number | boolean, of = 1): 
   lookups.keyspaceMisses += of - hits;
 }
 
+/**
+ * Awaits one key's read and counts it as lookupKeyRead does: a hit unless `found` says the key is
+ * absent; a key of another type was found too (Redis looks it up, then answers WRONGTYPE).
+ */
+export async function readOf<T>(lookups: KeyLookups, read: Promise<T>, found: (v: T) => boolean = (v) => v !== null): Promise<T> {
+  let value: T;
+  try {
+    value = await read;
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('WRONGTYPE')) lookedUp(lookups, true);
+    throw e;
+  }
+  lookedUp(lookups, found(value));
+  return value;
+}
+
 /** Redis's limits on a connection, by Redis's names. */
 export interface ConnectionLimits {
   /** maxclients: connections beyond it get Redis's error and are closed. */

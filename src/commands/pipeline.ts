@@ -120,9 +120,10 @@ export class CommandPipeline {
         op instanceof RespError
           ? op
           : server.engine.plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed))).then((value) => {
-              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+              // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
               if (op.kind === 'get') lookedUp(server.stats, value !== null);
               else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+              else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
               const flags = server.config.notifyKeyspaceEvents;
               const result = op.kind === 'put' ? OK : value;
               const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;

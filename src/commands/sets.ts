@@ -5,6 +5,7 @@ import type { Store } from '../store/store';
 import { distinct, wrongType, type MemberStats } from '../store/typed-store';
 import { int64, key, keys, LLONG_MAX, parseInt64, word } from './args';
 import { memberScanOptions, memberScanReply, parseMemberScan, randomPicks, rangeCount, type MemberScanArgs } from './hashes';
+import { readOf, type KeyLookups } from './context';
 import { command } from './types';
 
 /** Redis 7.0's set-max-intset-entries: a set of only integers up to this size is an intset (sorted, OBJECT ENCODING). */
@@ -77,8 +78,8 @@ export const smembers = command<string>({
   group: 'set',
   since: '1.0.0',
   parse: keyOnly,
-  async run(k, { store }) {
-    return setReply(inRedisOrder((await store.typed.setAll(k)) ?? []));
+  async run(k, { store, lookups }) {
+    return setReply(inRedisOrder((await readOf(lookups, store.typed.setAll(k))) ?? []));
   },
 });
 
@@ -92,8 +93,8 @@ export const sismember = command<KeyMembers>({
   group: 'set',
   since: '1.0.0',
   parse: keyMembers,
-  async run(a, { store }) {
-    return (await store.typed.setHas(a.key, a.members))?.[0] ? 1 : 0;
+  async run(a, { store, lookups }) {
+    return (await readOf(lookups, store.typed.setHas(a.key, a.members)))?.[0] ? 1 : 0;
   },
 });
 
@@ -107,8 +108,8 @@ export const smismember = command<KeyMembers>({
   group: 'set',
   since: '6.2.0',
   parse: keyMembers,
-  async run(a, { store }) {
-    const found = await store.typed.setHas(a.key, a.members);
+  async run(a, { store, lookups }) {
+    const found = await readOf(lookups, store.typed.setHas(a.key, a.members));
     return a.members.map((_, i) => (found?.[i] ? 1 : 0));
   },
 });
@@ -123,7 +124,7 @@ export const scard = command<string>({
   group: 'set',
   since: '1.0.0',
   parse: keyOnly,
-  run: (k, { store }) => store.typed.count(k, 'set'),
+  run: (k, { store, lookups }) => readOf(lookups, store.typed.count(k, 'set'), (n) => n > 0),
 });
 
 interface CountArgs {
@@ -143,8 +144,15 @@ export const spop = command<CountArgs>({
   parse(argv) {
     if (argv.length > 3) throw Errors.syntax();
     if (argv.length === 2) return { key: key(argv[1]), count: null };
-    const count = int64(argv[2]);
-    if (count < 0n) throw new RespError('ERR value is out of range, must be positive');
+    // getPositiveLongFromObjectOrReply: one message for a negative count and for a non-integer.
+    const positive = () => new RespError('ERR value is out of range, must be positive');
+    let count: bigint;
+    try {
+      count = int64(argv[2]);
+    } catch {
+      throw positive();
+    }
+    if (count < 0n) throw positive();
     return { key: key(argv[1]), count };
   },
   async run(a, { store }): Promise<Reply> {
@@ -175,8 +183,8 @@ export const srandmember = command<CountArgs>({
     if (argv.length > 3) throw Errors.syntax();
     return { key: key(argv[1]), count: argv.length === 3 ? rangeCount(argv[2]) : null };
   },
-  async run(a, { store }): Promise<Reply> {
-    const all = await store.typed.setAll(a.key);
+  async run(a, { store, lookups }): Promise<Reply> {
+    const all = await readOf(lookups, store.typed.setAll(a.key));
     if (a.count === null) return all?.length ? all[Math.floor(Math.random() * all.length)] : null;
     if (!all || a.count === 0n) return [];
     return randomPicks(all, a.count);
@@ -212,9 +220,10 @@ export const smove = command<MoveArgs>({
 });
 
 /** Every key's members (null where absent); WRONGTYPE if any key holds another type, checked before anything is computed. */
-async function loadSets(store: Store, ks: string[]): Promise<(Buffer[] | null)[]> {
+async function loadSets(store: Store, ks: string[], lookups: KeyLookups): Promise<(Buffer[] | null)[]> {
   const sets: (Buffer[] | null)[] = [];
-  for (const k of ks) sets.push(await store.typed.setAll(k));
+  // Each key is a read lookup (lookupKeyRead, the STORE forms too), up to the first of another type.
+  for (const k of ks) sets.push(await readOf(lookups, store.typed.setAll(k)));
   return sets;
 }
 
@@ -259,8 +268,8 @@ function combineCommand(name: string, combine: Combine, summary: string) {
     group: 'set',
     since: '1.0.0',
     parse: (argv) => keys(argv.slice(1)),
-    async run(ks, { store }) {
-      return setReply(inRedisOrder(combine(await loadSets(store, ks))));
+    async run(ks, { store, lookups }) {
+      return setReply(inRedisOrder(combine(await loadSets(store, ks, lookups))));
     },
   });
 }
@@ -276,8 +285,8 @@ function storeCommand(name: string, combine: Combine, summary: string) {
     group: 'set',
     since: '1.0.0',
     parse: (argv) => ({ to: key(argv[1]), from: keys(argv.slice(2)) }),
-    async run(a, { store }) {
-      const result = combine(await loadSets(store, a.from));
+    async run(a, { store, lookups }) {
+      const result = combine(await loadSets(store, a.from, lookups));
       await store.typed.setReplace(a.to, result);
       return result.length;
     },
@@ -318,8 +327,8 @@ export const sintercard = command<{ keys: string[]; limit: number }>({
     }
     return { keys: keys(argv.slice(2, 2 + count)), limit };
   },
-  async run(a, { store }) {
-    return intersect(await loadSets(store, a.keys), a.limit).length;
+  async run(a, { store, lookups }) {
+    return intersect(await loadSets(store, a.keys, lookups), a.limit).length;
   },
 });
 
@@ -333,8 +342,8 @@ export const sscan = command<MemberScanArgs>({
   group: 'set',
   since: '2.8.0',
   parse: parseMemberScan,
-  async run(a, { store }): Promise<Reply> {
-    const type = await store.typed.keyType(a.key);
+  async run(a, { store, lookups }): Promise<Reply> {
+    const type = await readOf(lookups, store.typed.keyType(a.key));
     if (type === null) return [Buffer.from('0'), []];
     if (type !== 'set') throw wrongType();
     const o = memberScanOptions(a.options, false);

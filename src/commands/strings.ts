@@ -1,4 +1,4 @@
-import { Errors } from '../protocol/errors';
+import { Errors, RespError } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { int64, key, keys } from './args';
 import { lookedUp, type CommandContext, type KeyLookups } from './context';
@@ -85,8 +85,9 @@ export const mget = command<string[]>({
   parse: (argv) => keys(argv.slice(1)),
   async run(ks, { store, lookups }) {
     const values = await store.getMany(ks);
+    // A hash or a set is found (a hit), then answered null as lookupKeyRead's caller does for a non-string.
     lookedUp(lookups, values.filter((v) => v !== null).length, values.length);
-    return values;
+    return values.map((v) => (v instanceof RespError ? null : v));
   },
 });
 

@@ -68,9 +68,9 @@ export class SqlStore implements Store {
     return rows[0].type === null ? toBuffer(rows[0].data) : wrongType();
   }
 
-  /** MGET: a key of another type reads as absent. */
-  async getMany(keys: string[]): Promise<(Buffer | null)[]> {
-    return (await this.readMany(keys)).map((v) => (v instanceof RespError ? null : v));
+  /** MGET: a key of another type is WRONGTYPE here (found: a read lookup's hit), null in MGET's reply. */
+  getMany(keys: string[]): Promise<(Buffer | null | RespError)[]> {
+    return this.readMany(keys);
   }
 
   private async readMany(keys: string[]): Promise<(Buffer | null | RespError)[]> {
@@ -137,7 +137,10 @@ export class SqlStore implements Store {
     if (kind === 'hread') {
       const ops = run as (PlainOp & { kind: 'hread' })[];
       const found = await this.typed.hashReadMany(ops);
-      return ops.map((op, i) => ({ value: hashReadReply(op, found[i]), changed: UNCHANGED }));
+      return ops.map((op, i) => {
+        op.found = found[i] !== null;
+        return { value: hashReadReply(op, found[i]), changed: UNCHANGED };
+      });
     }
     if (kind === 'hwrite') {
       const ops = run as (PlainOp & { kind: 'hwrite' })[];

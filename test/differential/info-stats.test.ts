@@ -45,6 +45,55 @@ const EVERY_LOOKUP: string[][] = [
   ['MULTI'], ['GET', 'k'], ['EXISTS', 'nokey', 'k'], ['SET', 'k', 'v', 'GET'], ['EXEC'],
 ];
 
+/** Every hash and set command, on a present key and a missing one, after a setup; each is counted on its own. */
+const TYPED_SETUP: string[][] = [['HSET', 'h', 'f', 'v', 'g', 'w'], ['SADD', 's', 'a', 'b'], ['SADD', 's2', 'b', 'c'], ['SET', 'str', 'v']];
+const TYPED_LOOKUPS: string[][] = [
+  ['HGET', 'h', 'f'], ['HGET', 'noh', 'f'], ['HMGET', 'h', 'f', 'x'], ['HMGET', 'noh', 'f'], ['HGETALL', 'h'], ['HGETALL', 'noh'],
+  ['HEXISTS', 'h', 'f'], ['HEXISTS', 'noh', 'f'], ['HLEN', 'h'], ['HLEN', 'noh'], ['HSTRLEN', 'h', 'f'], ['HSTRLEN', 'noh', 'f'],
+  ['HKEYS', 'h'], ['HKEYS', 'noh'], ['HVALS', 'h'], ['HVALS', 'noh'], ['HRANDFIELD', 'h'], ['HRANDFIELD', 'noh', '2'],
+  ['HSCAN', 'h', '0'], ['HSCAN', 'noh', '0'], ['HSET', 'h', 'f', 'v2'], ['HSETNX', 'h', 'f', 'v'], ['HMSET', 'noh2', 'f', 'v'],
+  ['HINCRBY', 'h', 'n', '1'], ['HINCRBYFLOAT', 'h', 'n', '1.5'], ['HDEL', 'h', 'n'], ['HDEL', 'noh', 'f'],
+  ['SISMEMBER', 's', 'a'], ['SISMEMBER', 'nos', 'a'], ['SMISMEMBER', 's', 'a', 'x'], ['SMISMEMBER', 'nos', 'a'],
+  ['SMEMBERS', 's'], ['SMEMBERS', 'nos'], ['SCARD', 's'], ['SCARD', 'nos'], ['SRANDMEMBER', 's'], ['SRANDMEMBER', 'nos', '2'],
+  ['SSCAN', 's', '0'], ['SSCAN', 'nos', '0'], ['SINTER', 's', 's2', 'nos'], ['SINTER', 'nos', 's'], ['SUNION', 's', 'nos'],
+  ['SDIFF', 's', 's2', 'nos'], ['SINTERCARD', '2', 's', 's2'], ['SINTERCARD', '2', 'nos', 's'],
+  ['SINTERSTORE', 'd', 's', 's2'], ['SUNIONSTORE', 'd', 's', 'nos'], ['SDIFFSTORE', 'd', 's', 's2'],
+  ['SADD', 's3', 'x'], ['SREM', 's3', 'y'], ['SMOVE', 's', 's3', 'a'], ['SMOVE', 'nos', 's3', 'a'], ['SPOP', 's3', '0'], ['SPOP', 'nos'],
+  ['TYPE', 'h'], ['TYPE', 's'], ['EXISTS', 'h', 's', 'nos'], ['COPY', 'h', 'h2'], ['RENAME', 'h2', 'h3'], ['GET', 'h'], ['MGET', 'h', 's'],
+  // A key of another type is found (a hit), then WRONGTYPE; the set operations stop at it.
+  ['HGET', 'str', 'f'], ['HMGET', 's', 'f'], ['HGETALL', 'str'], ['HLEN', 's'], ['HSCAN', 'str', '0'], ['SMEMBERS', 'h'], ['SCARD', 'str'],
+  ['SINTER', 's', 'h', 'nos'], ['SUNIONSTORE', 'd', 'nos', 'str', 's'], ['SINTERCARD', '2', 'h', 's'],
+  ['MULTI'], ['HGET', 'h', 'f'], ['SMEMBERS', 'nos'], ['HGETALL', 'str'], ['EXEC'],
+];
+
+/** Each command's keyspace hits and misses, as `ARGV... +hits -misses`, after TYPED_SETUP and CONFIG RESETSTAT. */
+async function lookupsPerCommand(port: number): Promise<string[]> {
+  const client = await RawClient.connect(port);
+  try {
+    for (const argv of TYPED_SETUP) await client.send(...argv);
+    await client.send('CONFIG', 'RESETSTAT');
+    const out: string[] = [];
+    let before = await statsOf(client, LOOKUPS);
+    let queued = false;
+    for (const argv of TYPED_LOOKUPS) {
+      await client.send(...argv);
+      // Inside MULTI, INFO would be queued: the transaction's lookups are read after EXEC, on its line.
+      if (argv[0] === 'MULTI') queued = true;
+      if (argv[0] === 'EXEC') queued = false;
+      if (queued) {
+        out.push(argv.join(' '));
+        continue;
+      }
+      const after = await statsOf(client, LOOKUPS);
+      out.push(`${argv.join(' ')} +${after.keyspace_hits - before.keyspace_hits} -${after.keyspace_misses - before.keyspace_misses}`);
+      before = after;
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
 for (const backend of BACKENDS) {
   describe(`INFO counters vs redis-server (${backend})`, () => {
     const peers = usePeers(backend);
@@ -65,6 +114,29 @@ for (const backend of BACKENDS) {
       expect(comparable(respql.replies)).to.deep.equal(comparable(redis.replies));
       expect(redis.stats.keyspace_hits).to.be.greaterThan(10);
       expect(respql.stats).to.deep.equal(redis.stats);
+    });
+
+    it('keyspace hits and misses of every hash and set command, one command at a time', async () => {
+      const redis = await lookupsPerCommand(peers.redis.port);
+      expect(redis).to.include('HGET h f +1 -0').and.include('HGET noh f +0 -1');
+      expect(await lookupsPerCommand(peers.respql.port)).to.deep.equal(redis);
+    });
+
+    it('hash reads pipelined in one write (merged into one statement by respql) count per key', async () => {
+      const counters = async (port: number) => {
+        await runScript(port, [['CONFIG', 'RESETSTAT'], ['HSET', 'ph', 'f', 'v'], ['SET', 'pstr', 'v']]);
+        const script = [['HGET', 'ph', 'f'], ['HGET', 'ph', 'nofield'], ['HGET', 'ph-none', 'f'], ['HMGET', 'ph', 'x', 'f'], ['HMGET', 'ph-none', 'f'], ['HGETALL', 'ph'], ['HGETALL', 'ph-none'], ['HGET', 'pstr', 'f']];
+        await runPipelined(port, script);
+        const client = await RawClient.connect(port);
+        try {
+          return await statsOf(client, LOOKUPS);
+        } finally {
+          await client.close();
+        }
+      };
+      const redis = await counters(peers.redis.port);
+      expect(redis).to.deep.equal({ keyspace_hits: 5, keyspace_misses: 3 });
+      expect(await counters(peers.respql.port)).to.deep.equal(redis);
     });
 
     it('GETs and EXISTS pipelined in one write (merged into one statement by respql) count per key', async () => {
