@@ -84,7 +84,7 @@ function asSet(v: Value): Value {
 
 function asPairs(v: Value): Value {
   if (Array.isArray(v)) return { pairs: sortValues(chunkPairs(v)) } as unknown as Value;
-  if (isObj(v, 'map')) return { map: sortValues(v.map as unknown as Value[]) } as unknown as Value;
+  if (isObj(v, 'map')) return { map: sortValues(v.map) } as unknown as Value;
   return v;
 }
 
