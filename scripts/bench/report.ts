@@ -13,13 +13,26 @@ export function resultsTable(rows: Row[]): string {
   const order = Object.values(NAMES) as string[];
   const last = (r: Row) => (r.test === 'SESSION' ? 1 : r.test === 'HASH_SESSION' ? 2 : 0);
   const sorted = [...rows].sort(
-    (a, b) => last(a) - last(b) || a.pipeline - b.pipeline || a.test.localeCompare(b.test) * -1 || order.indexOf(a.target) - order.indexOf(b.target),
+    (a, b) =>
+      last(a) - last(b) ||
+      a.pipeline - b.pipeline ||
+      a.test.localeCompare(b.test) * -1 ||
+      order.indexOf(a.target) - order.indexOf(b.target),
   );
   const lines = [
     '| target | test | pipeline | ops/s (median) | ops/s (min–max) | p50 ms | p99 ms |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...sorted.map((r) => {
-      const test = r.target === NAMES.pgbench ? (r.test === 'SET' ? 'upsert' : 'select') : r.test === 'SESSION' ? SESSION_LABEL : r.test === 'HASH_SESSION' ? HASH_SESSION_LABEL : r.test;
+      const test =
+        r.target === NAMES.pgbench
+          ? r.test === 'SET'
+            ? 'upsert'
+            : 'select'
+          : r.test === 'SESSION'
+            ? SESSION_LABEL
+            : r.test === 'HASH_SESSION'
+              ? HASH_SESSION_LABEL
+              : r.test;
       return `| ${r.target} | ${test} | ${r.target === NAMES.pgbench ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
     }),
   ];
@@ -27,7 +40,8 @@ export function resultsTable(rows: Row[]): string {
 }
 
 export function ratiosTable(rows: Row[]): string {
-  const find = (target: string, test: Test, pipeline: number) => rows.find((r) => r.target === target && r.test === test && r.pipeline === pipeline);
+  const find = (target: string, test: Test, pipeline: number) =>
+    rows.find((r) => r.target === target && r.test === test && r.pipeline === pipeline);
   const ratio = (label: string, a: Row | undefined, b: Row | undefined) => {
     const value = a && b ? `${((a.rps / b.rps) * 100).toFixed(1)} %` : 'n/a';
     return `| ${label} | ${a ? fmtRate(a.rps) : 'n/a'} | ${b ? fmtRate(b.rps) : 'n/a'} | ${value} |`;
@@ -47,7 +61,11 @@ export function ratiosTable(rows: Row[]): string {
     ratio(`SQLite ${SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`PostgreSQL ${SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`SQLite ${HASH_SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'HASH_SESSION', 1), find(redisAof, 'HASH_SESSION', 1)),
-    ratio(`PostgreSQL ${HASH_SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'HASH_SESSION', 1), find(redisAof, 'HASH_SESSION', 1)),
+    ratio(
+      `PostgreSQL ${HASH_SESSION_LABEL} / Redis appendfsync always`,
+      find(postgres, 'HASH_SESSION', 1),
+      find(redisAof, 'HASH_SESSION', 1),
+    ),
   ].join('\n');
 }
 

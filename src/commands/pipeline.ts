@@ -108,7 +108,8 @@ export class CommandPipeline {
     let plain: PlainOp | RespError | null;
     const server = this.server;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
-    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
+    if (!spec.data)
+      reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
     else if (store) {
       const events = this.eventsOn.get(store);
       const notify = events ? collectInto(events) : this.notifyNow;
@@ -119,16 +120,18 @@ export class CommandPipeline {
       reply =
         op instanceof RespError
           ? op
-          : server.engine.plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed))).then((value) => {
-              // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
-              if (op.kind === 'get') lookedUp(server.stats, value !== null);
-              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
-              else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
-              const flags = server.config.notifyKeyspaceEvents;
-              const result = op.kind === 'put' ? OK : value;
-              const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
-              return delivered ? delivered.then(() => result) : result;
-            }, asReply);
+          : server.engine
+              .plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed)))
+              .then((value) => {
+                // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
+                if (op.kind === 'get') lookedUp(server.stats, value !== null);
+                else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+                else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
+                const flags = server.config.notifyKeyspaceEvents;
+                const result = op.kind === 'put' ? OK : value;
+                const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
+                return delivered ? delivered.then(() => result) : result;
+              }, asReply);
     } else {
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
       let events: KeyEvent[] = [];

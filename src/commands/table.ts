@@ -14,7 +14,23 @@ import type { CommandSpec } from './types';
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...hashCommands, ...setCommands, object, ...serverCommands, ...pubsubCommands, multi, exec, discard, watch, unwatch]) {
+  for (const spec of [
+    ...connectionCommands,
+    ...stringCommands,
+    ...counterCommands,
+    ...keyCommands,
+    ...expireCommands,
+    ...hashCommands,
+    ...setCommands,
+    object,
+    ...serverCommands,
+    ...pubsubCommands,
+    multi,
+    exec,
+    discard,
+    watch,
+    unwatch,
+  ]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

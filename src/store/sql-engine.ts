@@ -133,7 +133,12 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean): Promise<T> {
+  private enqueue<T>(
+    work: QueuedWork['work'],
+    plain: PlainOp | undefined,
+    executed: QueuedWork['executed'],
+    readOnly: boolean,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
       this.pending.push({ work, plain, readOnly, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
@@ -196,7 +201,8 @@ export class SqlEngine implements Engine {
         return await this.runBatch(batch, deadline, progress);
       } catch (err) {
         const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
-        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline) throw err;
+        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline)
+          throw err;
         this.stats.retries++;
         await sleep(pause);
       }
@@ -285,14 +291,20 @@ export class SqlEngine implements Engine {
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
       let autocommit = false;
-      await this.open(raw, conn, () => {
-        // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
-        const setup = this.dialect.transactionSetup?.(raw) ?? null;
-        autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-        if (autocommit) return null;
-        const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
-        return setup ? `${begin}; ${setup}` : begin;
-      }, deadline, signal);
+      await this.open(
+        raw,
+        conn,
+        () => {
+          // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
+          const setup = this.dialect.transactionSetup?.(raw) ?? null;
+          autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+          if (autocommit) return null;
+          const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
+          return setup ? `${begin}; ${setup}` : begin;
+        },
+        deadline,
+        signal,
+      );
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -349,10 +361,13 @@ export class SqlEngine implements Engine {
   private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.stats.timeouts++;
-        reject(this.timeoutError());
-      }, Math.max(0, deadline - performance.now()));
+      timer = setTimeout(
+        () => {
+          this.stats.timeouts++;
+          reject(this.timeoutError());
+        },
+        Math.max(0, deadline - performance.now()),
+      );
     });
     return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
@@ -393,7 +408,15 @@ export class SqlEngine implements Engine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<T>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = {
+        work,
+        plain: undefined,
+        readOnly: false,
+        executed: undefined,
+        since: performance.now(),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }

@@ -132,7 +132,7 @@ function comparable(argv: string[], v: Value): Value {
 async function picksBelong(client: Resp3Client, argv: string[], reply: Value): Promise<boolean> {
   const name = argv[0].toUpperCase();
   if (reply === null || (typeof reply === 'object' && !Array.isArray(reply))) return true;
-  const items = Array.isArray(reply) ? (reply) : [reply];
+  const items = Array.isArray(reply) ? reply : [reply];
   if (items.length === 0) return true;
   if (name === 'SRANDMEMBER') {
     const r = await client.send('SMISMEMBER', argv[1], ...(items as string[]));

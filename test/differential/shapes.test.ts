@@ -22,7 +22,23 @@ describe('differential comparison shapes', () => {
   it('pairs: field order ignored, field/value pairing kept; a map differs from a flat array', () => {
     expect(same('pairs', ['a', '1', 'b', '2'], ['b', '2', 'a', '1'])).to.equal(true);
     expect(same('pairs', ['a', '1', 'b', '2'], ['a', '2', 'b', '1'])).to.equal(false);
-    expect(same('pairs', { map: [['a', '1'], ['b', '2']] }, { map: [['b', '2'], ['a', '1']] })).to.equal(true);
+    expect(
+      same(
+        'pairs',
+        {
+          map: [
+            ['a', '1'],
+            ['b', '2'],
+          ],
+        },
+        {
+          map: [
+            ['b', '2'],
+            ['a', '1'],
+          ],
+        },
+      ),
+    ).to.equal(true);
     expect(same('pairs', { map: [['a', '1']] }, ['a', '1'])).to.equal(false);
   });
 
@@ -55,7 +71,14 @@ describe('differential comparison shapes', () => {
 
   it('decodes RESP3 maps, sets, doubles, nulls, booleans and verbatim strings', () => {
     const bytes = Buffer.from('*6\r\n%1\r\n+a\r\n:1\r\n~2\r\n$1\r\nx\r\n$1\r\ny\r\n,1.5\r\n_\r\n#t\r\n=7\r\ntxt:abc\r\n');
-    expect(decodeReply(bytes)?.value).to.deep.equal([{ map: [['a', 1]] }, { set: ['x', 'y'] }, { double: '1.5' }, null, { bool: true }, 'abc']);
+    expect(decodeReply(bytes)?.value).to.deep.equal([
+      { map: [['a', 1]] },
+      { set: ['x', 'y'] },
+      { double: '1.5' },
+      null,
+      { bool: true },
+      'abc',
+    ]);
     expect(decodeReply(bytes.subarray(0, bytes.length - 3))).to.equal(undefined);
     expect(decodeReply(Buffer.from(':9223372036854775797\r\n'))?.value).to.deep.equal({ big: '9223372036854775797' });
     expect(decodeReply(Buffer.from(':-42\r\n'))?.value).to.equal(-42);

@@ -42,14 +42,7 @@ import { Resp3Client, type Value } from '../support/resp3';
 import { BACKENDS, startRespql } from '../support/respql';
 
 export type Shape =
-  | 'exact'
-  | 'set'
-  | 'pairs'
-  | 'scan'
-  | 'scanPairs'
-  | 'length'
-  | { members: string[] }
-  | { pairsFrom: Record<string, string> };
+  'exact' | 'set' | 'pairs' | 'scan' | 'scanPairs' | 'length' | { members: string[] } | { pairsFrom: Record<string, string> };
 
 export type Step = string[] | { argv: string[]; shape: Shape };
 
@@ -63,12 +56,21 @@ export interface ShapedScript {
 export const REFERENCE_ONLY = process.env.DIFF_REFERENCE_ONLY === '1';
 
 const DEFAULT_SHAPES: Record<string, Shape> = {
-  SMEMBERS: 'set', SINTER: 'set', SUNION: 'set', SDIFF: 'set', HKEYS: 'set', HVALS: 'set', KEYS: 'set',
-  HGETALL: 'pairs', SCAN: 'scan', SSCAN: 'scan', HSCAN: 'scanPairs',
+  SMEMBERS: 'set',
+  SINTER: 'set',
+  SUNION: 'set',
+  SDIFF: 'set',
+  HKEYS: 'set',
+  HVALS: 'set',
+  KEYS: 'set',
+  HGETALL: 'pairs',
+  SCAN: 'scan',
+  SSCAN: 'scan',
+  HSCAN: 'scanPairs',
 };
 
 export const argvOf = (step: Step): string[] => (Array.isArray(step) ? step : step.argv);
-export const shapeOf = (step: Step): Shape => (Array.isArray(step) ? DEFAULT_SHAPES[step[0].toUpperCase()] ?? 'exact' : step.shape);
+export const shapeOf = (step: Step): Shape => (Array.isArray(step) ? (DEFAULT_SHAPES[step[0].toUpperCase()] ?? 'exact') : step.shape);
 
 const key = (v: unknown): string => JSON.stringify(v);
 const sortValues = (xs: Value[]): Value[] => [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
@@ -99,7 +101,7 @@ export function canonical(shape: Shape, v: Value): Value {
     return [v[0], shape === 'scan' ? asSet(v[1]) : asPairs(v[1])];
   }
   const items = Array.isArray(v) ? v : isObj(v, 'set') ? v.set : undefined;
-  if (shape === 'length') return items ? { length: items.length } as unknown as Value : v;
+  if (shape === 'length') return items ? ({ length: items.length } as unknown as Value) : v;
   if ('members' in shape) {
     const allowed = new Set(shape.members);
     if (items === undefined) return { member: typeof v === 'string' && allowed.has(v) } as unknown as Value;
@@ -146,7 +148,8 @@ export async function runShaped(port: number, script: ShapedScript): Promise<Val
       const argv = argvOf(step);
       const name = argv[0].toUpperCase();
       const reply = await client.send(...argv);
-      if (name === 'EXEC' && queued && Array.isArray(reply)) out.push(reply.map((r, i) => canonical(queued![i] ? shapeOf(queued![i]) : 'exact', r)));
+      if (name === 'EXEC' && queued && Array.isArray(reply))
+        out.push(reply.map((r, i) => canonical(queued![i] ? shapeOf(queued![i]) : 'exact', r)));
       else out.push(canonical(shapeOf(step), reply));
       if (name === 'MULTI' && !isObj(reply, 'error')) queued = [];
       else if (name === 'EXEC' || name === 'DISCARD') queued = null;
@@ -231,7 +234,10 @@ export function describeShapedDifferential(title: string, scripts: ShapedScript[
           const expected = await runShaped(peers.redis.port, script);
           if (REFERENCE_ONLY) expect(referenceProblems(script, expected)).to.deep.equal([]);
           if (process.env.DIFF_TRANSCRIPT) {
-            appendFileSync(process.env.DIFF_TRANSCRIPT, `## ${title}: ${script.name}\n${shapedTranscript(script, expected).join('\n')}\n\n`);
+            appendFileSync(
+              process.env.DIFF_TRANSCRIPT,
+              `## ${title}: ${script.name}\n${shapedTranscript(script, expected).join('\n')}\n\n`,
+            );
           }
           const actual = await runShaped(peers.target.port, script);
           expect(shapedTranscript(script, actual, expected)).to.deep.equal(shapedTranscript(script, expected));

@@ -25,7 +25,7 @@ async function subscriber(
     client,
     async next(n) {
       const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(toStrings((await client.readReply())));
+      for (let i = 0; i < n; i++) out.push(toStrings(await client.readReply()));
       return out;
     },
   };

@@ -64,7 +64,7 @@ for (const backend of BACKENDS) {
 
       const respql = await startRespql(backend, { databaseUrl: fresh.url });
       const client = await RawClient.connect(respql.port);
-      const send = async (...argv: string[]) => toStrings((await client.send(...argv)));
+      const send = async (...argv: string[]) => toStrings(await client.send(...argv));
       try {
         expect(await send('GET', 'sess:1')).to.equal('value 1');
         expect(await send('TYPE', `sess:${ROWS}`)).to.equal('string');

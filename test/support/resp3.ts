@@ -101,7 +101,9 @@ export function decodeReply(buf: Buffer, start = 0): { value: Value; end: number
       return { value: { map: entries }, end: agg.end };
     }
     default:
-      throw new Error(`not a RESP reply: type byte ${JSON.stringify(type)} in ${JSON.stringify(buf.subarray(start, start + 80).toString('latin1'))}`);
+      throw new Error(
+        `not a RESP reply: type byte ${JSON.stringify(type)} in ${JSON.stringify(buf.subarray(start, start + 80).toString('latin1'))}`,
+      );
   }
 }
 
@@ -121,7 +123,8 @@ export class Resp3Client {
     socket.on('error', (err) => (this.failure ??= err));
     socket.on('close', () => {
       this.closed = true;
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`connection closed before a reply${this.failure ? `: ${this.failure.message}` : ''}`));
+      for (const w of this.waiters.splice(0))
+        w.reject(new Error(`connection closed before a reply${this.failure ? `: ${this.failure.message}` : ''}`));
     });
   }
 
