@@ -156,6 +156,7 @@ export const spop = command<CountArgs>({
     return { key: key(argv[1]), count };
   },
   async run(a, { store }): Promise<Reply> {
+    await store.typed.lock(a.key);
     const all = await store.typed.setAll(a.key);
     if (a.count === null) {
       if (!all?.length) return null;
@@ -208,6 +209,7 @@ export const smove = command<MoveArgs>({
   since: '1.0.0',
   parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]), member: argv[3] }),
   async run(a, { store }) {
+    await lockAll(store, [a.from, a.to]);
     const fromType = await store.typed.keyType(a.from);
     if (fromType === null) return 0;
     const toType = await store.typed.keyType(a.to);
@@ -218,6 +220,14 @@ export const smove = command<MoveArgs>({
     return 1;
   },
 });
+
+/**
+ * Takes the locks of read-then-write commands over several keys (instances sharing one
+ * PostgreSQL), each key once and in one order, so that two such commands cannot deadlock.
+ */
+async function lockAll(store: Store, keys: readonly string[]): Promise<void> {
+  for (const k of [...new Set(keys)].sort()) await store.typed.lock(k);
+}
 
 /** Every key's members (null where absent); WRONGTYPE if any key holds another type, checked before anything is computed. */
 async function loadSets(store: Store, ks: string[], lookups: KeyLookups): Promise<(Buffer[] | null)[]> {
@@ -286,6 +296,7 @@ function storeCommand(name: string, combine: Combine, summary: string) {
     since: '1.0.0',
     parse: (argv) => ({ to: key(argv[1]), from: keys(argv.slice(2)) }),
     async run(a, { store, lookups }) {
+      await lockAll(store, [a.to, ...a.from]);
       const result = combine(await loadSets(store, a.from, lookups));
       await store.typed.setReplace(a.to, result);
       return result.length;
