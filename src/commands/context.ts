@@ -9,6 +9,7 @@ import type { Engine } from '../store/engine';
 import type { Entry, Store } from '../store/store';
 import type { SweeperStats } from '../store/sweeper';
 import type { CommandStats, InstantaneousRates } from './stats';
+import type { Scripting } from '../scripting/service';
 import type { CommandSpec, QueuedCommand } from './types';
 
 /**
@@ -124,6 +125,8 @@ export interface RuntimeConfig {
   databaseUrl: string;
   protectedMode: boolean;
   limits: ConnectionLimits;
+  /** busy-reply-threshold (lua-time-limit), ms. */
+  busyReplyThresholdMs: number;
 }
 
 /** The server's own figures (INFO stats and the metrics endpoint). */
@@ -152,6 +155,8 @@ export interface ServerContext {
   readonly rates: InstantaneousRates;
   readonly sweeper: Readonly<SweeperStats>;
   readonly watches: Watches;
+  /** EVAL, FUNCTION and friends: the script worker, the known scripts and libraries, BUSY. */
+  readonly scripting: Scripting;
   /**
    * Parses and runs one command (already looked up, arity checked) for `client`, counted in
    * INFO commandstats: on `store`, inside the caller's transaction (EXEC's queue; Lua's

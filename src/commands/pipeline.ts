@@ -62,6 +62,12 @@ export class CommandPipeline {
       if (client.multi) client.multi.aborted = true;
       return this.reject(spec, Errors.noAuth());
     }
+    // Another client's script has run past busy-reply-threshold (Redis's processCommand order).
+    const busy = spec.flags.includes('allow_busy') ? null : this.server.scripting.busy();
+    if (busy) {
+      if (client.multi) client.multi.aborted = true;
+      return this.reject(spec, busy);
+    }
     if (client.multi && !RUN_INSIDE_MULTI.has(argv[0].toString('latin1').toLowerCase())) {
       if (spec.flags.includes('no_multi')) {
         client.multi.aborted = true;
@@ -125,7 +131,7 @@ export class CommandPipeline {
           // really changed, before the next command of the batch runs.
           server.watches.signal(tx);
         }
-      }, spec.flags.includes('readonly'));
+      }, spec.flags.includes('readonly'), spec.unbounded ? { unbounded: true } : undefined);
       // Counted once the transaction committed: with the reply, or with the command's own error.
       const count = () => lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
       const committed = transaction.then(
@@ -165,6 +171,7 @@ export class CommandPipeline {
 
 /** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */
 export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer[] {
+  if (spec.getKeys) return spec.getKeys(argv);
   const [first, last, step] = spec.keys;
   if (first === 0) return [];
   const end = last < 0 ? argv.length + last : last;

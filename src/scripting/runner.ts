@@ -48,6 +48,9 @@ export interface RunningScript {
   wrote: boolean;
 }
 
+/** A script stopped by the server (not by SCRIPT KILL): its command's transaction must not commit. */
+export class ScriptStopped extends Error {}
+
 export const KILLED_MESSAGE = 'ERR Script killed by user with SCRIPT KILL...';
 
 export class ScriptRunner {
@@ -61,7 +64,8 @@ export class ScriptRunner {
   private compiled = new Set<string>();
   /** Function libraries by name (their code): loaded again into every new worker. */
   private readonly libraries = new Map<string, Uint8Array>();
-  private killReason: string | null = null;
+  /** Why the worker is being terminated: a kill (the script's reply) or a stop (its work fails). */
+  private ending: { reason: string; stop: boolean } | null = null;
   private closed = false;
   running: RunningScript | null = null;
 
@@ -142,13 +146,14 @@ export class ScriptRunner {
     this.running = null;
     if (current) {
       const reason =
-        this.killReason ??
+        this.ending?.reason ??
         ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? 'ERR Script exceeded the memory limit of scripts (lua-memory-limit)'
           : `ERR Error running script: ${err.message}`);
-      current.resolve({ ok: false, error: reason });
+      if (this.ending?.stop) current.reject(new ScriptStopped(reason));
+      else current.resolve({ ok: false, error: reason });
     }
-    this.killReason = null;
+    this.ending = null;
     this.next();
   }
 
@@ -235,14 +240,19 @@ export class ScriptRunner {
       );
     }
     if (kind !== running.kind) return busyError(running.kind);
-    this.stop(KILLED_MESSAGE);
+    this.ending = { reason: KILLED_MESSAGE, stop: false };
+    void this.worker?.terminate();
     return null;
   }
 
-  /** Ends the running script whatever it did (SHUTDOWN NOSAVE); its caller gets `reason`. */
+  /**
+   * Ends the running script whatever it did (SHUTDOWN NOSAVE, server close): its job fails
+   * with ScriptStopped, so that its transaction rolls back, as Redis drops a script's effects
+   * when it shuts down without saving.
+   */
   stop(reason: string): void {
     if (!this.worker || !this.current) return;
-    this.killReason = reason;
+    this.ending = { reason, stop: true };
     void this.worker.terminate();
   }
 
@@ -251,7 +261,7 @@ export class ScriptRunner {
     for (const p of this.queue.splice(0)) p.resolve({ ok: false, error: 'ERR the server is shutting down' });
     const worker = this.worker;
     if (worker) {
-      this.killReason ??= 'ERR the server is shutting down';
+      this.ending ??= { reason: 'ERR the server is shutting down', stop: true };
       await worker.terminate();
     }
   }

@@ -14,6 +14,8 @@ import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from '
 import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
+import { REDIS_COMPAT_VERSION } from '../commands/connection';
+import { Scripting } from '../scripting/service';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -68,6 +70,12 @@ export interface RespqlOptions {
   loglevel?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
   onConfigChange?: (config: RuntimeConfig) => void;
+  /** busy-reply-threshold (alias lua-time-limit): ms a script runs before other clients get BUSY. Default 5000. */
+  busyReplyThresholdMs?: number;
+  /** lua-memory-limit: the script worker's heap limit, MB. Default 256. */
+  luaMemoryMb?: number;
+  /** redis.log lines of scripts (level 0-3, Redis's LOG_*). */
+  onScriptLog?: (level: number, message: string) => void;
 }
 
 export { DEFAULT_LIMITS, DEFAULTS } from '../settings';
@@ -123,6 +131,7 @@ export class RespqlServer {
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
       protectedMode: options.protectedMode ?? true,
       limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
+      busyReplyThresholdMs: options.busyReplyThresholdMs ?? DEFAULT_BUSY_REPLY_THRESHOLD_MS,
     };
     this.migrateOnListen = options.migrate ?? true;
     this.limits = this.config.limits;
@@ -152,6 +161,12 @@ export class RespqlServer {
       sweeper: this.sweeper.stats,
       watches: this.watches,
       call: (spec, argv, client, store) => this.pipeline.call(spec, argv, client, store),
+      scripting: new Scripting({
+        redisVersion: REDIS_COMPAT_VERSION,
+        memoryMb: options.luaMemoryMb ?? DEFAULT_LUA_MEMORY_MB,
+        busyThresholdMs: () => this.config.busyReplyThresholdMs,
+        log: options.onScriptLog,
+      }),
       now: clock,
       killClient: (id) => {
         const conn = this.connections.get(id);
@@ -255,6 +270,8 @@ export class RespqlServer {
 
   private async shutdown(): Promise<void> {
     const wasListening = this.tcp.listening;
+    // A running script ends now (as SHUTDOWN NOSAVE ends it in Redis): its writes roll back.
+    this.context.scripting.runner.stop('ERR the server is shutting down');
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     const tlsStopped = this.tlsServer?.listening ? new Promise<void>((resolve) => this.tlsServer!.close(() => resolve())) : null;
     // Graceful: every in-flight command replies and every client's socket is flushed and closed.
@@ -264,6 +281,7 @@ export class RespqlServer {
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
+    await this.context.scripting.close();
     this.engine.close();
     if (wasListening) await stopped;
     await tlsStopped;
@@ -277,6 +295,8 @@ export class RespqlServer {
 export class DatabaseUnavailableError extends Error {}
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = DEFAULTS.shutdownTimeoutMs;
+export const DEFAULT_BUSY_REPLY_THRESHOLD_MS = 5000;
+export const DEFAULT_LUA_MEMORY_MB = 256;
 
 /** Whether `promise` settles within `ms` (it is left running either way). */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

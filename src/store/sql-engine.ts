@@ -5,7 +5,7 @@ import { RespError } from '../protocol/errors';
 import { planBatch } from './batch-plan';
 import { CommitFlusher } from './commit-flusher';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
-import type { Engine } from './engine';
+import type { Engine, TransactionOptions } from './engine';
 import { migrateLatest } from './migrations';
 import { SqlStore, type PlainResult } from './sql-store';
 import { statements, type Statements } from './statements';
@@ -21,6 +21,8 @@ interface QueuedWork {
   executed?: (changed: readonly string[]) => void;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
   since: number;
+  /** May run past the deadline (see TransactionOptions.unbounded). */
+  unbounded?: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -61,6 +63,8 @@ export class SqlEngine implements Engine {
   /** Set when the dialect's COMMIT does not flush (SQLite): replies wait for it. */
   private flusher: CommitFlusher | null = null;
   private pending: QueuedWork[] = [];
+  /** When the last unbounded work (a script) ended (performance.now()). */
+  private unboundedEnd = 0;
   private running = false;
   private idleWaiters: (() => void)[] = [];
   /** Figures for INFO. */
@@ -113,8 +117,8 @@ export class SqlEngine implements Engine {
    * Runs `work` atomically in the next group commit; resolves after COMMIT. `readOnly`: it only
    * reads (a command flagged `readonly`), so a batch of only such work writes nothing.
    */
-  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false): Promise<T> {
-    return this.enqueue(work, undefined, undefined, readOnly);
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false, options?: TransactionOptions): Promise<T> {
+    return this.enqueue(work, undefined, undefined, readOnly, options?.unbounded);
   }
 
   /**
@@ -127,10 +131,10 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean): Promise<T> {
+  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean, unbounded = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), unbounded, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -158,7 +162,8 @@ export class SqlEngine implements Engine {
       const batch = this.pending;
       this.pending = [];
       // Every caller is answered within the timeout of its arrival: the batch gets its oldest caller's deadline.
-      const deadline = batch[0].since + this.timeoutMs;
+      // Work that waited behind a script counts its time from the script's end.
+      const deadline = Math.max(batch[0].since, this.unboundedEnd) + this.timeoutMs;
       try {
         await this.runBatch(batch, deadline);
       } catch (err) {
@@ -192,16 +197,24 @@ export class SqlEngine implements Engine {
       throw this.timeoutError();
     }
     const abandon = new AbortController();
-    const attempt = this.attempt(batch, deadline, abandon.signal);
+    // Unbounded work (a script) moves the deadline: see TransactionOptions.unbounded.
+    const limit = { deadline, unbounded: 0 };
+    const attempt = this.attempt(batch, limit, abandon.signal);
     // An abandoned attempt still settles: its statements fail once the connection is cut.
     attempt.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const check = () => {
+        const wait = limit.deadline - performance.now();
+        if (limit.unbounded > 0 || wait > 0) {
+          timer = setTimeout(check, Math.max(wait, limit.unbounded > 0 ? this.timeoutMs : 0));
+          return;
+        }
         this.stats.timeouts++;
         abandon.abort(this.timeoutError());
         reject(abandon.signal.reason);
-      }, left);
+      };
+      timer = setTimeout(check, left);
     });
     try {
       await Promise.race([attempt, expired]);
@@ -237,7 +250,7 @@ export class SqlEngine implements Engine {
     }
   }
 
-  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal): Promise<void> {
+  private async attempt(batch: QueuedWork[], limit: { deadline: number; unbounded: number }, signal: AbortSignal): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     const cut = () => this.dialect.abort(raw);
@@ -256,7 +269,7 @@ export class SqlEngine implements Engine {
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
       const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, deadline, signal);
+      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, limit.deadline, signal);
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -277,12 +290,20 @@ export class SqlEngine implements Engine {
             });
             continue;
           }
+          const unbounded = batch[step.work].unbounded;
+          if (unbounded) limit.unbounded++;
           try {
             outcomes[step.work] = { ok: true, value: await batch[step.work].work!(store) };
           } catch (err) {
             // A command's own error (wrong type, syntax...) does not abort the others.
             if (!(err instanceof RespError)) throw new WorkFailed(err);
             outcomes[step.work] = { ok: false, value: err };
+          } finally {
+            if (unbounded) {
+              limit.unbounded--;
+              this.unboundedEnd = performance.now();
+              limit.deadline = Math.max(limit.deadline, this.unboundedEnd + this.timeoutMs);
+            }
           }
         }
         // Past the deadline its callers have their error already: it must not commit.
@@ -299,7 +320,7 @@ export class SqlEngine implements Engine {
       const answer = () => batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
       // The next batch may run while this one waits for its flush: the disk and the event loop work side by side.
       const durable = this.flusher?.durable(!readOnly, batch.length);
-      if (durable) this.untilDeadline(durable, deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
+      if (durable) this.untilDeadline(durable, limit.deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
       else answer();
     } finally {
       signal.removeEventListener('abort', cut);
@@ -344,7 +365,7 @@ export class SqlEngine implements Engine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<number>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), unbounded: false, resolve: resolve as (v: unknown) => void, reject };
       this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
     });
   }

@@ -1,4 +1,5 @@
 import type { KeyType, TypedStore } from './typed-store';
+import type { ScriptTable } from './scripts';
 
 /**
  * The storage interface, shaped like the operations commands need, not like tables.
@@ -37,7 +38,7 @@ export interface ScanPage {
   cursor: number;
 }
 
-export interface Store {
+export interface Store extends ScriptTable {
   /** The clock of this transaction (ms); one reading per command batch item. */
   readonly now: number;
   /**
