@@ -50,7 +50,7 @@ function shebangFlags(body: Buffer): { noWrites: boolean } | null {
   const line = body.subarray(2, nl < 0 ? body.length : nl).toString('latin1');
   const parts = line.split(' ').filter(Boolean);
   const engine = parts.shift() ?? '';
-  if (engine !== 'lua') throw new RespError(`ERR Unexpected engine in script shebang: ${engine}`);
+  if (engine !== 'lua') throw new RespError(`ERR Unexpected engine in script shebang: #!${engine}`);
   let noWrites = false;
   for (const p of parts) {
     if (!p.startsWith('flags=')) throw new RespError(`ERR Unknown lua shebang option: ${p}`);
@@ -105,7 +105,7 @@ async function runScript(
     return toWire(await server.call(spec, argv, scriptClient, store));
   };
   const wire = await start(onRequest);
-  return fromWire(wire, (v) => (v ? 1 : 0));
+  return fromWire(wire, (value) => ({ kind: 'bool', value }));
 }
 
 function buildScriptingCommands(): CommandSpec<any>[] {
@@ -165,6 +165,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         summary: 'Loads a server-side Lua script to the script cache.',
         parse: (argv) => argv[2],
         async run(body, { server, store }) {
+          shebangFlags(body);
           const sha = sha1hex(body);
           const scripting = server.scripting;
           await scripting.runner.compile(sha, body);

@@ -389,10 +389,7 @@ const commandSubcommands: Record<string, CommandSpec<any>> = {
       if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
         return new RespError('ERR Invalid number of arguments specified for command');
       }
-      if (spec.getKeys) {
-        const keys = spec.getKeys(argv);
-        return keys.length ? keys : new RespError('ERR The command has no key arguments');
-      }
+      if (spec.getKeys) return spec.getKeys(argv);
       if (spec.keys[0] === 0) return new RespError('ERR The command has no key arguments');
       return keyArguments(spec, argv);
     },

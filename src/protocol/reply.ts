@@ -22,6 +22,7 @@ export type Reply =
   | DoubleReply
   | VerbatimReply
   | SetReply
+  | BoolReply
   | NoReply;
 
 export interface SimpleString { readonly kind: 'simple'; readonly value: string }
@@ -35,6 +36,9 @@ export interface DoubleReply { readonly kind: 'double'; readonly value: number }
 export interface VerbatimReply { readonly kind: 'verbatim'; readonly format: string; readonly text: string }
 /** RESP3 set; an array in RESP2. */
 export interface SetReply { readonly kind: 'set'; readonly items: Reply[] }
+
+/** RESP3 boolean (`#t`/`#f`); the integer 1 or 0 in RESP2 (a script's boolean after redis.setresp(3)). */
+export interface BoolReply { readonly kind: 'bool'; readonly value: boolean }
 
 /** Nothing goes on the wire (CLIENT REPLY OFF|SKIP). */
 export interface NoReply { readonly kind: 'none' }

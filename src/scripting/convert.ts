@@ -23,14 +23,10 @@ export function toWire(reply: Reply): Wire {
       return { t: 'double', v: reply.value };
     case 'verbatim':
       return Buffer.from(reply.text, 'utf8');
+    case 'bool':
+      return { t: 'bool', v: reply.value };
     case 'none':
       return null;
-    default: {
-      const other = reply as { kind: string; value?: unknown };
-      // A boolean reply, where the protocol module has one.
-      if (other.kind === 'bool') return { t: 'bool', v: Boolean(other.value) };
-      return null;
-    }
   }
 }
 

@@ -62,7 +62,7 @@ export const sha1hex = (body: Uint8Array | string): string => createHash('sha1')
 
 /** Lua source run once per state: the sandbox, Redis's error handler, 5.1 names. */
 const PRELUDE = `
-local real_G, debug_getinfo, rawset0, setmetatable0, getmetatable0, load0 = ...
+local real_G, debug_getinfo, rawset0, setmetatable0, getmetatable0, load0, register_function = ...
 local SANDBOX
 local protected = setmetatable0({}, { __mode = 'k' })
 local function readonly() error('Attempt to modify a readonly table', 2) end
@@ -148,6 +148,7 @@ for _, name in ipairs(allowed) do
   G[name] = v
 end
 G._VERSION = 'Lua 5.1'
+G.__redis__err__handler = handler
 local string_proxy = G.string
 local smeta = getmetatable0('')
 smeta.__index = string_proxy
@@ -174,8 +175,19 @@ setmetatable0(env, { __index = function(_, k)
 protected[env] = true
 G._G = env
 SANDBOX = env
--- Functions (FUNCTION LOAD) see a different environment while loading; set by the host.
-return env, handler, per_run, protect
+-- Function libraries (FUNCTION LOAD) run in the same sandbox, where redis also has
+-- register_function; their functions keep this environment.
+local lib_redis = setmetatable0({ register_function = register_function }, { __index = G.redis,
+  __newindex = readonly, __metatable = {} })
+protected[lib_redis] = true
+local lib_env = setmetatable0({}, { __index = function(_, k)
+    if k == 'redis' then return lib_redis end
+    local v = G[k]
+    if v ~= nil then return v end
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end, __newindex = function() error('Attempt to modify a readonly table', 2) end, __metatable = {} })
+protected[lib_env] = true
+return env, handler, per_run, lib_env
 `;
 
 interface Compiled {
@@ -193,6 +205,7 @@ export class LuaVm {
   private envRef = 0;
   private handlerRef = 0;
   private perRunRef = 0;
+  private libEnvRef = 0;
   private readonly scripts = new Map<string, Compiled>();
   private readonly functions = new Map<string, LibraryFunction>();
   private readonly libraries = new Map<string, { code: Uint8Array; functions: string[] }>();
@@ -229,8 +242,9 @@ export class LuaVm {
     lua.lua_getfield(L, -1, L_STR('getinfo'));
     lua.lua_remove(L, -2);
     for (const name of ['rawset', 'setmetatable', 'getmetatable', 'load']) lua.lua_getglobal(L, L_STR(name));
-    if (lua.lua_pcall(L, 6, 4, 0) !== 0) throw new Error(this.popString());
-    lua.lua_pop(L, 1); // protect
+    lua.lua_pushcfunction(L, (L: any) => this.registerFunction(L));
+    if (lua.lua_pcall(L, 7, 4, 0) !== 0) throw new Error(this.popString());
+    this.libEnvRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.perRunRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.handlerRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
@@ -251,7 +265,12 @@ export class LuaVm {
   /** Compiles a script body under its sha; throws ScriptError with Redis's text. */
   compile(sha: string, body: Uint8Array): void {
     if (this.scripts.has(sha)) return;
-    const ref = this.load(body, '@user_script', (msg) => `ERR Error compiling script (new function): ${msg}`);
+    // A `#!lua ...` first line (checked by the caller) is not Lua: blank it, keeping line numbers.
+    if (body[0] === 0x23 && body[1] === 0x21) {
+      const nl = body.indexOf(0x0a);
+      body = nl < 0 ? new Uint8Array(0) : body.subarray(nl);
+    }
+    const ref = this.load(body, '@user_script', (msg) => `ERR Error compiling script (new function): ${as51(msg)}`);
     this.scripts.set(sha, { ref });
   }
 
@@ -331,7 +350,7 @@ export class LuaVm {
       lua.lua_pop(L, 1);
       return v;
     };
-    const err = field('err') ?? '';
+    const err = as51(field('err') ?? '');
     const source = field('source');
     const line = field('line');
     let m = err;
@@ -367,8 +386,8 @@ export class LuaVm {
     if (lauxlib.luaL_loadbufferx(L, bytes(body), null, L_STR('@user_function'), L_STR('t')) !== 0) {
       throw new ScriptError(`ERR Error compiling function: ${this.popString()}`);
     }
-    // The library runs in the scripts' sandbox; redis.register_function works only now.
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.envRef);
+    // The library runs in the scripts' sandbox plus redis.register_function (working only now).
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.libEnvRef);
     lua.lua_setupvalue(L, -2, 1);
     this.registering = [];
     const base = lua.lua_gettop(L) - 1;
@@ -468,34 +487,34 @@ export class LuaVm {
       return 1;
     });
     fn('sha1hex', (L) => {
-      if (lua.lua_gettop(L) !== 1) return lauxlib.luaL_error(L, L_STR('wrong number of arguments'));
+      if (lua.lua_gettop(L) !== 1) return this.raise(L, 'ERR wrong number of arguments');
       const s = lua.lua_tolstring(L, 1) ?? new Uint8Array(0);
       lua.lua_pushstring(L, L_STR(sha1hex(s)));
       return 1;
     });
     fn('log', (L) => {
       const argc = lua.lua_gettop(L);
-      if (argc < 2) return lauxlib.luaL_error(L, L_STR('redis.log() requires two arguments or more.'));
-      if (!lua.lua_isnumber(L, 1)) return lauxlib.luaL_error(L, L_STR('First argument must be a number (log level).'));
+      if (argc < 2) return this.raise(L, 'ERR redis.log() requires two arguments or more.');
+      if (!lua.lua_isnumber(L, 1)) return this.raise(L, 'ERR First argument must be a number (log level).');
       const level = lua.lua_tonumber(L, 1);
-      if (level < 0 || level > 3) return lauxlib.luaL_error(L, L_STR('Invalid debug level.'));
+      if (level < 0 || level > 3) return this.raise(L, 'ERR Invalid debug level.');
       const parts: string[] = [];
       for (let i = 2; i <= argc; i++) parts.push(lua.lua_isstring(L, i) ? Buffer.from(lua.lua_tolstring(L, i)).toString('utf8') : '');
       this.host.log(level, parts.join(' '));
       return 0;
     });
     fn('setresp', (L) => {
-      if (lua.lua_gettop(L) !== 1) return lauxlib.luaL_error(L, L_STR('redis.setresp() requires one argument.'));
+      if (lua.lua_gettop(L) !== 1) return this.raise(L, 'ERR redis.setresp() requires one argument.');
       const v = lua.lua_tonumber(L, 1);
-      if (v !== 2 && v !== 3) return lauxlib.luaL_error(L, L_STR('RESP version must be 2 or 3.'));
+      if (v !== 2 && v !== 3) return this.raise(L, 'ERR RESP version must be 2 or 3.');
       this.resp = v;
       return 0;
     });
     // Redis 7 always replicates effects: these remain for old scripts and do nothing.
     fn('set_repl', (L) => {
-      if (lua.lua_gettop(L) !== 1) return lauxlib.luaL_error(L, L_STR('redis.set_repl() requires one argument.'));
+      if (lua.lua_gettop(L) !== 1) return this.raise(L, 'ERR redis.set_repl() requires one argument.');
       const v = lua.lua_tonumber(L, 1);
-      if (!(v >= 0 && v <= 3)) return lauxlib.luaL_error(L, L_STR('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'));
+      if (!(v >= 0 && v <= 3)) return this.raise(L, 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
       return 0;
     });
     fn('replicate_commands', (L) => {
@@ -515,7 +534,6 @@ export class LuaVm {
       lua.lua_pushboolean(L, reply ? 1 : 0);
       return 1;
     });
-    fn('register_function', (L) => this.registerFunction(L));
     lua.lua_pushstring(L, L_STR(this.options.redisVersion));
     lua.lua_setfield(L, -2, L_STR('REDIS_VERSION'));
     const [maj, min, patch] = this.options.redisVersion.split('.').map(Number);
@@ -785,7 +803,7 @@ export class LuaVm {
         const u = lauxlib.luaL_checknumber(L, 2);
         if (!(l <= u)) return lauxlib.luaL_argerror(L, 2, L_STR('interval is empty'));
         lua.lua_pushnumber(L, Math.floor(r * (u - l + 1)) + l);
-      } else return lauxlib.luaL_error(L, L_STR('wrong number of arguments'));
+      } else return this.raise(L, 'ERR wrong number of arguments');
       return 1;
     });
     lua.lua_setfield(L, -2, L_STR('random'));
@@ -796,6 +814,20 @@ export class LuaVm {
     lua.lua_setfield(L, -2, L_STR('randomseed'));
     lua.lua_pop(L, 1);
   }
+}
+
+/**
+ * Lua 5.3's wording of parser and runtime errors as Lua 5.1 words them, where they differ in
+ * form only: quoted tokens, "syntax error" for a missing '=', and the variable named before
+ * the type ("attempt to call global 'f' (a nil value)").
+ */
+export function as51(message: string): string {
+  return message
+    .replace(/ near <eof>/g, " near '<eof>'")
+    .replace(/(^|: )<(name|eof)> expected/g, "$1'<$2>' expected")
+    .replace(/: syntax error near /, ": '=' expected near ")
+    .replace(/attempt to ([\w ]+?) an? (\w+) value \((global|local|field|upvalue|method) '([^']*)'\)/g, "attempt to $1 $3 '$4' (a $2 value)")
+    .replace(/(attempt to [\w ]+? an? \w+ value) \((constant|for iterator) '[^']*'\)/g, '$1');
 }
 
 /** A Lua number as Redis returns it: truncated to a 64-bit integer, LLONG_MIN when out of range. */
