@@ -127,6 +127,8 @@ export interface RuntimeConfig {
   limits: ConnectionLimits;
   /** busy-reply-threshold (lua-time-limit), ms. */
   busyReplyThresholdMs: number;
+  /** lua-memory-limit: the script worker's heap, bytes. */
+  readonly luaMemoryBytes: number;
 }
 
 /** The server's own figures (INFO stats and the metrics endpoint). */

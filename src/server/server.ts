@@ -132,6 +132,7 @@ export class RespqlServer {
       protectedMode: options.protectedMode ?? true,
       limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
       busyReplyThresholdMs: options.busyReplyThresholdMs ?? DEFAULT_BUSY_REPLY_THRESHOLD_MS,
+      luaMemoryBytes: (options.luaMemoryMb ?? DEFAULT_LUA_MEMORY_MB) * 1024 * 1024,
     };
     this.migrateOnListen = options.migrate ?? true;
     this.limits = this.config.limits;
