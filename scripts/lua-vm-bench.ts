@@ -21,7 +21,6 @@ const SHORT_RUNS = 20000;
 function child(vm: string): void {
   const started = performance.now();
   if (vm === 'fengari') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { lua, lauxlib, lualib, to_luastring } = require('fengari');
     const L = lauxlib.luaL_newstate();
     lualib.luaL_openlibs(L);
@@ -57,7 +56,6 @@ function child(vm: string): void {
     const startup = performance.now() - started;
     report(startup, load(SHORT), load(HEAVY), run);
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LuaFactory } = require('wasmoon');
     void (async () => {
       const engine = await new LuaFactory().createEngine({ injectObjects: false, enableProxy: false });

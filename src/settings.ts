@@ -627,7 +627,7 @@ export const SETTINGS: readonly Setting[] = [
     type: memory(16n * 1024n * 1024n, 64n * 1024n * 1024n * 1024n),
     default: 256 * 1024 * 1024,
     commands: SERVE,
-    help: "heap of the script worker (what scripts may allocate); a script past it fails, the server goes on",
+    help: 'heap of the script worker (what scripts may allocate); a script past it fails, the server goes on',
     apply: (v, o) => (o.options.luaMemoryMb = Math.floor(v / (1024 * 1024))),
     runtime: { get: (c) => c.luaMemoryBytes },
   }),

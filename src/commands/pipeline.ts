@@ -112,26 +112,32 @@ export class CommandPipeline {
       reply =
         op instanceof RespError
           ? op
-          : server.engine.plain(op, (changed) => server.watches.touch(changed)).then((value) => {
-              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
-              if (op.kind === 'get') lookedUp(server.stats, value !== null);
-              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
-              return op.kind === 'put' ? OK : value;
-            }, asReply);
+          : server.engine
+              .plain(op, (changed) => server.watches.touch(changed))
+              .then((value) => {
+                // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+                if (op.kind === 'get') lookedUp(server.stats, value !== null);
+                else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+                return op.kind === 'put' ? OK : value;
+              }, asReply);
     } else {
       const settled = spec.settled;
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
-      const transaction = server.engine.transaction(async (tx) => {
-        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
-        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
-        try {
-          return await spec.run(args, { client, server, store: tx, lookups });
-        } finally {
-          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-          // really changed, before the next command of the batch runs.
-          server.watches.signal(tx);
-        }
-      }, spec.flags.includes('readonly'), spec.unbounded ? { unbounded: true } : undefined);
+      const transaction = server.engine.transaction(
+        async (tx) => {
+          // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+          this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
+          try {
+            return await spec.run(args, { client, server, store: tx, lookups });
+          } finally {
+            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+            // really changed, before the next command of the batch runs.
+            server.watches.signal(tx);
+          }
+        },
+        spec.flags.includes('readonly'),
+        spec.unbounded ? { unbounded: true } : undefined,
+      );
       // Counted once the transaction committed: with the reply, or with the command's own error.
       const count = () => lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
       const committed = transaction.then(

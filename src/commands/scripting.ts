@@ -9,7 +9,6 @@
  */
 import { Errors, RespError } from '../protocol/errors';
 import { OK, bulk, map, simple, textMap, type Reply } from '../protocol/reply';
-import type { Store } from '../store/store';
 import { toWire, fromWire } from '../scripting/convert';
 import { KILLED_MESSAGE } from '../scripting/runner';
 import { sha1hex } from '../scripting/vm';
@@ -31,7 +30,7 @@ interface EvalArgs {
 /** numkeys and the keys and arguments after it (EVAL, EVALSHA, FCALL). */
 function splitKeys(argv: Buffer[]): { keys: Buffer[]; args: Buffer[] } {
   const n = integer(argv[2]);
-  if (n < 0) throw new RespError('ERR Number of keys can\'t be negative');
+  if (n < 0) throw new RespError("ERR Number of keys can't be negative");
   if (n > argv.length - 3) throw new RespError("ERR Number of keys can't be greater than number of args");
   return { keys: argv.slice(3, 3 + n), args: argv.slice(3 + n) };
 }
@@ -40,8 +39,6 @@ function splitKeys(argv: Buffer[]): { keys: Buffer[]; args: Buffer[] } {
 export function scriptKeys(argv: Buffer[]): Buffer[] {
   return splitKeys(argv).keys;
 }
-
-const table = (store: Store): Store => store;
 
 /** `#!lua flags=...` at the start of an EVAL body: whether it declares no-writes. Throws Redis's errors. */
 function shebangFlags(body: Buffer): { noWrites: boolean } | null {
@@ -55,7 +52,8 @@ function shebangFlags(body: Buffer): { noWrites: boolean } | null {
   for (const p of parts) {
     if (!p.startsWith('flags=')) throw new RespError(`ERR Unknown lua shebang option: ${p}`);
     for (const f of p.slice(6).split(',').filter(Boolean)) {
-      if (!['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'].includes(f)) throw new RespError(`ERR Unexpected flag in script shebang: ${f}`);
+      if (!['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'].includes(f))
+        throw new RespError(`ERR Unexpected flag in script shebang: ${f}`);
       if (f === 'no-writes') noWrites = true;
     }
   }
@@ -83,12 +81,12 @@ async function runScript(
   const { server, client, store } = ctx;
   const scripting = server.scripting;
   // The script's own client: the caller's identity, its own protocol (redis.setresp) and no MULTI.
-  const scriptClient: ClientState = Object.create(client, {
+  const scriptClient = Object.create(client, {
     protocol: { value: 2, writable: true },
     multi: { value: null, writable: true },
     closeAfterReply: { value: false, writable: true },
     replyMode: { value: 'on', writable: true },
-  });
+  }) as ClientState;
   const onRequest = async (request: HostRequest): Promise<Wire> => {
     const argv = request.argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     const spec = lookup(server, argv);
@@ -108,17 +106,27 @@ async function runScript(
   return fromWire(wire, (value) => ({ kind: 'bool', value }));
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the command table holds specs of every argument type
 function buildScriptingCommands(): CommandSpec<any>[] {
   /** EVAL/EVALSHA and their _RO forms. */
   const evalFamily = (name: string, bySha: boolean, ro: boolean) =>
     command<EvalArgs>({
-      name, arity: -3,
+      name,
+      arity: -3,
       flags: ro ? ['noscript', 'skip_monitor', 'stale', 'readonly'] : ['noscript', 'skip_monitor', 'may_replicate', 'stale'],
-      keys: [0, 0, 0], data: true, unbounded: true, getKeys: scriptKeys,
+      keys: [0, 0, 0],
+      data: true,
+      unbounded: true,
+      getKeys: scriptKeys,
       summary: bySha
-        ? ro ? 'Executes a read-only server-side Lua script by SHA1 digest.' : 'Executes a server-side Lua script by SHA1 digest.'
-        : ro ? 'Executes a read-only server-side Lua script.' : 'Executes a server-side Lua script.',
-      group: 'scripting', since: ro ? '7.0.0' : bySha ? '2.6.0' : '2.6.0',
+        ? ro
+          ? 'Executes a read-only server-side Lua script by SHA1 digest.'
+          : 'Executes a server-side Lua script by SHA1 digest.'
+        : ro
+          ? 'Executes a read-only server-side Lua script.'
+          : 'Executes a server-side Lua script.',
+      group: 'scripting',
+      since: ro ? '7.0.0' : '2.6.0',
       parse(argv) {
         const { keys, args } = splitKeys(argv);
         if (bySha) return { body: null, sha: argv[1].toString('latin1').toLowerCase(), keys, args };
@@ -129,24 +137,23 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         let script = body ?? scripting.scripts.get(sha) ?? null;
         if (!script && sha.length === 40) {
           // Loaded through another instance on the same database, or before a restart.
-          script = await table(ctx.store).getScript(sha);
+          script = await ctx.store.getScript(sha);
           if (script) scripting.stored.add(sha);
         }
         if (!script) return new RespError('NOSCRIPT No matching script. Please use EVAL.');
         const shebang = shebangFlags(script);
         const readOnly = ro || Boolean(shebang?.noWrites);
-        const reply = await runScript(ctx, readOnly, (onRequest) =>
-          scripting.runner.eval(sha, script!, keys, args, readOnly, onRequest),
-        );
+        const reply = await runScript(ctx, readOnly, (onRequest) => scripting.runner.eval(sha, script!, keys, args, readOnly, onRequest));
         if (reply instanceof RespError && reply.message.startsWith('ERR Error compiling script')) return reply;
         if (!scripting.scripts.has(sha)) scripting.scripts.set(sha, Buffer.from(script));
         // EVAL caches the script, as Redis does; here in the database too (EVAL_RO's
         // transaction is read-only: its script stays in this instance's memory).
         if (!ro && !scripting.stored.has(sha)) {
-          await table(ctx.store).putScript(sha, Buffer.from(script));
+          await ctx.store.putScript(sha, Buffer.from(script));
           scripting.stored.add(sha);
         }
-        if (reply instanceof RespError && reply.message === KILLED_MESSAGE) return new RespError(`${KILLED_MESSAGE} script: ${sha}, on @user_script:1.`);
+        if (reply instanceof RespError && reply.message === KILLED_MESSAGE)
+          return new RespError(`${KILLED_MESSAGE} script: ${sha}, on @user_script:1.`);
         return reply;
       },
     });
@@ -155,13 +162,23 @@ function buildScriptingCommands(): CommandSpec<any>[] {
     command<A>({ group: 'scripting', since: '2.6.0', ...spec });
 
   const script = command<null>({
-    name: 'script', arity: -2, flags: [], keys: [0, 0, 0], data: false,
-    summary: 'A container for Lua scripts management commands.', group: 'scripting', since: '2.6.0',
+    name: 'script',
+    arity: -2,
+    flags: [],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'A container for Lua scripts management commands.',
+    group: 'scripting',
+    since: '2.6.0',
     parse: () => null,
     run: () => Errors.syntax(),
     subcommands: {
       load: scriptSub<Buffer>({
-        name: 'script|load', arity: 3, flags: ['noscript', 'stale'], keys: [0, 0, 0], data: true,
+        name: 'script|load',
+        arity: 3,
+        flags: ['noscript', 'stale'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Loads a server-side Lua script to the script cache.',
         parse: (argv) => argv[2],
         async run(body, { server, store }) {
@@ -171,26 +188,34 @@ function buildScriptingCommands(): CommandSpec<any>[] {
           await scripting.runner.compile(sha, body);
           scripting.scripts.set(sha, Buffer.from(body));
           if (!scripting.stored.has(sha)) {
-            await table(store).putScript(sha, Buffer.from(body));
+            await store.putScript(sha, Buffer.from(body));
             scripting.stored.add(sha);
           }
           return bulk(sha);
         },
       }),
       exists: scriptSub<string[]>({
-        name: 'script|exists', arity: -3, flags: ['noscript', 'stale'], keys: [0, 0, 0], data: true,
+        name: 'script|exists',
+        arity: -3,
+        flags: ['noscript', 'stale'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Determines whether server-side Lua scripts exist in the script cache.',
         parse: (argv) => argv.slice(2).map((a) => a.toString('latin1').toLowerCase()),
         async run(shas, { server, store }) {
           const scripting = server.scripting;
           const missing = shas.filter((s) => !scripting.scripts.has(s));
-          const found = missing.length ? await table(store).hasScripts(missing) : [];
+          const found = missing.length ? await store.hasScripts(missing) : [];
           const inTable = new Set(missing.filter((_, i) => found[i]));
           return shas.map((s) => (scripting.scripts.has(s) || inTable.has(s) ? 1 : 0));
         },
       }),
       flush: scriptSub<null>({
-        name: 'script|flush', arity: -2, flags: ['noscript'], keys: [0, 0, 0], data: true,
+        name: 'script|flush',
+        arity: -2,
+        flags: ['noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Removes all server-side Lua scripts from the script cache.',
         parse(argv) {
           if (argv.length > 3 || (argv.length === 3 && !['SYNC', 'ASYNC'].includes(word(argv[2])))) {
@@ -200,7 +225,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         },
         async run(_, { server, store }) {
           const scripting = server.scripting;
-          await table(store).flushScripts();
+          await store.flushScripts();
           scripting.scripts.clear();
           scripting.stored.clear();
           await scripting.runner.flushScripts();
@@ -208,14 +233,23 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         },
       }),
       kill: scriptSub<null>({
-        name: 'script|kill', arity: 2, flags: ['noscript', 'allow_busy'], keys: [0, 0, 0], data: false,
+        name: 'script|kill',
+        arity: 2,
+        flags: ['noscript', 'allow_busy'],
+        keys: [0, 0, 0],
+        data: false,
         summary: 'Terminates a server-side Lua script during execution.',
         parse: () => null,
         run: (_, { server }) => server.scripting.runner.kill('eval') ?? OK,
       }),
       help: scriptSub<null>({
-        name: 'script|help', arity: 2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-        summary: 'Returns helpful text about the different subcommands.', since: '5.0.0',
+        name: 'script|help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        keys: [0, 0, 0],
+        data: false,
+        summary: 'Returns helpful text about the different subcommands.',
+        since: '5.0.0',
         parse: () => null,
         run: () =>
           [
@@ -248,10 +282,16 @@ function buildScriptingCommands(): CommandSpec<any>[] {
   }
   const fcallFamily = (name: string, ro: boolean) =>
     command<FcallArgs>({
-      name, arity: -3,
+      name,
+      arity: -3,
       flags: ro ? ['noscript', 'skip_monitor', 'stale', 'readonly'] : ['noscript', 'skip_monitor', 'may_replicate', 'stale'],
-      keys: [0, 0, 0], data: true, unbounded: true, getKeys: scriptKeys,
-      summary: ro ? 'Invokes a read-only function.' : 'Invokes a function.', group: 'scripting', since: '7.0.0',
+      keys: [0, 0, 0],
+      data: true,
+      unbounded: true,
+      getKeys: scriptKeys,
+      summary: ro ? 'Invokes a read-only function.' : 'Invokes a function.',
+      group: 'scripting',
+      since: '7.0.0',
       parse(argv) {
         const { keys, args } = splitKeys(argv);
         return { name: argv[1].toString('latin1'), keys, args };
@@ -259,7 +299,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
       async run({ name: fname, keys, args }, ctx) {
         const scripting = ctx.server.scripting;
         // A function loaded through another instance, or before a restart.
-        if (!scripting.functionLibrary.has(fname)) await scripting.syncLibraries(table(ctx.store));
+        if (!scripting.functionLibrary.has(fname)) await scripting.syncLibraries(ctx.store);
         const library = scripting.functionLibrary.get(fname);
         if (!library) return new RespError('ERR Function not found');
         const info = scripting.libraries.get(library)!.functions.find((f) => f.name === fname)!;
@@ -267,8 +307,11 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         if (ro && !noWrites) return new RespError('ERR Can not execute a script with write flag using *_ro command.');
         scripting.runningFunction = fname;
         try {
-          const reply = await runScript(ctx, noWrites, (onRequest) => scripting.runner.callFunction(fname, keys, args, noWrites, onRequest));
-          if (reply instanceof RespError && reply.message === KILLED_MESSAGE) return new RespError('ERR Script killed by user with FUNCTION KILL...');
+          const reply = await runScript(ctx, noWrites, (onRequest) =>
+            scripting.runner.callFunction(fname, keys, args, noWrites, onRequest),
+          );
+          if (reply instanceof RespError && reply.message === KILLED_MESSAGE)
+            return new RespError('ERR Script killed by user with FUNCTION KILL...');
           return reply;
         } finally {
           scripting.runningFunction = null;
@@ -282,13 +325,23 @@ function buildScriptingCommands(): CommandSpec<any>[] {
   const DUMP_MAGIC = 'RESPQL-FUNCTIONS-1\n';
 
   const functionCommand = command<null>({
-    name: 'function', arity: -2, flags: [], keys: [0, 0, 0], data: false,
-    summary: 'A container for function commands.', group: 'scripting', since: '7.0.0',
+    name: 'function',
+    arity: -2,
+    flags: [],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'A container for function commands.',
+    group: 'scripting',
+    since: '7.0.0',
     parse: () => null,
     run: () => Errors.syntax(),
     subcommands: {
       load: fsub<{ replace: boolean; code: Buffer }>({
-        name: 'function|load', arity: -3, flags: ['write', 'denyoom', 'noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|load',
+        arity: -3,
+        flags: ['write', 'denyoom', 'noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Creates a library.',
         parse(argv) {
           if (argv.length === 4 && word(argv[2]) === 'REPLACE') return { replace: true, code: argv[3] };
@@ -297,27 +350,35 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         },
         async run({ replace, code }, { server, store }) {
           const scripting = server.scripting;
-          await scripting.syncLibraries(table(store));
+          await scripting.syncLibraries(store);
           const name = await scripting.loadLocal(code, replace);
-          await table(store).putLibrary(name, Buffer.from(code));
+          await store.putLibrary(name, Buffer.from(code));
           return bulk(name);
         },
       }),
       delete: fsub<string>({
-        name: 'function|delete', arity: 3, flags: ['write', 'noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|delete',
+        arity: 3,
+        flags: ['write', 'noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Deletes a library and its functions.',
         parse: (argv) => argv[2].toString('latin1'),
         async run(name, { server, store }) {
           const scripting = server.scripting;
-          await scripting.syncLibraries(table(store));
+          await scripting.syncLibraries(store);
           if (!scripting.libraries.has(name)) return new RespError('ERR Library not found');
           await scripting.dropLocal(name);
-          await table(store).deleteLibrary(name);
+          await store.deleteLibrary(name);
           return OK;
         },
       }),
       flush: fsub<null>({
-        name: 'function|flush', arity: -2, flags: ['write', 'noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|flush',
+        arity: -2,
+        flags: ['write', 'noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Deletes all libraries and functions.',
         parse(argv) {
           if (argv.length > 3 || (argv.length === 3 && !['SYNC', 'ASYNC'].includes(word(argv[2])))) {
@@ -326,13 +387,17 @@ function buildScriptingCommands(): CommandSpec<any>[] {
           return null;
         },
         async run(_, { server, store }) {
-          await table(store).flushLibraries();
+          await store.flushLibraries();
           await server.scripting.flushLocalLibraries();
           return OK;
         },
       }),
       list: fsub<{ withCode: boolean; pattern: Buffer | null }>({
-        name: 'function|list', arity: -2, flags: ['noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|list',
+        arity: -2,
+        flags: ['noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Returns information about all libraries.',
         parse(argv) {
           let withCode = false;
@@ -341,7 +406,10 @@ function buildScriptingCommands(): CommandSpec<any>[] {
             const w = word(argv[i]);
             if (w === 'WITHCODE' && !withCode) withCode = true;
             else if (w === 'LIBRARYNAME' && pattern === null && i + 1 < argv.length) pattern = argv[++i];
-            else if (w === 'LIBRARYNAME') throw new RespError(pattern === null ? 'ERR library name argument was not given' : 'ERR Unknown argument library name given more than once');
+            else if (w === 'LIBRARYNAME')
+              throw new RespError(
+                pattern === null ? 'ERR library name argument was not given' : 'ERR Unknown argument library name given more than once',
+              );
             else if (w === 'WITHCODE') throw new RespError('ERR Unknown argument withcode given more than once');
             else throw new RespError(`ERR Unknown argument ${argv[i].toString('latin1')}`);
           }
@@ -349,7 +417,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         },
         async run({ withCode, pattern }, { server, store }) {
           const scripting = server.scripting;
-          await scripting.syncLibraries(table(store));
+          await scripting.syncLibraries(store);
           const out: Reply[] = [];
           for (const [name, lib] of scripting.libraries) {
             if (pattern && !globMatch(pattern, Buffer.from(name), false)) continue;
@@ -359,7 +427,11 @@ function buildScriptingCommands(): CommandSpec<any>[] {
               [
                 bulk('functions'),
                 lib.functions.map((f) =>
-                  textMap({ name: bulk(f.name), description: f.description === null ? null : bulk(f.description), flags: { kind: 'set', items: f.flags.map((x) => simple(x)) } }),
+                  textMap({
+                    name: bulk(f.name),
+                    description: f.description === null ? null : bulk(f.description),
+                    flags: { kind: 'set', items: f.flags.map((x) => simple(x)) },
+                  }),
                 ),
               ],
             ];
@@ -370,13 +442,21 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         },
       }),
       kill: fsub<null>({
-        name: 'function|kill', arity: 2, flags: ['noscript', 'allow_busy'], keys: [0, 0, 0], data: false,
+        name: 'function|kill',
+        arity: 2,
+        flags: ['noscript', 'allow_busy'],
+        keys: [0, 0, 0],
+        data: false,
         summary: 'Terminates a function during execution.',
         parse: () => null,
         run: (_, { server }) => server.scripting.runner.kill('function') ?? OK,
       }),
       stats: fsub<null>({
-        name: 'function|stats', arity: 2, flags: ['noscript', 'allow_busy'], keys: [0, 0, 0], data: false,
+        name: 'function|stats',
+        arity: 2,
+        flags: ['noscript', 'allow_busy'],
+        keys: [0, 0, 0],
+        data: false,
         summary: 'Returns information about a function during execution.',
         parse: () => null,
         run(_, { server }) {
@@ -387,30 +467,43 @@ function buildScriptingCommands(): CommandSpec<any>[] {
           return textMap({
             running_script:
               running && running.kind === 'function'
-                ? textMap({ name: bulk(scripting.runningFunction ?? ''), command: [bulk('fcall'), bulk(scripting.runningFunction ?? '')], duration_ms: Math.round(performance.now() - running.since) })
+                ? textMap({
+                    name: bulk(scripting.runningFunction ?? ''),
+                    command: [bulk('fcall'), bulk(scripting.runningFunction ?? '')],
+                    duration_ms: Math.round(performance.now() - running.since),
+                  })
                 : null,
             engines: textMap({ LUA: textMap({ libraries_count: scripting.libraries.size, functions_count: functions }) }),
           });
         },
       }),
       dump: fsub<null>({
-        name: 'function|dump', arity: 2, flags: ['noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|dump',
+        arity: 2,
+        flags: ['noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Dumps all libraries into a serialized binary payload.',
         parse: () => null,
         async run(_, { server, store }) {
           const scripting = server.scripting;
-          await scripting.syncLibraries(table(store));
+          await scripting.syncLibraries(store);
           const codes = [...scripting.libraries.values()].map((l) => l.code.toString('base64'));
           return Buffer.from(DUMP_MAGIC + JSON.stringify(codes));
         },
       }),
       restore: fsub<{ payload: Buffer; policy: 'FLUSH' | 'APPEND' | 'REPLACE' }>({
-        name: 'function|restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], keys: [0, 0, 0], data: true,
+        name: 'function|restore',
+        arity: -3,
+        flags: ['write', 'denyoom', 'noscript'],
+        keys: [0, 0, 0],
+        data: true,
         summary: 'Restores all libraries from a payload.',
         parse(argv) {
           if (argv.length > 4) throw Errors.syntax();
           const policy = argv.length === 4 ? word(argv[3]) : 'APPEND';
-          if (policy !== 'FLUSH' && policy !== 'APPEND' && policy !== 'REPLACE') throw new RespError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+          if (policy !== 'FLUSH' && policy !== 'APPEND' && policy !== 'REPLACE')
+            throw new RespError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
           return { payload: argv[2], policy };
         },
         async run({ payload, policy }, { server, store }) {
@@ -423,7 +516,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
             return new RespError('ERR payload version or checksum are wrong');
           }
           const scripting = server.scripting;
-          await scripting.syncLibraries(table(store));
+          await scripting.syncLibraries(store);
           // Validate every library first (names, conflicts), so that a bad payload changes nothing.
           const names: string[] = [];
           for (const code of codes) {
@@ -432,18 +525,22 @@ function buildScriptingCommands(): CommandSpec<any>[] {
             names.push(library);
           }
           if (policy === 'FLUSH') {
-            await table(store).flushLibraries();
+            await store.flushLibraries();
             await scripting.flushLocalLibraries();
           }
           for (let i = 0; i < codes.length; i++) {
             await scripting.loadLocal(codes[i], true);
-            await table(store).putLibrary(names[i], codes[i]);
+            await store.putLibrary(names[i], codes[i]);
           }
           return OK;
         },
       }),
       help: fsub<null>({
-        name: 'function|help', arity: 2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
+        name: 'function|help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        keys: [0, 0, 0],
+        data: false,
         summary: 'Returns helpful text about the different subcommands.',
         parse: () => null,
         run: () =>

@@ -4,7 +4,7 @@
  * struct (Roberto Ierusalimschy's struct). Their behaviour follows those C sources; the texts of
  * the rarer errors may differ.
  */
-import fengari = require('fengari');
+import fengari from 'fengari';
 
 const { lua, lauxlib, to_luastring } = fengari;
 const S = (s: string): Uint8Array => to_luastring(s);
@@ -40,11 +40,13 @@ function tobit(L: any, i: number): number {
 
 function openBit(L: any): void {
   const ret = (L: any, v: number) => (lua.lua_pushnumber(L, v | 0), 1);
-  const fold = (op: (a: number, b: number) => number): Fn => (L) => {
-    let v = tobit(L, 1);
-    for (let i = lua.lua_gettop(L); i > 1; i--) v = op(v, tobit(L, i));
-    return ret(L, v);
-  };
+  const fold =
+    (op: (a: number, b: number) => number): Fn =>
+    (L) => {
+      let v = tobit(L, 1);
+      for (let i = lua.lua_gettop(L); i > 1; i--) v = op(v, tobit(L, i));
+      return ret(L, v);
+    };
   newLib(L, 'bit', {
     tobit: (L) => ret(L, tobit(L, 1)),
     bnot: (L) => ret(L, ~tobit(L, 1)),
@@ -66,7 +68,7 @@ function openBit(L: any): void {
     },
     bswap: (L) => {
       const b = tobit(L, 1);
-      return ret(L, ((b >>> 24) | ((b >> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24)) | 0);
+      return ret(L, (b >>> 24) | ((b >> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24) | 0);
     },
     tohex: (L) => {
       let b = tobit(L, 1);
@@ -193,7 +195,10 @@ function encodeJson(L: any, idx: number, depth: number, out: number[]): void {
       return;
     }
   }
-  lauxlib.luaL_error(L, S(`Cannot serialise ${lua.lua_typename(L, t) ? fengari.to_jsstring(lua.lua_typename(L, t)) : 'value'}: type not supported`));
+  lauxlib.luaL_error(
+    L,
+    S(`Cannot serialise ${lua.lua_typename(L, t) ? fengari.to_jsstring(lua.lua_typename(L, t)) : 'value'}: type not supported`),
+  );
 }
 
 function pushJson(L: any, v: unknown, depth: number): void {
@@ -228,7 +233,10 @@ function openCjson(L: any): void {
       value = JSON.parse(text);
     } catch {
       // lua-cjson's wording for the common case; the character position is not reproduced.
-      return lauxlib.luaL_error(L, S(text.trim() === '' ? 'Expected value but found T_END at character 1' : 'Expected value but found invalid token at character 1'));
+      return lauxlib.luaL_error(
+        L,
+        S(text.trim() === '' ? 'Expected value but found T_END at character 1' : 'Expected value but found invalid token at character 1'),
+      );
     }
     pushJson(L, value, 0);
     return 1;
@@ -240,12 +248,14 @@ function openCjson(L: any): void {
     lua.lua_pushstring(L, Uint8Array.from(out));
     return 1;
   };
-  const setting = (value: number | boolean | string): Fn => (L) => {
-    if (typeof value === 'boolean') lua.lua_pushboolean(L, value ? 1 : 0);
-    else if (typeof value === 'number') lua.lua_pushnumber(L, value);
-    else lua.lua_pushstring(L, S(value));
-    return 1;
-  };
+  const setting =
+    (value: number | boolean | string): Fn =>
+    (L) => {
+      if (typeof value === 'boolean') lua.lua_pushboolean(L, value ? 1 : 0);
+      else if (typeof value === 'number') lua.lua_pushnumber(L, value);
+      else lua.lua_pushstring(L, S(value));
+      return 1;
+    };
   const fns: Record<string, Fn> = {
     encode,
     decode,
@@ -361,7 +371,8 @@ function packValue(L: any, idx: number, out: Bytes, depth: number): void {
       while (lua.lua_next(L, abs) !== 0) {
         lua.lua_pop(L, 1);
         count++;
-        if (lua.lua_type(L, -1) === lua.LUA_TNUMBER && Number.isInteger(lua.lua_tonumber(L, -1)) && lua.lua_tonumber(L, -1) >= 1) max = Math.max(max, lua.lua_tonumber(L, -1));
+        if (lua.lua_type(L, -1) === lua.LUA_TNUMBER && Number.isInteger(lua.lua_tonumber(L, -1)) && lua.lua_tonumber(L, -1) >= 1)
+          max = Math.max(max, lua.lua_tonumber(L, -1));
         else isArray = false;
       }
       if (isArray && max === count) {
@@ -553,7 +564,8 @@ function openCmsgpack(L: any): void {
       pack,
       unpack: (L) => decode(L, 0, 0, false),
       unpack_one: (L) => decode(L, 1, lua.lua_isnoneornil(L, 2) ? 0 : lauxlib.luaL_checkinteger(L, 2), true),
-      unpack_limit: (L) => decode(L, lauxlib.luaL_checkinteger(L, 2), lua.lua_isnoneornil(L, 3) ? 0 : lauxlib.luaL_checkinteger(L, 3), true),
+      unpack_limit: (L) =>
+        decode(L, lauxlib.luaL_checkinteger(L, 2), lua.lua_isnoneornil(L, 3) ? 0 : lauxlib.luaL_checkinteger(L, 3), true),
     },
     (L) => {
       for (const [k, v] of [
@@ -670,8 +682,11 @@ function openStruct(L: any): void {
         case 'd': {
           const b = Buffer.alloc(item.size);
           const v = lauxlib.luaL_checknumber(L, arg++);
-          if (item.size === 4) (le ? b.writeFloatLE(v) : b.writeFloatBE(v));
-          else le ? b.writeDoubleLE(v) : b.writeDoubleBE(v);
+          if (item.size === 4) {
+            if (le) b.writeFloatLE(v);
+            else b.writeFloatBE(v);
+          } else if (le) b.writeDoubleLE(v);
+          else b.writeDoubleBE(v);
           return out.raw(b);
         }
         case 'c':
@@ -718,7 +733,10 @@ function openStruct(L: any): void {
         case 'f':
         case 'd':
           room(item.size);
-          lua.lua_pushnumber(L, item.size === 4 ? (le ? data.readFloatLE(pos) : data.readFloatBE(pos)) : le ? data.readDoubleLE(pos) : data.readDoubleBE(pos));
+          lua.lua_pushnumber(
+            L,
+            item.size === 4 ? (le ? data.readFloatLE(pos) : data.readFloatBE(pos)) : le ? data.readDoubleLE(pos) : data.readDoubleBE(pos),
+          );
           pos += item.size;
           n++;
           return;
@@ -765,7 +783,8 @@ function openStruct(L: any): void {
     const { items, align } = parseFormat(L, fmt);
     let pos = 0;
     items.forEach((item, k) => {
-      if (item.code === 's' || (item.code === 'c' && item.size === 0)) lauxlib.luaL_argerror(L, 1, S('options \'c0\' - \'s\' have undefined sizes'));
+      if (item.code === 's' || (item.code === 'c' && item.size === 0))
+        lauxlib.luaL_argerror(L, 1, S("options 'c0' - 's' have undefined sizes"));
       if (['b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I', 'f', 'd'].includes(item.code)) pos += padding(pos, item.size, align[k]);
       pos += item.size;
     });

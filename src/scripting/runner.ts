@@ -82,7 +82,11 @@ export class ScriptRunner {
     const worker = new Worker(path.join(__dirname, 'worker.js'), {
       workerData: { signal, replies: port2, redisVersion: this.options.redisVersion },
       transferList: [port2],
-      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, this.options.memoryMb >> 3)), stackSizeMb: 4 },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.options.memoryMb,
+        maxYoungGenerationSizeMb: Math.min(32, Math.max(4, this.options.memoryMb >> 3)),
+        stackSizeMb: 4,
+      },
       stdout: false,
       stderr: false,
     });
@@ -187,7 +191,14 @@ export class ScriptRunner {
   }
 
   /** Runs a script; its reply (errors included, as error replies). */
-  async eval(sha: string, body: Uint8Array, keys: Uint8Array[], args: Uint8Array[], readOnly: boolean, onRequest: RequestHandler): Promise<Wire> {
+  async eval(
+    sha: string,
+    body: Uint8Array,
+    keys: Uint8Array[],
+    args: Uint8Array[],
+    readOnly: boolean,
+    onRequest: RequestHandler,
+  ): Promise<Wire> {
     const known = this.compiled.has(sha);
     const result = await this.submit({ type: 'eval', sha, body: known ? null : body, keys, args, readOnly }, onRequest);
     if (!result.ok) return { t: 'err', m: result.error };

@@ -15,10 +15,11 @@
  *    debug), every table reachable from _G read-only, unknown globals an error;
  *  - `load`/`loadstring` take source text only (no bytecode).
  */
-process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
-import fengari = require('fengari');
-import lobject = require('fengari/src/lobject.js');
-import lstring = require('fengari/src/lstring.js');
+// First: fengari reads its configuration when it loads.
+import './fengari-config';
+import fengari from 'fengari';
+import lobject from 'fengari/src/lobject.js';
+import lstring from 'fengari/src/lstring.js';
 import { createHash } from 'node:crypto';
 import { openLibraries } from './libs';
 import type { FunctionInfo, HostRequest, Wire } from './wire';
@@ -378,7 +379,10 @@ export class LuaVm {
       library = p.slice(5);
     }
     if (library === null) throw new ScriptError('ERR Library name was not given');
-    if (!/^[A-Za-z0-9_]+$/.test(library)) throw new ScriptError('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+    if (!/^[A-Za-z0-9_]+$/.test(library))
+      throw new ScriptError(
+        'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long',
+      );
     const existing = this.libraries.get(library);
     if (existing && !replace) throw new ScriptError(`ERR Library '${library}' already exists`);
     const body = code.subarray(nl < 0 ? code.length : nl);
@@ -745,25 +749,31 @@ export class LuaVm {
     } else if (argc === 1 && lua.lua_type(L, 1) === lua.LUA_TTABLE) {
       lua.lua_pushnil(L);
       while (lua.lua_next(L, 1) !== 0) {
-        if (lua.lua_type(L, -2) !== lua.LUA_TSTRING) return this.raise(L, 'ERR named argument key given to redis.register_function is not a string');
+        if (lua.lua_type(L, -2) !== lua.LUA_TSTRING)
+          return this.raise(L, 'ERR named argument key given to redis.register_function is not a string');
         const key = lua.lua_tojsstring(L, -2) as string;
         if (key === 'function_name') {
-          if (lua.lua_type(L, -1) !== lua.LUA_TSTRING) return this.raise(L, 'ERR function_name argument given to redis.register_function must be a string');
+          if (lua.lua_type(L, -1) !== lua.LUA_TSTRING)
+            return this.raise(L, 'ERR function_name argument given to redis.register_function must be a string');
           name = lua.lua_tojsstring(L, -1);
         } else if (key === 'description') {
-          if (lua.lua_type(L, -1) !== lua.LUA_TSTRING) return this.raise(L, 'ERR description argument given to redis.register_function must be a string');
+          if (lua.lua_type(L, -1) !== lua.LUA_TSTRING)
+            return this.raise(L, 'ERR description argument given to redis.register_function must be a string');
           description = lua.lua_tojsstring(L, -1);
         } else if (key === 'callback') {
-          if (lua.lua_type(L, -1) !== lua.LUA_TFUNCTION) return this.raise(L, 'ERR callback argument given to redis.register_function must be a function');
+          if (lua.lua_type(L, -1) !== lua.LUA_TFUNCTION)
+            return this.raise(L, 'ERR callback argument given to redis.register_function must be a function');
           lua.lua_pushvalue(L, -1);
           callbackRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
         } else if (key === 'flags') {
-          if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) return this.raise(L, 'ERR flags argument to redis.register_function must be a table representing function flags');
+          if (lua.lua_type(L, -1) !== lua.LUA_TTABLE)
+            return this.raise(L, 'ERR flags argument to redis.register_function must be a table representing function flags');
           flags = [];
           for (let j = 1; lua.lua_rawgeti(L, -1, j) !== lua.LUA_TNIL; j++) {
             const f = lua.lua_isstring(L, -1) ? (lua.lua_tojsstring(L, -1) as string) : '';
             lua.lua_pop(L, 1);
-            if (!['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'].includes(f)) return this.raise(L, 'ERR unknown flag given');
+            if (!['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'].includes(f))
+              return this.raise(L, 'ERR unknown flag given');
             flags.push(f);
           }
           lua.lua_pop(L, 1);
@@ -775,7 +785,8 @@ export class LuaVm {
     } else return this.raise(L, 'ERR wrong number of arguments to redis.register_function');
     const ref = callbackRef!;
     const drop = (msg: string): never => (lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, ref), this.raise(L, msg));
-    if (!/^[A-Za-z0-9_]+$/.test(name!)) return drop('ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+    if (!/^[A-Za-z0-9_]+$/.test(name!))
+      return drop('ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
     if (this.registering.some((f) => f.name === name)) return drop('ERR Function already exists in the library');
     this.registering.push({ name: name!, description, flags, ref, library: '' });
     return 0;
@@ -826,7 +837,10 @@ export function as51(message: string): string {
     .replace(/ near <eof>/g, " near '<eof>'")
     .replace(/(^|: )<(name|eof)> expected/g, "$1'<$2>' expected")
     .replace(/: syntax error near /, ": '=' expected near ")
-    .replace(/attempt to ([\w ]+?) an? (\w+) value \((global|local|field|upvalue|method) '([^']*)'\)/g, "attempt to $1 $3 '$4' (a $2 value)")
+    .replace(
+      /attempt to ([\w ]+?) an? (\w+) value \((global|local|field|upvalue|method) '([^']*)'\)/g,
+      "attempt to $1 $3 '$4' (a $2 value)",
+    )
     .replace(/(attempt to [\w ]+? an? \w+ value) \((constant|for iterator) '[^']*'\)/g, '$1');
 }
 

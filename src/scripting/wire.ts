@@ -22,9 +22,7 @@ export type WireTagged = Exclude<Wire, Uint8Array | number | bigint | null | Wir
 export const wireError = (m: string): Wire => ({ t: 'err', m });
 
 /** What a script asked the host for, from the worker. */
-export type HostRequest =
-  | { kind: 'call'; argv: Uint8Array[]; resp: 2 | 3 }
-  | { kind: 'acl'; argv: Uint8Array[] };
+export type HostRequest = { kind: 'call'; argv: Uint8Array[]; resp: 2 | 3 } | { kind: 'acl'; argv: Uint8Array[] };
 
 /** How a function was declared by redis.register_function. */
 export interface FunctionInfo {
@@ -50,6 +48,4 @@ export type FromWorker =
   | { type: 'done'; id: number; result: JobResult };
 
 export type JobResult =
-  | { ok: true; reply: Wire; wrote?: boolean }
-  | { ok: true; library: string; functions: FunctionInfo[] }
-  | { ok: false; error: string };
+  { ok: true; reply: Wire; wrote?: boolean } | { ok: true; library: string; functions: FunctionInfo[] } | { ok: false; error: string };

@@ -131,10 +131,25 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean, unbounded = false): Promise<T> {
+  private enqueue<T>(
+    work: QueuedWork['work'],
+    plain: PlainOp | undefined,
+    executed: QueuedWork['executed'],
+    readOnly: boolean,
+    unbounded = false,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), unbounded, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({
+        work,
+        plain,
+        readOnly,
+        executed,
+        since: performance.now(),
+        unbounded,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -332,10 +347,13 @@ export class SqlEngine implements Engine {
   private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.stats.timeouts++;
-        reject(this.timeoutError());
-      }, Math.max(0, deadline - performance.now()));
+      timer = setTimeout(
+        () => {
+          this.stats.timeouts++;
+          reject(this.timeoutError());
+        },
+        Math.max(0, deadline - performance.now()),
+      );
     });
     return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
@@ -365,7 +383,16 @@ export class SqlEngine implements Engine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<number>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), unbounded: false, resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = {
+        work,
+        plain: undefined,
+        readOnly: false,
+        executed: undefined,
+        since: performance.now(),
+        unbounded: false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
     });
   }

@@ -69,9 +69,28 @@ for (const backend of BACKENDS) {
 
     it('PHP sessions with locking: concurrent requests on one session serialize; EVALSHA releases the lock', async function () {
       const php = (holdMs: number) =>
-        run('php', ['-d', 'session.save_handler=redis', '-d', `session.save_path=tcp://127.0.0.1:${respql.port}`, '-d', 'redis.session.locking_enabled=1',
-          '-d', 'redis.session.lock_retries=-1', '-d', 'redis.session.lock_wait_time=10000', '-d', 'redis.session.lock_expire=30', '-r', PHP, 'phplocksession1', String(holdMs)], { timeout: 30000 })
-          .then(({ stdout }) => JSON.parse(stdout) as { started: number; ended: number; n: number });
+        run(
+          'php',
+          [
+            '-d',
+            'session.save_handler=redis',
+            '-d',
+            `session.save_path=tcp://127.0.0.1:${respql.port}`,
+            '-d',
+            'redis.session.locking_enabled=1',
+            '-d',
+            'redis.session.lock_retries=-1',
+            '-d',
+            'redis.session.lock_wait_time=10000',
+            '-d',
+            'redis.session.lock_expire=30',
+            '-r',
+            PHP,
+            'phplocksession1',
+            String(holdMs),
+          ],
+          { timeout: 30000 },
+        ).then(({ stdout }) => JSON.parse(stdout) as { started: number; ended: number; n: number });
       const first = php(1200);
       await new Promise((r) => setTimeout(r, 300));
       const second = php(0);

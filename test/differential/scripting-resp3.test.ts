@@ -14,7 +14,7 @@ const EVALS = [
   'redis.setresp(3) return false',
   'return {double=1.5}',
   "return {map={x='y'}}",
-  "return {set={z=true}}",
+  'return {set={z=true}}',
   'return nil',
   "return redis.call('get', 'lua:resp3:none')",
   "redis.setresp(3) return redis.call('get', 'lua:resp3:none') == nil",

@@ -9,7 +9,8 @@ import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
 const reply = async (c: RawClient, ...argv: string[]) => toStrings((await c.send(...argv)) as Reply);
 /** Writes a, then spins ~300 ms on redis.call('time'), then writes b. */
-const SLOW_PAIR = "redis.call('set', KEYS[1], ARGV[1]) local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000 then break end end redis.call('set', KEYS[2], ARGV[1]) return 'ok'";
+const SLOW_PAIR =
+  "redis.call('set', KEYS[1], ARGV[1]) local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000 then break end end redis.call('set', KEYS[2], ARGV[1]) return 'ok'";
 
 for (const backend of BACKENDS) {
   describe(`scripting: atomicity (${backend})`, function () {
@@ -29,7 +30,8 @@ for (const backend of BACKENDS) {
           seen.push(await reply(b, 'MGET', 'atom:x', 'atom:y'));
         }
         expect(await running).to.equal('ok');
-        for (const pair of seen) expect(pair === null ? pair : (pair as unknown[])[0] === (pair as unknown[])[1]).to.equal(true, JSON.stringify(seen));
+        for (const pair of seen)
+          expect(pair === null ? pair : (pair as unknown[])[0] === (pair as unknown[])[1]).to.equal(true, JSON.stringify(seen));
         expect(await reply(b, 'MGET', 'atom:x', 'atom:y')).to.deep.equal(['v1', 'v1']);
       } finally {
         await a.close();
@@ -57,7 +59,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('EVAL inside MULTI runs in EXEC\'s transaction', async function () {
+    it("EVAL inside MULTI runs in EXEC's transaction", async function () {
       const c = await RawClient.connect(respql.port);
       try {
         await reply(c, 'MULTI');
@@ -82,7 +84,9 @@ describe('scripting: two respql instances on one PostgreSQL database', function 
       const sha = await reply(a, 'SCRIPT', 'LOAD', "return 'loaded on one: ' .. ARGV[1]");
       expect(await reply(b, 'SCRIPT', 'EXISTS', String(sha))).to.deep.equal([1]);
       expect(await reply(b, 'EVALSHA', String(sha), '0', 'x')).to.equal('loaded on one: x');
-      expect(await reply(a, 'FUNCTION', 'LOAD', "#!lua name=shared\nredis.register_function('hi', function(k, a) return 'hi ' .. a[1] end)")).to.equal('shared');
+      expect(
+        await reply(a, 'FUNCTION', 'LOAD', "#!lua name=shared\nredis.register_function('hi', function(k, a) return 'hi ' .. a[1] end)"),
+      ).to.equal('shared');
       expect(await reply(b, 'FCALL', 'hi', '0', 'two')).to.equal('hi two');
       expect(((await reply(b, 'FUNCTION', 'LIST')) as unknown[]).length).to.equal(1);
       await reply(a, 'SCRIPT', 'FLUSH');

@@ -34,7 +34,12 @@ async function transcript(port: number): Promise<unknown[]> {
     out.push(await reply(other, 'PING'));
     out.push(await reply(other, 'SCRIPT', 'KILL'));
     // A script that wrote cannot be killed; it ends by itself here (a bounded loop).
-    const writing = reply(runner, 'EVAL', "redis.call('set', 'busy:k', 'during') local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1500000 then break end end return 'done'", '0');
+    const writing = reply(
+      runner,
+      'EVAL',
+      "redis.call('set', 'busy:k', 'during') local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1500000 then break end end return 'done'",
+      '0',
+    );
     await sleep(THRESHOLD_MS + 400);
     out.push(await reply(other, 'SCRIPT', 'KILL'));
     out.push(await writing);

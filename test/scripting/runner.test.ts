@@ -16,16 +16,24 @@ describe('scripting: the script worker', function () {
   const runner = new ScriptRunner({ redisVersion: '7.0.15', memoryMb: 32 });
   after(() => runner.close());
 
-  const evalScript = (src: string, onRequest: (r: HostRequest) => Promise<Wire> | Wire = () => null, keys: string[] = [], args: string[] = []) =>
-    runner.eval(sha1hex(src), b(src), keys.map(b), args.map(b), false, onRequest);
+  const evalScript = (
+    src: string,
+    onRequest: (r: HostRequest) => Promise<Wire> | Wire = () => null,
+    keys: string[] = [],
+    args: string[] = [],
+  ) => runner.eval(sha1hex(src), b(src), keys.map(b), args.map(b), false, onRequest);
 
   it('runs a script whose redis.call is answered asynchronously, in order', async function () {
     const seen: string[] = [];
-    const reply = await evalScript("local a = redis.call('GET', KEYS[1]) local b = redis.call('INCR', 'n') return {a, b}", async (req) => {
-      seen.push(req.argv.map((a) => Buffer.from(a).toString()).join(' '));
-      await new Promise((r) => setTimeout(r, 20));
-      return seen.length === 1 ? b('value') : 7;
-    }, ['k']);
+    const reply = await evalScript(
+      "local a = redis.call('GET', KEYS[1]) local b = redis.call('INCR', 'n') return {a, b}",
+      async (req) => {
+        seen.push(req.argv.map((a) => Buffer.from(a).toString()).join(' '));
+        await new Promise((r) => setTimeout(r, 20));
+        return seen.length === 1 ? b('value') : 7;
+      },
+      ['k'],
+    );
     expect(seen).to.deep.equal(['GET k', 'INCR n']);
     expect(reply).to.deep.equal([new Uint8Array(b('value')), 7]);
   });
@@ -56,7 +64,10 @@ describe('scripting: the script worker', function () {
   });
 
   it('a script that wrote cannot be killed', async function () {
-    const running = evalScript("redis.call('SET', 'k', 'v') local i = 0 while i < 2e6 do i = i + 1 end return 'done'", () => ({ t: 'status', m: 'OK' }));
+    const running = evalScript("redis.call('SET', 'k', 'v') local i = 0 while i < 2e6 do i = i + 1 end return 'done'", () => ({
+      t: 'status',
+      m: 'OK',
+    }));
     await new Promise((r) => setTimeout(r, 200));
     runner.running!.wrote = true; // what the command layer sets on a write command
     expect(runner.kill('eval')?.message).to.match(/^UNKILLABLE Sorry the script already executed write commands/);
