@@ -24,12 +24,12 @@ const vm = new LuaVm(
     request(request) {
       Atomics.store(flag, 0, 0);
       post({ type: 'request', request });
-      for (;;) {
-        Atomics.wait(flag, 0, 0);
+      Atomics.wait(flag, 0, 0);
+      // The notify can overtake the message: it is then a few microseconds away.
+      for (let spins = 0; ; spins++) {
         const received = receiveMessageOnPort(replies);
         if (received) return received.message as Wire;
-        // Woken before the message became visible: look again shortly.
-        Atomics.wait(flag, 0, 1, 1);
+        if (spins > 1000) Atomics.wait(flag, 0, 1, 0.05);
       }
     },
     log(level, message) {
