@@ -52,9 +52,18 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
         }
       }
       for (const target of targets) {
-        expect(opsPerSecond(report, target, 'session traffic (GET, then EXPIRE or SET EX)', '-P 1'), `${target} session traffic`).to.be.greaterThan(0);
-        expect(opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'), `${target} hash session traffic`).to.be.greaterThan(0);
-        expect(opsPerSecond(report, target, 'lock traffic (SET NX PX, then EVALSHA of the release script)', '-P 1'), `${target} lock traffic`).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'session traffic (GET, then EXPIRE or SET EX)', '-P 1'),
+          `${target} session traffic`,
+        ).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'),
+          `${target} hash session traffic`,
+        ).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'lock traffic (SET NX PX, then EVALSHA of the release script)', '-P 1'),
+          `${target} lock traffic`,
+        ).to.be.greaterThan(0);
       }
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'upsert', '–')).to.be.greaterThan(0);
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'select', '–')).to.be.greaterThan(0);
