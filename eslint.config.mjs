@@ -67,12 +67,6 @@ export default tseslint.config(
     },
   },
   {
-    // Off for now, to keep this branch out of files being moved: 69 assertions (`as T`,
-    // `!`) that change nothing, mostly in test/. `eslint --fix` removes them all; turn it on
-    // once the store split and the command contract have landed.
-    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
-  },
-  {
     // Tests read untyped replies, rows and JSON on purpose (String(reply), rows[0].name).
     files: ['test/**/*.ts'],
     rules: {
@@ -84,34 +78,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/unbound-method': 'off',
-    },
-  },
-  {
-    // KNOWN FINDINGS, left alone because these files are being rewritten right now (store
-    // split, command contract); fix them in the new files and delete this block:
-    //   src/store/sql-store.ts:624 require-await, :725 and :867 prefer-promise-reject-errors,
-    //     :803 only-throw-error
-    //   src/store/dialect.ts:232 and :236 require-await, :419 no-unsafe-member-access
-    //   src/commands/pipeline.ts:96 no-useless-assignment
-    //   src/server/context.ts:32, src/commands/types.ts:98, table.ts:12-13, connection.ts:231,
-    //     server.ts:321 and :424 no-explicit-any (the command table's CommandSpec<any>)
-    files: [
-      'src/store/sql-store.ts',
-      'src/store/dialect.ts',
-      'src/commands/pipeline.ts',
-      'src/server/context.ts',
-      'src/commands/types.ts',
-      'src/commands/table.ts',
-      'src/commands/connection.ts',
-      'src/commands/server.ts',
-    ],
-    rules: {
-      '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/prefer-promise-reject-errors': 'off',
-      '@typescript-eslint/only-throw-error': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      'no-useless-assignment': 'off',
-      '@typescript-eslint/no-explicit-any': 'off',
     },
   },
   {

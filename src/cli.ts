@@ -11,7 +11,6 @@ import { createLogger, redactText, redactUrl, type Logger } from './ops/logger';
 import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
 import { createServer, DatabaseUnavailableError, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULTS, type RespqlServer } from './server/server';
-import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import { TlsConfigError } from './server/tls';
 import { VERSION } from './version';
 
@@ -116,7 +115,7 @@ function stopper(log: Logger, server: () => RespqlServer, options: ParsedCommand
     stopping = true;
     log.notice(`${reason}, shutting down`);
     // Only if close() itself hung past all of its own bounds.
-    const limitMs = (options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3 * (options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
+    const limitMs = (options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3 * (options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs);
     const backstop = setTimeout(() => {
       log.warning(`shutdown took longer than ${limitMs} ms, exiting`);
       process.exit(1);

@@ -9,11 +9,12 @@
  * `respql-<name>`, apart from Redis's names.
  */
 import { ConfigReasons } from './protocol/errors';
+import { formatNotifyFlags, INVALID_EVENT_CLASS, parseNotifyFlags } from './commands/notify';
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevel } from './ops/logger';
-import { DEFAULT_DATABASE_TIMEOUT_MS } from './store/sql-engine';
 import type { ParsedCommandLine, Subcommand } from './config';
 import type { ConnectionLimits, OutputBufferClass, OutputBufferLimit, RuntimeConfig } from './commands/context';
 import type { TlsAuthClients } from './server/tls';
+import type { PreparedStatements } from './store/dialect';
 
 /** A value a setting refuses; the message is the reason (Redis's text for Redis's settings). */
 export class InvalidValue extends Error {}
@@ -102,6 +103,13 @@ export function integer(min: bigint, max: bigint): ValueType<number> {
     },
     show: String,
   };
+}
+
+/** notify-keyspace-events's flag characters (keyspaceEventsStringToFlags). */
+function parseNotifyFlagsOrThrow(text: string): number {
+  const flags = parseNotifyFlags(text);
+  if (flags === null) throw new InvalidValue(INVALID_EVENT_CLASS);
+  return flags;
 }
 
 /** Redis's yes/no (any case). */
@@ -359,9 +367,28 @@ export const SETTINGS: readonly Setting[] = [
     runtime: { get: (c) => c.cleanupIntervalMs },
   }),
   setting({
+    name: 'expired-events-interval',
+    type: duration(),
+    default: 100,
+    commands: SERVE,
+    configName: 'respql-expired-events-interval',
+    help: 'how often the keys whose time has come are deleted and announced as expired events, while notify-keyspace-events has x (0 disables)',
+    apply: (v, o) => (o.options.expiredEventsIntervalMs = v),
+  }),
+  setting<number>({
+    name: 'notify-keyspace-events',
+    type: { parse: parseNotifyFlagsOrThrow, show: formatNotifyFlags },
+    default: 0,
+    defaultText: '""',
+    commands: SERVE,
+    help: "keyspace notifications, by Redis's flag characters (e.g. Egx; empty = off)",
+    apply: (v, o) => (o.options.notifyKeyspaceEvents = formatNotifyFlags(v)),
+    runtime: { get: (c) => c.notifyKeyspaceEvents, set: (c, v) => (c.notifyKeyspaceEvents = v) },
+  }),
+  setting({
     name: 'database-timeout',
     type: duration(1),
-    default: DEFAULT_DATABASE_TIMEOUT_MS,
+    default: 5000,
     commands: DATABASE,
     help: 'longest a command waits for the database before it gets -ERR database unavailable (also the connect timeout)',
     apply: (v, o) => (o.options.databaseTimeoutMs = v),
@@ -373,6 +400,14 @@ export const SETTINGS: readonly Setting[] = [
     commands: DATABASE,
     help: 'PostgreSQL connections at most (SQLite uses one)',
     apply: (v, o) => (o.options.poolSize = v),
+  }),
+  setting<PreparedStatements>({
+    name: 'prepared-statements',
+    type: oneOf<PreparedStatements>(['yes', 'no', 'auto']),
+    default: 'auto',
+    commands: DATABASE,
+    help: 'PostgreSQL named prepared statements: yes, no (behind PgBouncer in transaction mode), auto (detect a pooler)',
+    apply: (v, o) => (o.options.preparedStatements = v),
   }),
   setting({
     name: 'shutdown-timeout',
@@ -497,7 +532,7 @@ export const SETTINGS: readonly Setting[] = [
     type: bufferLimits,
     default: OUTPUT_BUFFER_DEFAULT,
     commands: SERVE,
-    help: 'groups of class, hard, soft, seconds, as Redis: a normal client whose unread replies reach hard bytes, or stay above soft bytes for longer than seconds, is dropped (0 = no limit); slave and pubsub are kept for CONFIG GET only',
+    help: 'groups of class, hard, soft, seconds, as Redis: a client whose unread replies reach hard bytes, or stay above soft bytes for longer than seconds, is dropped (0 = no limit): normal clients by the normal class, subscribed ones by the pubsub class; slave is kept for CONFIG GET only',
     apply: (v, o) =>
       (o.options.limits = { ...o.options.limits, outputBuffer: { ...(o.options.limits?.outputBuffer ?? OUTPUT_BUFFER_DEFAULT), ...v } }),
     runtime: {
@@ -692,6 +727,7 @@ export const DEFAULTS = {
   cleanupIntervalMs: defaultOf<number>('cleanup-interval'),
   databaseUrl: defaultOf<string>('database-url'),
   shutdownTimeoutMs: defaultOf<number>('shutdown-timeout'),
+  databaseTimeoutMs: defaultOf<number>('database-timeout'),
   loglevel: defaultOf<LogLevel>('loglevel'),
 } as const;
 

@@ -88,8 +88,8 @@ export function run(cmd: string, args: string[], options: SpawnOptions & { timeo
     const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+    child.stdout.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr.on('data', (b: Buffer) => stderr.push(b));
     // A wedged server must not hang the whole benchmark.
     const timer = setTimeout(() => void child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
     const forget = () => void child.kill('SIGKILL');

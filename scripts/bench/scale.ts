@@ -387,7 +387,7 @@ export async function holdConnectionsIn(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       if (out.includes('\n')) resolve(out.split('\n')[0]);
     });
@@ -395,7 +395,7 @@ export async function holdConnectionsIn(
   });
   const { held, ms } = JSON.parse(line) as { held: number; ms: number };
   if (held !== count) fail(`--hold-connections held ${held} of ${count} connections`);
-  return { ms, limit: openFilesLimit(child.pid!), release: () => child.stdin!.end(), exited };
+  return { ms, limit: openFilesLimit(child.pid!), release: () => child.stdin.end(), exited };
 }
 
 /** The child side of holdConnectionsIn: opens the connections, reports, holds them until stdin closes. */

@@ -40,7 +40,8 @@ export const ping = command<Buffer | null>({
     if (argv.length > 2) throw Errors.wrongArity('ping');
     return argv[1] ?? null;
   },
-  run: (message) => message ?? PONG,
+  // RESP2 subscribed mode answers in the shape of a message (Redis's pingCommand).
+  run: (message, { client }) => (client.subscriptions > 0 && client.protocol === 2 ? [bulk('pong'), message ?? bulk('')] : (message ?? PONG)),
 });
 
 export const echo = command<Buffer>({
@@ -147,6 +148,7 @@ export const reset = command<null>({
   run(_, { client, server }) {
     client.multi = null;
     server.watches.unwatchAll(client);
+    server.pubsub.unsubscribeAll(client);
     client.name = null;
     client.protocol = 2;
     client.replyMode = 'on';
@@ -213,13 +215,13 @@ function setClientName(client: ClientState, name: Buffer): RespError | null {
 }
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names. */
-export function clientInfoLine(c: ClientState, now: number): string {
+export function clientInfoLine(c: ClientState, now: number, subs = { sub: 0, psub: 0, ssub: 0 }): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const multi = c.multi ? c.multi.queue.length : -1;
   return (
     `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=-1 name=${c.name ?? ''} ` +
-    `age=${age} idle=${idle} flags=${c.multi ? 'x' : 'N'} db=0 sub=0 psub=0 ssub=0 multi=${multi} ` +
+    `age=${age} idle=${idle} flags=${c.multi ? 'x' : c.subscriptions ? 'P' : 'N'} db=0 sub=${subs.sub} psub=${subs.psub} ssub=${subs.ssub} multi=${multi} ` +
     `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ` +
     `cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.protocol} lib-name=${c.libName ?? ''} lib-ver=${c.libVersion ?? ''}`
   );
@@ -228,7 +230,7 @@ export function clientInfoLine(c: ClientState, now: number): string {
 const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'since'> & Partial<CommandSpec<A>>): CommandSpec<A> =>
   command<A>({ keys: [0, 0, 0], data: false, group: 'connection', since: '2.4.0', ...spec });
 
-const clientSubcommands: Record<string, CommandSpec<any>> = {
+const clientSubcommands: Record<string, CommandSpec> = {
   setname: sub<Buffer>({
     name: 'client|setname', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Sets the connection name.',
     parse: (argv) => argv[2],
@@ -270,7 +272,7 @@ const clientSubcommands: Record<string, CommandSpec<any>> = {
     name: 'client|info', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns information about the connection.',
     since: '6.2.0',
     parse: () => null,
-    run: (_, { client, server }) => verbatim(clientInfoLine(client, server.now()) + '\n'),
+    run: (_, { client, server }) => verbatim(clientInfoLine(client, server.now(), server.pubsub.counts(client)) + '\n'),
   }),
   list: sub<number[] | null>({
     name: 'client|list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Lists open connections.',
@@ -289,7 +291,7 @@ const clientSubcommands: Record<string, CommandSpec<any>> = {
       const now = server.now();
       const lines = [...server.clients.values()]
         .filter((c) => ids === null || ids.includes(c.id))
-        .map((c) => clientInfoLine(c, now) + '\n');
+        .map((c) => clientInfoLine(c, now, server.pubsub.counts(c)) + '\n');
       return verbatim(lines.join(''));
     },
   }),

@@ -5,9 +5,11 @@
  */
 import type { ProtocolVersion } from '../protocol/encoder';
 import type { Reply } from '../protocol/reply';
+import type { PubSubHub } from '../pubsub/hub';
 import type { Engine } from '../store/engine';
 import type { Entry, Store } from '../store/store';
 import type { SweeperStats } from '../store/sweeper';
+import type { NotifyType } from './notify';
 import type { CommandStats, InstantaneousRates } from './stats';
 import type { Scripting } from '../scripting/service';
 import type { CommandSpec, QueuedCommand } from './types';
@@ -58,6 +60,8 @@ export interface ClientState {
   readonly watched: Map<string, Watch>;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
+  /** Pub/sub subscriptions (channels, patterns, shard channels); nonzero = subscribed (see PubSubHub). */
+  subscriptions: number;
 }
 
 /**
@@ -76,6 +80,11 @@ export interface CommandContext {
   readonly store: Store;
   /** Where this command counts its read lookups (see `lookedUp`); they reach INFO once its transaction commits. */
   readonly lookups: KeyLookups;
+  /**
+   * Raises a keyspace notification (Redis's notifyKeyspaceEvent, same type, event name and
+   * order): published once the command's transaction has committed, never for a rolled-back write.
+   */
+  notify(type: NotifyType, event: string, key: string): void;
 }
 
 /** Counts `found` of `of` read lookups as hits, the rest as misses (Redis's lookupKeyRead). */
@@ -129,6 +138,8 @@ export interface RuntimeConfig {
   busyReplyThresholdMs: number;
   /** lua-memory-limit: the script worker's heap, bytes. */
   readonly luaMemoryBytes: number;
+  /** notify-keyspace-events as flags (see src/commands/notify.ts); 0 = off. */
+  notifyKeyspaceEvents: number;
 }
 
 /** The server's own figures (INFO stats and the metrics endpoint). */
@@ -148,7 +159,7 @@ export interface ServerContext {
   readonly config: RuntimeConfig;
   /** The database side, whatever the backend (never the concrete SQL engine). */
   readonly engine: Engine;
-  readonly commands: ReadonlyMap<string, CommandSpec<any>>;
+  readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly clients: ReadonlyMap<number, ClientState>;
   readonly stats: ServerStats;
   /** INFO commandstats: calls, time, rejected and failed calls per command. */
@@ -159,6 +170,8 @@ export interface ServerContext {
   readonly watches: Watches;
   /** EVAL, FUNCTION and friends: the script worker, the known scripts and libraries, BUSY. */
   readonly scripting: Scripting;
+  /** This instance's subscriptions, and publishing to every instance. */
+  readonly pubsub: PubSubHub;
   /**
    * Parses and runs one command (already looked up, arity checked) for `client`, counted in
    * INFO commandstats: on `store`, inside the caller's transaction (EXEC's queue; Lua's

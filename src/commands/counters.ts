@@ -16,7 +16,7 @@ function incrCommand(name: string, summary: string, since: string, parseBy: (arg
     name, arity, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
     summary, group: 'string', since,
     parse: (argv) => ({ key: key(argv[1]), by: parseBy(argv) }),
-    async run(a, { store }) {
+    async run(a, { store, notify }) {
       const entry = await store.getEntry(a.key, true);
       const old = entry ? parseInt64(entry.value) : 0n;
       if (old === null) throw Errors.notInteger();
@@ -25,6 +25,8 @@ function incrCommand(name: string, summary: string, since: string, parseBy: (arg
       }
       const value = old + a.by;
       await store.put(a.key, Buffer.from(value.toString()), entry?.expiry ?? null);
+      if (!entry) notify('new', 'new', a.key);
+      notify('string', 'incrby', a.key);
       return value;
     },
   });
@@ -60,7 +62,7 @@ export const incrbyfloat = command<IncrFloatArgs>({
     if (!by) throw Errors.notFloat();
     return { key: key(argv[1]), by };
   },
-  async run(a, { store }) {
+  async run(a, { store, notify }) {
     const entry = await store.getEntry(a.key, true);
     const old = entry ? parseLongDouble(entry.value) : ZERO;
     if (!old) throw Errors.notFloat();
@@ -68,6 +70,8 @@ export const incrbyfloat = command<IncrFloatArgs>({
     if (!sum || !isFiniteLongDouble(sum)) throw Errors.nanOrInfinity();
     const text = formatLongDouble(sum);
     await store.put(a.key, Buffer.from(text), entry?.expiry ?? null);
+    if (!entry) notify('new', 'new', a.key);
+    notify('string', 'incrbyfloat', a.key);
     return bulk(text);
   },
 });

@@ -66,13 +66,15 @@ function expireCommand(name: string, unit: ExpireUnit, summary: string, since: s
       const when = expiryMs(unit, a.time, now, name, false);
       return when > BigInt(now) ? { kind: 'expire', key: a.key, expiry: storableExpiry(when) } : null;
     },
-    async run(a, { store }): Promise<Reply> {
+    async run(a, { store, notify }): Promise<Reply> {
       const when = expiryMs(unit, a.time, store.now, name, false);
       const past = when <= BigInt(store.now);
+      // A time in the past deletes the key: a `del` event instead of `expire`.
+      const done = (): 1 => (notify('generic', past ? 'del' : 'expire', a.key), 1);
       if (a.conditions.length === 0) {
         // One statement: the write itself tells whether the key was there.
-        if (past) return store.delete([a.key]);
-        return (await store.setExpiry(a.key, storableExpiry(when))) ? 1 : 0;
+        if (past) return (await store.delete([a.key])) ? done() : 0;
+        return (await store.setExpiry(a.key, storableExpiry(when))) ? done() : 0;
       }
       const entry = await store.getEntry(a.key, true, true);
       if (!entry) return 0;
@@ -85,7 +87,7 @@ function expireCommand(name: string, unit: ExpireUnit, summary: string, since: s
       }
       if (past) await store.delete([a.key]);
       else await store.setExpiry(a.key, storableExpiry(when));
-      return 1;
+      return done();
     },
   });
 }
@@ -99,8 +101,10 @@ export const persist = command<string>({
   name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Removes the expiration time of a key.', group: 'generic', since: '2.2.0',
   parse: (argv) => key(argv[1]),
-  async run(k, { store }) {
-    return (await store.persist(k)) ? 1 : 0;
+  async run(k, { store, notify }) {
+    if (!(await store.persist(k))) return 0;
+    notify('generic', 'persist', k);
+    return 1;
   },
 });
 

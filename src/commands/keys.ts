@@ -3,6 +3,7 @@ import { bulk, OK, simple, type Reply } from '../protocol/reply';
 import { key, keys, parseInt64, scanCursor, word } from './args';
 import { lookedUp, type CommandContext } from './context';
 import { globMatch, globPrefix } from './glob';
+import { notifying } from './notify';
 import { command } from './types';
 
 export const del = command<string[]>({
@@ -10,7 +11,7 @@ export const del = command<string[]>({
   summary: 'Deletes one or more keys.', group: 'generic', since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'delete', keys: ks }),
-  run: (ks, { store }) => store.delete(ks),
+  run: deleteKeys,
 });
 
 export const unlink = command<string[]>({
@@ -18,8 +19,17 @@ export const unlink = command<string[]>({
   summary: 'Asynchronously deletes one or more keys.', group: 'generic', since: '4.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'delete', keys: ks }),
-  run: (ks, { store }) => store.delete(ks),
+  run: deleteKeys,
 });
+
+/** DEL / UNLINK: a `del` event per key deleted, in argument order (the first of repeats). */
+async function deleteKeys(ks: string[], { store, notify, server }: CommandContext): Promise<number> {
+  // One statement unless the events need to know which keys went.
+  if (!notifying(server.config.notifyKeyspaceEvents, 'generic')) return store.delete(ks);
+  let n = 0;
+  for (const k of new Set(ks)) if (await store.delete([k])) n++, notify('generic', 'del', k);
+  return n;
+}
 
 /** How many of the keys are live, repeats included: one read lookup per key named (Redis's existsCommand, touchCommand). */
 async function liveCount(ks: string[], { store, lookups }: CommandContext): Promise<number> {
@@ -165,7 +175,7 @@ function renameCommand(nx: boolean) {
     summary: nx ? 'Renames a key only when the target key name doesn\'t exist.' : 'Renames a key and overwrites the destination.',
     group: 'generic', since: '1.0.0',
     parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]) }),
-    async run({ from, to }, { store }): Promise<Reply> {
+    async run({ from, to }, { store, notify }): Promise<Reply> {
       if (from === to) {
         // Nothing moves, but a missing key is still an error.
         if ((await store.countExisting([from])) === 0) throw Errors.noSuchKey();
@@ -173,6 +183,8 @@ function renameCommand(nx: boolean) {
       }
       const outcome = await store.rename(from, to, nx);
       if (outcome === 'missing') throw Errors.noSuchKey();
+      // Redis deletes the destination and adds it again: always a `new` key.
+      if (outcome === 'done') notify('new', 'new', to), notify('generic', 'rename_from', from), notify('generic', 'rename_to', to);
       if (nx) return outcome === 'done' ? 1 : 0;
       return OK;
     },
@@ -213,8 +225,9 @@ export const copy = command<CopyArgs>({
   name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], data: true,
   summary: 'Copies the value of a key to a new key.', group: 'generic', since: '6.2.0',
   parse: parseCopy,
-  async run(a, { store, lookups }) {
+  async run(a, { store, lookups, notify }) {
     const outcome = await store.copy(a.from, a.to, a.replace);
+    if (outcome === 'done') notify('new', 'new', a.to), notify('generic', 'copy_to', a.to);
     // The source is read as lookupKeyRead reads it (the destination is a write lookup, not counted).
     lookedUp(lookups, outcome !== 'missing');
     return outcome === 'done' ? 1 : 0;

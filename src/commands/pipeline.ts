@@ -2,6 +2,8 @@ import { Errors, RespError } from '../protocol/errors';
 import { OK, QUEUED, type Reply } from '../protocol/reply';
 import type { PlainOp, Store } from '../store/store';
 import { lookedUp, type ClientState, type CommandContext, type KeyLookups, type ServerContext } from './context';
+import { newEventsOn, plainEvents, publishKeyEvents, type KeyEvent, type NotifyType } from './notify';
+import { ALLOWED_WHILE_SUBSCRIBED } from './pubsub';
 import type { CommandSpec } from './types';
 
 /** Commands that run immediately even inside MULTI (Redis's list in processCommand). */
@@ -20,6 +22,8 @@ const NO_STORE: Store = new Proxy({} as Store, {
 export class CommandPipeline {
   /** The read lookups of the command running on each store: where call() on that store (EXEC's queue) counts. */
   private readonly lookupsOn = new WeakMap<Store, KeyLookups>();
+  /** The keyspace events of the command running on each store: where call() on that store (EXEC's queue) collects. */
+  private readonly eventsOn = new WeakMap<Store, KeyEvent[]>();
 
   constructor(private readonly server: ServerContext) {}
 
@@ -68,6 +72,11 @@ export class CommandPipeline {
       if (client.multi) client.multi.aborted = true;
       return this.reject(spec, busy);
     }
+    // RESP2 subscribed mode: only the commands Redis allows there (RESP3 has no such limit).
+    if (client.subscriptions > 0 && client.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
+      if (client.multi) client.multi.aborted = true;
+      return this.reject(spec, Errors.onlySubscribeAllowed(spec.name));
+    }
     if (client.multi && !RUN_INSIDE_MULTI.has(argv[0].toString('latin1').toLowerCase())) {
       if (spec.flags.includes('no_multi')) {
         client.multi.aborted = true;
@@ -102,60 +111,78 @@ export class CommandPipeline {
       args = dispatched;
     }
     let reply: Reply | Promise<Reply>;
-    let plain: PlainOp | RespError | null = null;
+    let plain: PlainOp | RespError | null;
     const server = this.server;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
-    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats });
-    else if (store) reply = this.run(spec, args, { client, server, store, lookups: this.lookupsOn.get(store) ?? server.stats });
-    else if (spec.plain && (plain = this.plainOp(spec, args))) {
+    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
+    else if (store) {
+      const events = this.eventsOn.get(store);
+      const notify = events ? collectInto(events) : this.notifyNow;
+      reply = this.run(spec, args, { client, server, store, lookups: this.lookupsOn.get(store) ?? server.stats, notify });
+    } else if (spec.plain && !newEventsOn(server.config.notifyKeyspaceEvents) && (plain = this.plainOp(spec, args))) {
       const op = plain;
+      let changedKeys: readonly string[] = [];
       reply =
         op instanceof RespError
           ? op
-          : server.engine
-              .plain(op, (changed) => server.watches.touch(changed))
-              .then((value) => {
-                // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
-                if (op.kind === 'get') lookedUp(server.stats, value !== null);
-                else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
-                return op.kind === 'put' ? OK : value;
-              }, asReply);
+          : server.engine.plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed))).then((value) => {
+              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+              if (op.kind === 'get') lookedUp(server.stats, value !== null);
+              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+              const flags = server.config.notifyKeyspaceEvents;
+              const result = op.kind === 'put' ? OK : value;
+              const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
+              return delivered ? delivered.then(() => result) : result;
+            }, asReply);
     } else {
-      const settled = spec.settled;
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
-      const transaction = server.engine.transaction(
-        async (tx) => {
-          // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
-          this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
-          try {
-            return await spec.run(args, { client, server, store: tx, lookups });
-          } finally {
-            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-            // really changed, before the next command of the batch runs.
-            server.watches.signal(tx);
-          }
-        },
-        spec.flags.includes('readonly'),
-        spec.unbounded ? { unbounded: true } : undefined,
-      );
-      // Counted once the transaction committed: with the reply, or with the command's own error.
-      const count = () => lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
+      let events: KeyEvent[] = [];
+      const transaction = server.engine.transaction(async (tx) => {
+        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
+        // Likewise its events: only those of the attempt that committed are published.
+        this.eventsOn.set(tx, (events = []));
+        try {
+          return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
+        } finally {
+          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+          // really changed, before the next command of the batch runs.
+          server.watches.signal(tx);
+        }
+      }, spec.flags.includes('readonly'), spec.unbounded ? { unbounded: true } : undefined);
+      // Counted (and its events published) once the transaction committed: with the reply, or with the command's own error.
+      // The reply waits for the events' delivery on this instance (on PostgreSQL, their way through NOTIFY), as in Redis.
+      const count = (): Promise<void> | void => {
+        lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
+        const flags = server.config.notifyKeyspaceEvents;
+        if (flags && events.length) return publishKeyEvents(server.pubsub, flags, events);
+      };
       const committed = transaction.then(
-        (r) => (count(), r),
+        (r) => {
+          const delivered = count();
+          return delivered ? delivered.then(() => r) : r;
+        },
         (err) => {
-          if (err instanceof RespError) count();
+          const delivered = err instanceof RespError ? count() : undefined;
+          if (delivered) return delivered.then(() => Promise.reject(err));
           throw err;
         },
       );
-      reply = settled
+      reply = spec.settled
         ? committed.then(
-            (r) => (settled(args, { client, server }, false), r),
-            (err) => (settled(args, { client, server }, true), asReply(err)),
+            (r) => (spec.settled?.(args, { client, server }, false), r),
+            (err) => (spec.settled?.(args, { client, server }, true), asReply(err)),
           )
         : committed.catch(asReply);
     }
     return reply;
   }
+
+  /** ctx.notify outside a transaction: published at once. */
+  private readonly notifyNow = (type: NotifyType, event: string, key: string): void => {
+    const flags = this.server.config.notifyKeyspaceEvents;
+    if (flags) publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
+  };
 
   private plainOp(spec: CommandSpec<unknown>, args: unknown): PlainOp | RespError | null {
     try {
@@ -173,6 +200,11 @@ export class CommandPipeline {
       return asReply(err);
     }
   }
+}
+
+/** ctx.notify inside a transaction: collected, published after COMMIT. */
+function collectInto(events: KeyEvent[]): (type: NotifyType, event: string, key: string) => void {
+  return (type, event, key) => void events.push({ type, event, key });
 }
 
 /** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */

@@ -83,9 +83,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
         instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
         rejected_connections: s.rejectedConnections,
-        // Expired rows the sweeper deleted, each key once. A read does not delete the expired
-        // row it skips (Redis's lazy expiry does): the sweep that removes it counts it.
-        expired_keys: server.sweeper.deleted,
+        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
+        expired_keys: server.engine.expiredKeys.count,
         evicted_keys: 0,
         // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
         keyspace_hits: s.keyspaceHits,
@@ -128,6 +127,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         sql_wal_checkpoints: server.engine.walCheckpoints,
         // Batches failed at --database-timeout (their connection was cut).
         sql_timeouts: e.timeouts,
+        // Batches run again because the database undid them whole (serialization failure, deadlock).
+        sql_retries: e.retries,
         sweeper_runs: server.sweeper.runs,
         sweeper_deleted_keys: server.sweeper.deleted,
         sweeper_last_duration_ms: server.sweeper.lastDurationMs,
@@ -225,7 +226,7 @@ function configSet(args: Buffer[], server: ServerContext): Reply {
   return OK;
 }
 
-const configSubcommands: Record<string, CommandSpec<any>> = {
+const configSubcommands: Record<string, CommandSpec> = {
   get: command<Buffer[]>({
     name: 'config|get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Returns the effective values of configuration parameters.', group: 'server', since: '2.0.0',
@@ -252,6 +253,7 @@ const configSubcommands: Record<string, CommandSpec<any>> = {
       const s = server.stats;
       for (const k of Object.keys(s) as (keyof typeof s)[]) s[k] = 0;
       server.commandStats.reset();
+      server.engine.expiredKeys.reset();
       return OK;
     },
   }),
@@ -328,7 +330,7 @@ function commandDocs(spec: CommandSpec<unknown>): Reply {
 
 const lookup = (server: ServerContext, name: Buffer) => server.commands.get(name.toString('latin1').toLowerCase());
 
-const commandSubcommands: Record<string, CommandSpec<any>> = {
+const commandSubcommands: Record<string, CommandSpec> = {
   count: command<null>({
     name: 'command|count', arity: 2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
     summary: 'Returns a count of commands.', group: 'server', since: '2.8.13',

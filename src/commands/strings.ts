@@ -1,10 +1,18 @@
 import { Errors } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { int64, key, keys } from './args';
-import { lookedUp, type KeyLookups } from './context';
+import { lookedUp, type CommandContext, type KeyLookups } from './context';
 import { checkStringLength } from './errors';
 import { absoluteExpiry, parseExpiryOptions, type ExpireArg } from './expiry-options';
+import { absentBeforeWrite } from './notify';
 import { command } from './types';
+
+/** setGenericCommand's events: `new` for a key created, `set`, then `expire` when an expiry was given. */
+function notifySet(notify: CommandContext['notify'], k: string, expires: boolean, fresh: boolean): void {
+  if (fresh) notify('new', 'new', k);
+  notify('string', 'set', k);
+  if (expires) notify('generic', 'expire', k);
+}
 
 /** A value read as Redis's lookupKeyRead reads it: a hit or a miss in INFO (see KeyLookups). */
 function read<T>(lookups: KeyLookups, value: T | null): T | null {
@@ -57,11 +65,14 @@ export const set = command<SetArgs>({
     a.condition || a.keepTtl || a.get
       ? null
       : { kind: 'put', key: a.key, value: a.value, expiry: a.expire ? absoluteExpiry(a.expire, now, 'set') : null },
-  async run(a, { store, lookups }): Promise<Reply> {
+  async run(a, ctx): Promise<Reply> {
+    const { store, lookups, notify } = ctx;
     const expiry = a.expire ? absoluteExpiry(a.expire, store.now, 'set') : null;
+    const fresh = await absentBeforeWrite(ctx, a.key);
     const outcome = await store.set(a.key, a.value, {
       expiry, keepTtl: a.keepTtl, condition: a.condition, returnPrevious: a.get,
     });
+    if (outcome.written) notifySet(notify, a.key, expiry !== null, fresh);
     // SET ... GET reads the old value as GET does.
     if (a.get) return read(lookups, outcome.previous ?? null);
     return outcome.written ? OK : null;
@@ -91,8 +102,13 @@ export const mset = command<[string, Buffer][]>({
   name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], data: true,
   summary: 'Atomically creates or modifies the string values of one or more keys.', group: 'string', since: '1.0.1',
   parse: (argv) => parsePairs(argv, 'mset'),
-  async run(pairs, { store }) {
+  async run(pairs, ctx) {
+    const { store, notify } = ctx;
+    // A key named twice is new for its first pair only.
+    const fresh = new Set<string>();
+    for (const [k] of pairs) if (!fresh.has(k) && (await absentBeforeWrite(ctx, k))) fresh.add(k);
     await store.putMany(pairs);
+    for (const [k] of pairs) notifySet(notify, k, false, fresh.delete(k));
     return OK;
   },
 });
@@ -102,8 +118,11 @@ export const msetnx = command<[string, Buffer][]>({
   summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.',
   group: 'string', since: '1.0.1',
   parse: (argv) => parsePairs(argv, 'msetnx'),
-  async run(pairs, { store }) {
-    return (await store.putManyIfAbsent(pairs)) ? 1 : 0;
+  async run(pairs, { store, notify }) {
+    if (!(await store.putManyIfAbsent(pairs))) return 0;
+    const seen = new Set<string>();
+    for (const [k] of pairs) notifySet(notify, k, false, !seen.has(k) && !!seen.add(k));
+    return 1;
   },
 });
 
@@ -124,8 +143,12 @@ function setexCommand(name: 'setex' | 'psetex') {
     parse: (argv) => ({ key: key(argv[1]), expire: { unit: name === 'setex' ? 'EX' : 'PX', raw: argv[2] }, value: argv[3] }),
     // Always an unconditional write (phpredis and Rails write every session with SETEX).
     plain: (a, now) => ({ kind: 'put', key: a.key, value: a.value, expiry: absoluteExpiry(a.expire, now, name) }),
-    async run(a, { store }) {
-      await store.set(a.key, a.value, { expiry: absoluteExpiry(a.expire, store.now, name) });
+    async run(a, ctx) {
+      const { store, notify } = ctx;
+      const expiry = absoluteExpiry(a.expire, store.now, name);
+      const fresh = await absentBeforeWrite(ctx, a.key);
+      await store.set(a.key, a.value, { expiry });
+      notifySet(notify, a.key, true, fresh);
       return OK;
     },
   });
@@ -145,8 +168,10 @@ export const setnx = command<KeyValue>({
   name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Set the string value of a key only when the key doesn\'t exist.', group: 'string', since: '1.0.0',
   parse: keyValue,
-  async run(a, { store }) {
-    return (await store.set(a.key, a.value, { expiry: null, condition: 'NX' })).written ? 1 : 0;
+  async run(a, { store, notify }) {
+    if (!(await store.set(a.key, a.value, { expiry: null, condition: 'NX' })).written) return 0;
+    notifySet(notify, a.key, false, true);
+    return 1;
   },
 });
 
@@ -155,8 +180,10 @@ export const getset = command<KeyValue>({
   name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the previous string value of a key after setting it to a new value.', group: 'string', since: '1.0.0',
   parse: keyValue,
-  async run(a, { store, lookups }) {
-    return read(lookups, (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null);
+  async run(a, { store, lookups, notify }) {
+    const previous = (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null;
+    notifySet(notify, a.key, false, previous === null);
+    return read(lookups, previous);
   },
 });
 
@@ -164,7 +191,11 @@ export const getdel = command<string>({
   name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the string value of a key after deleting the key.', group: 'string', since: '6.2.0',
   parse: (argv) => key(argv[1]),
-  run: async (k, { store, lookups }) => read(lookups, await store.take(k)),
+  async run(k, { store, lookups, notify }) {
+    const value = read(lookups, await store.take(k));
+    if (value !== null) notify('generic', 'del', k);
+    return value;
+  },
 });
 
 interface GetexArgs {
@@ -188,16 +219,21 @@ export const getex = command<GetexArgs>({
   name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Returns the string value of a key after setting its expiration time.', group: 'string', since: '6.2.0',
   parse: parseGetex,
-  async run(a, { store, lookups }): Promise<Reply> {
+  async run(a, { store, lookups, notify }): Promise<Reply> {
     if (!a.expire && !a.persist) return read(lookups, await store.get(a.key));
     const entry = read(lookups, await store.getEntry(a.key, true));
     if (!entry) return null;
     if (a.expire) {
       const expiry = absoluteExpiry(a.expire, store.now, 'getex');
-      if ((a.expire.unit === 'EXAT' || a.expire.unit === 'PXAT') && expiry <= store.now) await store.delete([a.key]);
-      else await store.setExpiry(a.key, expiry);
-    } else {
-      await store.persist(a.key);
+      if ((a.expire.unit === 'EXAT' || a.expire.unit === 'PXAT') && expiry <= store.now) {
+        await store.delete([a.key]);
+        notify('generic', 'del', a.key);
+      } else {
+        await store.setExpiry(a.key, expiry);
+        notify('generic', 'expire', a.key);
+      }
+    } else if (await store.persist(a.key)) {
+      notify('generic', 'persist', a.key);
     }
     return entry.value;
   },
@@ -217,15 +253,13 @@ export const append = command<KeyValue>({
   name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
   summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', group: 'string', since: '2.0.0',
   parse: keyValue,
-  async run(a, { store, server }) {
+  async run(a, { store, server, notify }) {
     const entry = await store.getEntry(a.key, true);
-    if (!entry) {
-      await store.put(a.key, a.value, null);
-      return a.value.length;
-    }
-    checkStringLength(entry.value.length, a.value.length, server.config.limits.protoMaxBulkLen);
-    const value = Buffer.concat([entry.value, a.value]);
-    await store.put(a.key, value, entry.expiry);
+    if (entry) checkStringLength(entry.value.length, a.value.length, server.config.limits.protoMaxBulkLen);
+    const value = entry ? Buffer.concat([entry.value, a.value]) : a.value;
+    await store.put(a.key, value, entry?.expiry ?? null);
+    if (!entry) notify('new', 'new', a.key);
+    notify('string', 'append', a.key);
     return value.length;
   },
 });
@@ -285,7 +319,7 @@ export const setrange = command<SetrangeArgs>({
     if (offset < 0n) throw Errors.offsetOutOfRange();
     return { key: key(argv[1]), offset, value: argv[3] };
   },
-  async run(a, { store, server }) {
+  async run(a, { store, server, notify }) {
     const entry = await store.getEntry(a.key, true);
     const old = entry?.value ?? Buffer.alloc(0);
     if (a.value.length === 0) return old.length;
@@ -295,6 +329,8 @@ export const setrange = command<SetrangeArgs>({
     old.copy(value);
     a.value.copy(value, offset);
     await store.put(a.key, value, entry?.expiry ?? null);
+    if (!entry) notify('new', 'new', a.key);
+    notify('string', 'setrange', a.key);
     return value.length;
   },
 });

@@ -29,6 +29,12 @@ export interface QueuedCommand {
   argv: Buffer[];
 }
 
+/**
+ * One command. `A` is what `parse` makes of the arguments and what `plain`, `dispatch`,
+ * `settled` and `run` receive; those are methods (checked bivariantly), so any
+ * CommandSpec<A> is a CommandSpec<unknown> (= CommandSpec): the table and the pipeline hold
+ * them so, and each spec's own `parse` and `run` agree on A through `command<A>()`.
+ */
 export interface CommandSpec<A = unknown> {
   /** Lower-case name; for subcommands 'container|sub' as Redis 7 names them in errors. */
   readonly name: string;
@@ -51,7 +57,7 @@ export interface CommandSpec<A = unknown> {
    * operation (the engine merges neighbouring ones into one statement). Its reply is the
    * value read, or OK. Null when the command needs its full `run`.
    */
-  readonly plain?: (args: A, now: number) => PlainOp | null;
+  plain?(args: A, now: number): PlainOp | null;
   /** Pure: turns arguments into a typed value or throws RespError. */
   parse(argv: Buffer[]): A;
   /**
@@ -60,15 +66,15 @@ export interface CommandSpec<A = unknown> {
    * (EXEC ends the transaction MULTI began; WATCH registers its keys). Returns the arguments
    * `run` gets, or an error reply (then `run` is skipped).
    */
-  readonly dispatch?: (args: A, ctx: Pick<CommandContext, 'client' | 'server'>) => A | RespError;
+  dispatch?(args: A, ctx: Pick<CommandContext, 'client' | 'server'>): A | RespError;
   /**
    * Runs once the command's transaction has settled; `failed` when the database failed it
    * (then `run` may never have run). Undoes what `dispatch` registered (EXEC's watches).
    */
-  readonly settled?: (args: A, ctx: Pick<CommandContext, 'client' | 'server'>, failed: boolean) => void;
+  settled?(args: A, ctx: Pick<CommandContext, 'client' | 'server'>, failed: boolean): void;
   run(args: A, ctx: CommandContext): Reply | Promise<Reply>;
   /** For containers (CLIENT, CONFIG, COMMAND): lower-case subcommand name -> spec. */
-  readonly subcommands?: Readonly<Record<string, CommandSpec<any>>>;
+  readonly subcommands?: Readonly<Record<string, CommandSpec>>;
 }
 
 /** Identity helper that keeps each command's argument type while checking its shape. */

@@ -126,6 +126,7 @@ export function createRegistry(ctx: ServerContext): Registry {
   const e = ctx.engine.stats;
   readCounter(registry, 'respql_db_statements_total', 'SQL statements sent to the database (round trips on PostgreSQL)', () => e.statements);
   readCounter(registry, 'respql_db_errors_total', 'SQL statements that failed', () => e.statementErrors);
+  readCounter(registry, 'respql_db_retries_total', 'Batches run again after the database undid them (serialization failure, deadlock)', () => e.retries);
   readCounter(registry, 'respql_db_transactions_total', 'Group commits (transactions committed)', () => e.transactions);
   const batches = new Histogram({
     name: 'respql_commit_batch_size', help: 'Commands committed together in one transaction (group commit)',
@@ -135,7 +136,7 @@ export function createRegistry(ctx: ServerContext): Registry {
 
   // The expiry sweeper.
   readCounter(registry, 'respql_sweeper_runs_total', 'Full expiry sweeps', () => ctx.sweeper.runs);
-  readCounter(registry, 'respql_sweeper_deleted_keys_total', 'Expired rows deleted by the sweeper (INFO expired_keys)', () => ctx.sweeper.deleted);
+  readCounter(registry, 'respql_sweeper_deleted_keys_total', 'Expired rows deleted by the sweeper (INFO sweeper_deleted_keys)', () => ctx.sweeper.deleted);
   return registry;
 }
 

@@ -80,7 +80,7 @@ function frameEnd(buf: Buffer, start: number): number | undefined {
   if (start >= buf.length) return undefined;
   const lineEnd = buf.indexOf('\r\n', start);
   if (lineEnd < 0) return undefined;
-  const type = String.fromCharCode(buf[start]!);
+  const type = String.fromCharCode(buf[start]);
   switch (type) {
     case '+':
     case '-':

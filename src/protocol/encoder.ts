@@ -88,6 +88,13 @@ export class ReplyWriter {
         case 'bool':
           this.text(resp3 ? (reply.value ? `#t${CRLF}` : `#f${CRLF}`) : reply.value ? `:1${CRLF}` : `:0${CRLF}`);
           break;
+        case 'push':
+          this.text(`${resp3 ? '>' : '*'}${reply.items.length}${CRLF}`);
+          for (const item of reply.items) this.write(item);
+          break;
+        case 'replies':
+          for (const item of reply.replies) this.write(item);
+          break;
         case 'set':
           this.text(`${resp3 ? '~' : '*'}${reply.items.length}${CRLF}`);
           for (const item of reply.items) this.write(item);

@@ -22,6 +22,8 @@ function clip(arg: Buffer | string): string {
 }
 
 export const Errors = {
+  onlySubscribeAllowed: (name: string) =>
+    new RespError(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
   syntax: () => new RespError('ERR syntax error'),
   unknownCommand: (name: Buffer | string, args: Buffer[]) =>
     new RespError(

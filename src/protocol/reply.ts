@@ -23,6 +23,8 @@ export type Reply =
   | VerbatimReply
   | SetReply
   | BoolReply
+  | PushReply
+  | RepliesReply
   | NoReply;
 
 export interface SimpleString {
@@ -61,6 +63,11 @@ export interface BoolReply {
   readonly value: boolean;
 }
 
+/** RESP3 push (`>`, pub/sub messages and confirmations); an array in RESP2. */
+export interface PushReply { readonly kind: 'push'; readonly items: Reply[] }
+/** Several top-level replies from one command (SUBSCRIBE a b answers once per channel). */
+export interface RepliesReply { readonly kind: 'replies'; readonly replies: Reply[] }
+
 /** Nothing goes on the wire (CLIENT REPLY OFF|SKIP). */
 export interface NoReply {
   readonly kind: 'none';
@@ -72,6 +79,8 @@ export const QUEUED: SimpleString = { kind: 'simple', value: 'QUEUED' };
 export const PONG: SimpleString = { kind: 'simple', value: 'PONG' };
 export const NULL_ARRAY: NullArray = { kind: 'nullArray' };
 
+export const push = (items: Reply[]): PushReply => ({ kind: 'push', items });
+export const replies = (list: Reply[]): RepliesReply => ({ kind: 'replies', replies: list });
 export const simple = (value: string): SimpleString => ({ kind: 'simple', value });
 export const bulk = (value: string): Buffer => Buffer.from(value, 'utf8');
 export const map = (entries: ReadonlyArray<readonly [Reply, Reply]>): MapReply => ({ kind: 'map', entries });

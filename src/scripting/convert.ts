@@ -25,6 +25,11 @@ export function toWire(reply: Reply): Wire {
       return Buffer.from(reply.text, 'utf8');
     case 'bool':
       return { t: 'bool', v: reply.value };
+    // Neither reaches a script (SUBSCRIBE and friends are noscript); as arrays if they did.
+    case 'push':
+      return reply.items.map(toWire);
+    case 'replies':
+      return reply.replies.map(toWire);
     case 'none':
       return null;
   }

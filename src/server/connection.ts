@@ -60,6 +60,7 @@ export class Connection {
       watched: new Map(),
       closeAfterReply: false,
       replyMode: 'on',
+      subscriptions: 0,
     };
     const limits = this.limits;
     this.decoder = new RequestDecoder(
@@ -135,6 +136,22 @@ export class Connection {
     }
   }
 
+  /**
+   * A pub/sub message (a RESP3 push), placed as Redis's serial execution would place it: after
+   * every reply already known (so after the confirmation of the SUBSCRIBE that asked for it),
+   * before the replies still being worked out (so a client's own PUBLISH, or its write's keyspace
+   * event, comes before that command's reply). Sent even under CLIENT REPLY OFF, as Redis does.
+   */
+  push(reply: Reply): void {
+    if (this.closing) return;
+    let at = this.slots.length;
+    while (at > 0 && this.slots[at - 1].reply === undefined) at--;
+    const slot = { reply, protocol: this.state.protocol, closeAfter: false };
+    if (at === this.slots.length) this.slots.push(slot);
+    else this.slots.splice(at, 0, slot);
+    this.scheduleFlush();
+  }
+
   private onProtocolError(error: RespError): void {
     this.slots.push({ reply: error, protocol: this.state.protocol, closeAfter: true });
     this.closing = true;
@@ -190,12 +207,13 @@ export class Connection {
   }
 
   /**
-   * client-output-buffer-limit normal, as Redis's checkClientOutputBufferLimits: a client
+   * client-output-buffer-limit normal or pubsub, as Redis's checkClientOutputBufferLimits: a client
    * whose unread replies reach the hard limit, or stay at the soft limit for longer than
    * its seconds, is dropped.
    */
   private overOutputBufferLimit(): boolean {
-    const { hard, soft, seconds } = this.limits.outputBuffer.normal;
+    // A subscribed client is of the pubsub class (Redis's getClientType).
+    const { hard, soft, seconds } = this.limits.outputBuffer[this.state.subscriptions > 0 ? 'pubsub' : 'normal'];
     const used = this.socket.writableLength;
     if (hard > 0 && used >= hard) return true;
     if (soft === 0 || used < soft) {

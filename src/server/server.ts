@@ -1,12 +1,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { knex as createKnex, type Knex } from 'knex';
+import type { ClientConfig } from 'pg';
 import type { ClientState, ConnectionLimits, RuntimeConfig, ServerContext } from '../commands/context';
 import { CommandPipeline } from '../commands/pipeline';
 import { CommandStats, emptyStats, InstantaneousRates } from '../commands/stats';
 import { buildCommandTable } from '../commands/table';
 import { knexConfigFor } from '../store/knex-config';
-import { DEFAULT_DATABASE_TIMEOUT_MS, SqlEngine } from '../store/sql-engine';
+import type { PreparedStatements } from '../store/dialect';
+import { SqlEngine } from '../store/sql-engine';
 import { Sweeper } from '../store/sweeper';
 import { Connection } from './connection';
 import { MetricsEndpoint } from '../ops/metrics';
@@ -16,6 +18,10 @@ import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
 import { REDIS_COMPAT_VERSION } from '../commands/connection';
 import { Scripting } from '../scripting/service';
+import { PubSubHub } from '../pubsub/hub';
+import { parseNotifyFlags } from '../commands/notify';
+import { PostgresBus } from '../pubsub/postgres-bus';
+import { ExpiredEvents } from '../pubsub/expiry-events';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -62,12 +68,21 @@ export interface RespqlOptions {
   databaseTimeoutMs?: number;
   /** PostgreSQL connections at most (SQLite has one). Default 10. */
   poolSize?: number;
+  /** PostgreSQL named prepared statements: 'no' behind a transaction pooler (PgBouncer); default 'auto' detects one. */
+  preparedStatements?: PreparedStatements;
   /** The longest close() waits for clients' in-flight commands before it drops them. Default 10000 ms. */
   shutdownTimeoutMs?: number;
   /** Called when a client's SHUTDOWN begins closing the server, with a line for the log. */
   onShutdown?: (reason: string) => void;
   /** Log verbosity by Redis's names (debug, verbose, notice, warning); CONFIG GET/SET loglevel. Default notice. */
   loglevel?: string;
+  /**
+   * How often, in ms, the instance holding the expired-events lease deletes the keys whose time
+   * has come and raises their `expired` events (while notify-keyspace-events includes x). Default 100; 0 = never.
+   */
+  expiredEventsIntervalMs?: number;
+  /** notify-keyspace-events, with Redis's flag characters (e.g. `Egx`). Default '' (off). */
+  notifyKeyspaceEvents?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
   onConfigChange?: (config: RuntimeConfig) => void;
   /** busy-reply-threshold (alias lua-time-limit): ms a script runs before other clients get BUSY. Default 5000. */
@@ -89,6 +104,8 @@ export class RespqlServer {
   readonly config: RuntimeConfig;
   private readonly ownsKnex: boolean;
   private readonly sweeper: Sweeper;
+  /** `expired` keyspace events (see ExpiredEvents). */
+  readonly expiredEvents: ExpiredEvents;
   private readonly tcp: net.Server;
   /** Listens on tls-port when TLS is configured; feeds the same Connection class. */
   private readonly tlsServer: tls.Server | null = null;
@@ -106,6 +123,8 @@ export class RespqlServer {
 
   /** Every client's WATCHed keys (see WatchRegistry). */
   readonly watches = new WatchRegistry();
+  /** Subscriptions on this instance; its bus carries messages to the others. */
+  readonly pubsub = new PubSubHub();
 
   constructor(options: RespqlOptions = {}) {
     // Listener settings first: a bad one must fail before any database connection exists.
@@ -115,8 +134,8 @@ export class RespqlServer {
     const secure = options.tls?.port !== undefined ? tlsServerOptions(options.tls) : null;
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
-    const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
-    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs }));
+    const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs;
+    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs, preparedStatements: options.preparedStatements }));
     const clock = options.clock ?? Date.now;
     this.config = {
       port: options.port === null ? 0 : (options.port ?? DEFAULTS.port),
@@ -130,6 +149,7 @@ export class RespqlServer {
       loglevel: options.loglevel ?? DEFAULTS.loglevel,
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,
       protectedMode: options.protectedMode ?? true,
+      notifyKeyspaceEvents: parseNotifyFlags(options.notifyKeyspaceEvents ?? '') ?? 0,
       limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
       busyReplyThresholdMs: options.busyReplyThresholdMs ?? DEFAULT_BUSY_REPLY_THRESHOLD_MS,
       luaMemoryBytes: (options.luaMemoryMb ?? DEFAULT_LUA_MEMORY_MB) * 1024 * 1024,
@@ -144,8 +164,15 @@ export class RespqlServer {
       );
     }
     this.engine = new SqlEngine(knex, { table: this.config.table, clock, timeoutMs: databaseTimeoutMs });
+    // On PostgreSQL messages cross instances through LISTEN/NOTIFY; on SQLite they stay in the process.
+    if (this.engine.backend === 'postgres') {
+      this.pubsub.bus = new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError);
+    }
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
+    this.expiredEvents = new ExpiredEvents(
+      this.engine, this.pubsub, this.config, this.sweeper.stats.instanceId, options.expiredEventsIntervalMs ?? 100, options.onError,
+    );
     this.context = {
       version: VERSION,
       startedAt: clock(),
@@ -161,6 +188,7 @@ export class RespqlServer {
       }),
       sweeper: this.sweeper.stats,
       watches: this.watches,
+      pubsub: this.pubsub,
       call: (spec, argv, client, store) => this.pipeline.call(spec, argv, client, store),
       scripting: new Scripting({
         redisVersion: REDIS_COMPAT_VERSION,
@@ -214,9 +242,11 @@ export class RespqlServer {
     const id = conn.state.id;
     this.connections.set(id, conn);
     this.clients.set(id, conn.state);
+    this.pubsub.attach(conn.state, (reply) => conn.push(reply));
     this.context.stats.connectionsReceived++;
     socket.on('close', () => {
       this.context.watches.unwatchAll(conn.state);
+      this.pubsub.detach(conn.state);
       this.connections.delete(id);
       this.clients.delete(id);
     });
@@ -234,9 +264,11 @@ export class RespqlServer {
     if (this.migrateOnListen) await this.engine.migrate();
     if (this.plainPort !== null) this.config.port = (await listenOn(this.tcp, this.plainPort, this.config.bind)).port;
     if (this.tlsServer) this.config.tlsPort = (await listenOn(this.tlsServer, this.tlsPort, this.config.bind)).port;
+    await this.pubsub.bus.start();
     await this.metrics?.listen();
     this.context.rates.start();
     this.sweeper.start();
+    this.expiredEvents.start();
     return (this.address() ?? this.tlsAddress())!;
   }
 
@@ -279,6 +311,8 @@ export class RespqlServer {
     const closed = Promise.all([...this.connections.values()].map((c) => c.close())).then(() => Promise.all([stopped, tlsStopped]));
     if (!(await settlesWithin(closed, this.shutdownTimeoutMs))) for (const c of this.connections.values()) c.kill();
     await this.sweeper.stop();
+    await this.expiredEvents.stop();
+    await this.pubsub.bus.close();
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
@@ -290,6 +324,14 @@ export class RespqlServer {
     // database stopped answering must not hold up the exit.
     if (this.ownsKnex) await settlesWithin(this.engine.knex.destroy(), this.engine.timeoutMs);
   }
+}
+
+/** The pg connection settings of a Knex instance (a URL or pg's options), for connections of its own. */
+function pgConnection(knex: Knex): ClientConfig {
+  const connection = (knex.client as { config: Knex.Config }).config.connection;
+  if (typeof connection === 'string') return { connectionString: connection };
+  if (connection && typeof connection === 'object') return connection as ClientConfig;
+  throw new Error('pub/sub needs the PostgreSQL connection settings as a URL or an object in the Knex configuration');
 }
 
 /** Raised by listen() when the database cannot be reached or written. */

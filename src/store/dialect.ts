@@ -50,6 +50,17 @@ export interface Dialect {
    */
   setUpConnection(raw: unknown, conn: SqlConnection, timeoutMs: number): Promise<FlushCommits | null>;
   /**
+   * After setUpConnection: SQL to run right after BEGIN on this connection, where its session
+   * keeps no settings (behind a pooler in transaction mode); every batch on it then runs in a
+   * transaction. null (or absent) where the session keeps them.
+   */
+  transactionSetup?(raw: unknown): string | null;
+  /**
+   * Why the database undid a whole transaction that may simply be run again (a serialization
+   * failure, a deadlock), or null: the engine then retries the batch, if nothing of it committed.
+   */
+  retryReason?(err: unknown): string | null;
+  /**
    * Run first in each migration's transaction: lifts the statement timeout a served connection
    * carries (a migration may rebuild an index on a big table); null if there is none.
    */
@@ -157,9 +168,13 @@ export interface ConnectionSettings {
   poolSize: number;
   /** How long to wait for a connection (connect and pool), ms. */
   timeoutMs: number;
+  /** Named prepared statements (PostgreSQL): yes, no (behind a transaction pooler), auto (detected per connection). */
+  preparedStatements: PreparedStatements;
 }
+
+export type PreparedStatements = 'yes' | 'no' | 'auto';
 
 /** The dialect of a Knex instance. */
 export function dialectOf(knex: Knex): Dialect {
-  return dialectFromConfig(knex.client.config as Knex.Config);
+  return dialectFromConfig((knex.client as Knex.Client).config);
 }

@@ -1,4 +1,5 @@
 import type { Reply } from '../protocol/reply';
+import type { ExpiredKeys } from './expired-keys';
 import type { PlainOp, Store } from './store';
 
 export interface TransactionOptions {
@@ -17,6 +18,8 @@ export interface EngineStats {
   statements: number;
   statementErrors: number;
   timeouts: number;
+  /** Batches run again after the database undid them (serialization failure, deadlock). */
+  retries: number;
 }
 
 /**
@@ -29,6 +32,8 @@ export interface Engine {
   readonly backend: string;
   readonly table: string;
   readonly stats: Readonly<EngineStats>;
+  /** INFO's expired_keys: expired rows that commands came across or the sweeper deleted, each once. */
+  readonly expiredKeys: ExpiredKeys;
   /** WAL flushes after COMMIT; 0 where COMMIT flushes itself. */
   readonly walFlushes: number;
   /** WAL checkpoints run on their own thread; 0 where the database does them. */

@@ -3,7 +3,7 @@
  * every dialect's pool shares.
  */
 import type { Knex } from 'knex';
-import type { Dialect } from './dialect';
+import type { Dialect, PreparedStatements } from './dialect';
 import { postgres } from './dialects/postgres';
 import { sqlite } from './dialects/sqlite';
 
@@ -15,6 +15,8 @@ export interface PoolSettings {
   poolSize?: number;
   /** How long to wait for a connection (connect and pool), ms. Default 5000. */
   timeoutMs?: number;
+  /** PostgreSQL's named prepared statements (see ConnectionSettings). Default auto. */
+  preparedStatements?: PreparedStatements;
 }
 
 /** Knex configuration for a `--database-url`: a postgres:// URL or a SQLite file path. */
@@ -22,7 +24,7 @@ export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}):
   const timeoutMs = settings.timeoutMs ?? 5000;
   const dialect = DIALECTS.find((d) => d.acceptsUrl(databaseUrl))!;
   return {
-    ...dialect.knexConfig(databaseUrl, { poolSize: settings.poolSize ?? 10, timeoutMs }),
+    ...dialect.knexConfig(databaseUrl, { poolSize: settings.poolSize ?? 10, timeoutMs, preparedStatements: settings.preparedStatements ?? 'auto' }),
     acquireConnectionTimeout: timeoutMs,
     // respql reports database errors itself, as one line; Knex would print stack traces.
     log: { warn() {}, error() {}, deprecate() {}, debug() {} },

@@ -6,6 +6,7 @@ import { planBatch } from './batch-plan';
 import { CommitFlusher } from './commit-flusher';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
 import type { Engine, TransactionOptions } from './engine';
+import { ExpiredKeys } from './expired-keys';
 import { migrateLatest } from './migrations';
 import { SqlStore, type PlainResult } from './sql-store';
 import { statements, type Statements } from './statements';
@@ -32,21 +33,24 @@ export interface EngineOptions {
   clock: () => number;
   /**
    * The longest a piece of work waits for the database, queueing included, before it fails
-   * with DatabaseTimeoutError. Default 5000 ms.
+   * with DatabaseTimeoutError (the server passes --database-timeout; its default is the
+   * settings table's).
    */
-  timeoutMs?: number;
+  timeoutMs: number;
 }
-
-export const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
 /** How often BEGIN is retried while another process holds the SQLite write lock. */
 const BUSY_RETRY_MS = 20;
+/** The first pause before a batch the database undid (serialization failure, deadlock) runs again; doubled each time, with jitter. */
+const RETRY_BASE_MS = 5;
 
 /** The database did not answer in time: the reply says it is unavailable, the connection is cut. */
 export class DatabaseTimeoutError extends Error {}
 
 /** A non-command error thrown by one piece of work: the rest of its batch may be retried without it. */
-class WorkFailed {
-  constructor(readonly error: unknown) {}
+class WorkFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('a piece of the batch failed', { cause: error });
+  }
 }
 const unwrap = (err: unknown): unknown => (err instanceof WorkFailed ? err.error : err);
 
@@ -67,8 +71,10 @@ export class SqlEngine implements Engine {
   private unboundedEnd = 0;
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  /** INFO's expired_keys. */
+  readonly expiredKeys = new ExpiredKeys();
   /** Figures for INFO. */
-  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0 };
+  readonly stats = { transactions: 0, batchedWork: 0, maxBatch: 0, statements: 0, statementErrors: 0, timeouts: 0, retries: 0 };
 
   /** WAL flushes after COMMIT (see FlushCommits); 0 where COMMIT flushes itself. */
   get walFlushes(): number {
@@ -98,12 +104,12 @@ export class SqlEngine implements Engine {
   }
 
   get timeoutMs(): number {
-    return this.options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    return this.options.timeoutMs;
   }
 
   /** One empty transaction: proves the database can be reached and written (start-up check). */
   async check(): Promise<void> {
-    await this.transaction(async () => undefined);
+    await this.transaction(() => Promise.resolve());
   }
 
   async migrate(): Promise<void> {
@@ -131,25 +137,10 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(
-    work: QueuedWork['work'],
-    plain: PlainOp | undefined,
-    executed: QueuedWork['executed'],
-    readOnly: boolean,
-    unbounded = false,
-  ): Promise<T> {
+  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean, unbounded = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({
-        work,
-        plain,
-        readOnly,
-        executed,
-        since: performance.now(),
-        unbounded,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
+      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), unbounded, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -180,11 +171,11 @@ export class SqlEngine implements Engine {
       // Work that waited behind a script counts its time from the script's end.
       const deadline = Math.max(batch[0].since, this.unboundedEnd) + this.timeoutMs;
       try {
-        await this.runBatch(batch, deadline);
+        await this.runRetrying(batch, deadline);
       } catch (err) {
         if (err instanceof WorkFailed && batch.length > 1) {
           // One piece failed and the batch was rolled back: run each piece alone so the failure is only its own.
-          for (const item of batch) await this.runBatch([item], deadline).catch((e) => item.reject(unwrap(e)));
+          for (const item of batch) await this.runRetrying([item], deadline).catch((e) => item.reject(unwrap(e)));
         } else {
           // The database failed (unreachable, too slow, COMMIT lost): every caller gets the error, and
           // nothing is retried, since a lost COMMIT may have committed.
@@ -196,6 +187,27 @@ export class SqlEngine implements Engine {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
+  /**
+   * runBatch, run again while the database says it undid the whole transaction (Dialect.retryReason:
+   * a serialization failure, a deadlock) and time is left. Safe: no caller has been answered (they
+   * are only after COMMIT), and nothing of the batch committed (an autocommitted write that went
+   * through rules a retry out): each attempt reads afresh and writes what it reads to mean. A lost
+   * connection is never retried: its COMMIT may have committed.
+   */
+  private async runRetrying(batch: QueuedWork[], deadline: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const progress = { committed: false };
+      try {
+        return await this.runBatch(batch, deadline, progress);
+      } catch (err) {
+        const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
+        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline) throw err;
+        this.stats.retries++;
+        await sleep(pause);
+      }
+    }
+  }
+
   private timeoutError(): DatabaseTimeoutError {
     return new DatabaseTimeoutError(`the database did not answer within ${this.timeoutMs} ms`);
   }
@@ -205,7 +217,7 @@ export class SqlEngine implements Engine {
    * connection is cut, so a hung batch never holds up the queue, and the pool discards the
    * connection rather than reusing it.
    */
-  private async runBatch(batch: QueuedWork[], deadline: number): Promise<void> {
+  private async runBatch(batch: QueuedWork[], deadline: number, progress = { committed: false }): Promise<void> {
     const left = deadline - performance.now();
     if (left <= 0) {
       this.stats.timeouts++;
@@ -214,7 +226,7 @@ export class SqlEngine implements Engine {
     const abandon = new AbortController();
     // Unbounded work (a script) moves the deadline: see TransactionOptions.unbounded.
     const limit = { deadline, unbounded: 0 };
-    const attempt = this.attempt(batch, limit, abandon.signal);
+    const attempt = this.attempt(batch, limit, abandon.signal, progress);
     // An abandoned attempt still settles: its statements fail once the connection is cut.
     attempt.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -226,8 +238,9 @@ export class SqlEngine implements Engine {
           return;
         }
         this.stats.timeouts++;
-        abandon.abort(this.timeoutError());
-        reject(abandon.signal.reason);
+        const error = this.timeoutError();
+        abandon.abort(error);
+        reject(error);
       };
       timer = setTimeout(check, left);
     });
@@ -239,11 +252,11 @@ export class SqlEngine implements Engine {
   }
 
   /**
-   * Set-up on a connection's first use, then BEGIN (unless `begin` is null), both retried while
+   * Set-up on a connection's first use, then BEGIN (unless `begin()` gives null), both retried while
    * another process holds the SQLite write lock: on a timer, since better-sqlite3's own busy
    * wait would block the event loop.
    */
-  private async open(raw: object, conn: SqlConnection, begin: string | null, deadline: number, signal: AbortSignal): Promise<void> {
+  private async open(raw: object, conn: SqlConnection, begin: () => string | null, deadline: number, signal: AbortSignal): Promise<void> {
     for (;;) {
       signal.throwIfAborted();
       try {
@@ -254,7 +267,8 @@ export class SqlEngine implements Engine {
           else flush?.close();
           this.prepared.add(raw);
         }
-        if (begin) await conn.run(begin, []);
+        const statement = begin();
+        if (statement) await conn.run(statement, []);
         return;
       } catch (err) {
         // Give up before the deadline, so that the callers learn why ("database is locked"): a
@@ -265,7 +279,7 @@ export class SqlEngine implements Engine {
     }
   }
 
-  private async attempt(batch: QueuedWork[], limit: { deadline: number; unbounded: number }, signal: AbortSignal): Promise<void> {
+  private async attempt(batch: QueuedWork[], limit: { deadline: number; unbounded: number }, signal: AbortSignal, progress: { committed: boolean }): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     const cut = () => this.dialect.abort(raw);
@@ -283,12 +297,19 @@ export class SqlEngine implements Engine {
         .filter((step) => 'plain' in step && !plainReads(batch[step.plain[0]].plain!))
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
-      const autocommit = plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-      await this.open(raw, conn, autocommit ? null : readOnly ? this.dialect.beginRead : this.dialect.begin, limit.deadline, signal);
+      let autocommit = false;
+      await this.open(raw, conn, () => {
+        // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
+        const setup = this.dialect.transactionSetup?.(raw) ?? null;
+        autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+        if (autocommit) return null;
+        const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
+        return setup ? `${begin}; ${setup}` : begin;
+      }, limit.deadline, signal);
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
-          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock());
+          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock(), this.expiredKeys);
           if ('plain' in step) {
             let results: PlainResult[];
             try {
@@ -299,6 +320,8 @@ export class SqlEngine implements Engine {
               // where an earlier statement may have committed.
               throw step.plain.length === 1 && !autocommit ? new WorkFailed(err) : err;
             }
+            // Without a transaction a write commits with its statement: the batch must not run again.
+            if (autocommit && !plainReads(batch[step.plain[0]].plain!)) progress.committed = true;
             step.plain.forEach((i, j) => {
               outcomes[i] = { ok: true, value: results[j].value };
               batch[i].executed?.(results[j].changed);
@@ -347,13 +370,10 @@ export class SqlEngine implements Engine {
   private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          this.stats.timeouts++;
-          reject(this.timeoutError());
-        },
-        Math.max(0, deadline - performance.now()),
-      );
+      timer = setTimeout(() => {
+        this.stats.timeouts++;
+        reject(this.timeoutError());
+      }, Math.max(0, deadline - performance.now()));
     });
     return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
@@ -377,23 +397,25 @@ export class SqlEngine implements Engine {
     };
   }
 
-  /** Deletes up to `limit` expired rows in one transaction; returns how many. */
-  async sweepBatch(limit: number): Promise<number> {
-    const work = (store: Store) => store.deleteExpired(limit);
+  /**
+   * Deletes up to `limit` expired rows in one transaction: the keys deleted, and whether the
+   * batch was full (more may be waiting, fields of expired hashes included).
+   */
+  async sweepBatch(limit: number): Promise<{ deleted: number; full: boolean }> {
+    const work = async (store: Store) => ({ ...(await store.deleteExpired(limit)), now: store.now });
+    const { swept, full, now } = await this.sweepTransaction(work);
+    // Committed: counted now, each row once (see ExpiredKeys).
+    this.expiredKeys.swept(swept);
+    if (!full) this.expiredKeys.sweptUpTo(now);
+    return { deleted: swept.length, full };
+  }
+
+  private sweepTransaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
-    return new Promise<number>((resolve, reject) => {
-      const item: QueuedWork = {
-        work,
-        plain: undefined,
-        readOnly: false,
-        executed: undefined,
-        since: performance.now(),
-        unbounded: false,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      };
-      this.runBatch([item], item.since + this.timeoutMs).catch((err) => reject(unwrap(err)));
+    return new Promise<T>((resolve, reject) => {
+      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), unbounded: false, resolve: resolve as (v: unknown) => void, reject };
+      this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }
 

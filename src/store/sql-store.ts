@@ -3,6 +3,7 @@
  * statements in statements.ts; runPlain runs a group of plain operations the planner merged.
  */
 import type { Dialect, PackedRead, SqlConnection } from './dialect';
+import type { ExpiredKeys } from './expired-keys';
 import { likePrefix, type Statements } from './statements';
 import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './store';
 import { RespError } from '../protocol/errors';
@@ -36,6 +37,8 @@ export class SqlStore implements Store {
     private readonly sql: Statements,
     private readonly dialect: Dialect,
     readonly now: number,
+    /** Counts the expired rows this store's reads and deletes come across. */
+    private readonly expired: ExpiredKeys,
   ) {}
 
   /** Records a key whose live value or expiry a statement changed (`count` rows); true if any. */
@@ -57,8 +60,12 @@ export class SqlStore implements Store {
 
   /** A string's value, null when absent, WRONGTYPE (returned, not thrown) for another type: the merged GET answers each key apart. */
   private async readOne(key: string): Promise<Buffer | null | RespError> {
-    const rows = await this.conn.all(this.sql.get, [key, this.now]);
+    const rows = await this.conn.all(this.sql.get, [this.now, key]);
     if (!rows.length) return null;
+    if (rows[0].data === null) {
+      this.expired.found(key, toNumber(rows[0].expiry_ms));
+      return null;
+    }
     return rows[0].type === null ? toBuffer(rows[0].data) : wrongType();
   }
 
@@ -77,9 +84,12 @@ export class SqlStore implements Store {
       }
       return values;
     }
-    const rows = await this.conn.all(this.sql.getMany, [this.dialect.keyListParam(keys), this.now]);
+    const rows = await this.conn.all(this.sql.getMany, [this.now, this.dialect.keyListParam(keys)]);
     const found = new Map<string, Buffer | RespError>();
-    for (const row of rows) found.set(row.token as string, row.type === null ? toBuffer(row.data) : wrongType());
+    for (const row of rows) {
+      if (row.data === null) this.expired.found(row.token as string, toNumber(row.expiry_ms));
+      else found.set(row.token as string, row.type === null ? toBuffer(row.data) : wrongType());
+    }
     return keys.map((k) => found.get(k) ?? null);
   }
 
@@ -102,6 +112,11 @@ export class SqlStore implements Store {
       // A view, not a copy: the whole read is one allocation.
       values[positions[i]] = types[i] === null ? packed!.subarray(offset, offset + length) : wrongType();
       offset += length;
+    }
+    if (positions.length < keys.length) {
+      // Some missed: which of them are expired rows (counted), not absent ones.
+      const missed = keys.filter((_, i) => values[i] === null);
+      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now])) this.expired.found(r.token as string, toNumber(r.expiry_ms));
     }
     return values;
   }
@@ -236,7 +251,12 @@ export class SqlStore implements Store {
   /** Deletes the rows of `keys`; returns the keys that were live (an expired row goes too, but was not there). */
   private async deleteLive(keys: readonly string[]): Promise<Set<string>> {
     const rows = await this.conn.all(this.sql.delete, [this.dialect.keyListParam(keys), this.now]);
-    return new Set(rows.filter((row) => toNumber(row.live) > 0).map((row) => row.token as string));
+    const live = new Set<string>();
+    for (const row of rows) {
+      if (toNumber(row.live) > 0) live.add(row.token as string);
+      else this.expired.found(row.token as string, toNumber(row.expiry_ms));
+    }
+    return live;
   }
 
   async countExisting(keys: string[]): Promise<number> {
@@ -282,11 +302,18 @@ export class SqlStore implements Store {
     this.flushed = true;
   }
 
-  async deleteExpired(limit: number): Promise<number> {
+  async deleteExpired(limit: number): Promise<{ swept: { key: string; expiry: number }[]; full: boolean }> {
     // Fields and members of expired hashes and sets first, so that no batch deletes more than `limit` rows of them;
     // a key row goes once nothing of it is left (see statements.sweep).
-    if ((await this.typed.sweepMembers(limit)) >= limit) return 0;
-    return this.conn.run(this.sql.sweep, [this.now, limit, this.now]);
+    if ((await this.typed.sweepMembers(limit)) >= limit) return { swept: [], full: true };
+    const rows = await this.conn.all(this.sql.sweep, [this.now, limit, this.now]);
+    return { swept: rows.map((row) => ({ key: row.token as string, expiry: toNumber(row.expiry_ms) })), full: rows.length >= limit };
+  }
+
+  async takeExpired(limit: number): Promise<string[]> {
+    const rows = await this.conn.all(this.sql.takeExpired, [this.now, limit, this.now]);
+    // RETURNING has no order of its own: in the order they expired.
+    return rows.sort((a, b) => toNumber(a.expiry_ms) - toNumber(b.expiry_ms)).map((row) => row.token as string);
   }
 
   async claimLease(name: string, holder: string, ms: number): Promise<string> {
@@ -341,6 +368,7 @@ export class SqlStore implements Store {
   async take(key: string): Promise<Buffer | null> {
     const rows = await this.conn.all(this.sql.take, [key, this.now, this.now]);
     if (!rows.length && (await this.typed.keyType(key)) !== null) throw wrongType();
+    if (rows.length && !toNumber(rows[0].live)) this.expired.found(key, toNumber(rows[0].expiry_ms));
     return rows.length && this.changed(key, toNumber(rows[0].live)) ? toBuffer(rows[0].data) : null;
   }
 

@@ -19,8 +19,11 @@ export function statements(table: string, d: Dialect) {
   return {
     /** The script cache and function libraries (scripts.ts). */
     scripts: scriptStatements(table),
-    get: `SELECT data, type FROM ${t} WHERE token = ? AND ${live}`,
-    getMany: `SELECT token, data, type FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
+    // An expired row comes back without its data, so that the read counts it (ExpiredKeys).
+    get: `SELECT CASE WHEN ${live} THEN data END AS data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ?`,
+    getMany: `SELECT token, CASE WHEN ${live} THEN data END AS data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE ${d.tokenInList}`,
+    // The keys a packed read missed that are there but expired (SQLite only: no round trip).
+    expiredAmong: `SELECT token, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE ${d.tokenInList} AND expiry <= ${E}`,
     getManyPacked: d.packedRead?.sql(t, live) ?? '',
     getEntry: `SELECT data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}`,
     getEntryForUpdate: `SELECT data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ? AND ${live}${d.forUpdate}`,
@@ -30,7 +33,7 @@ export function statements(table: string, d: Dialect) {
     setExpiry: `UPDATE ${t} SET expiry = ${E} WHERE token = ? AND ${live}`,
     putMany: d.bulkUpsert?.(table) ?? '',
     setExpiries: d.bulkSetExpiry?.(t, live) ?? '',
-    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    delete: `DELETE FROM ${t} WHERE ${d.tokenInList} RETURNING token, CASE WHEN ${live} THEN 1 ELSE 0 END AS live, ${d.expiryMs('expiry')} AS expiry_ms`,
     liveAmong: `SELECT token FROM ${t} WHERE ${d.tokenInList} AND ${live}`,
     count: `SELECT count(*) AS n FROM ${t} WHERE ${live}`,
     expiryStats: `SELECT count(*) AS n, count(expiry) AS expires, avg(${d.expiryMs('expiry')}) AS avg_expiry FROM ${t} WHERE ${live}`,
@@ -42,7 +45,7 @@ export function statements(table: string, d: Dialect) {
     randomKey: `SELECT token FROM ${t} WHERE ${live} ORDER BY ${d.random} LIMIT 1`,
     persist: `UPDATE ${t} SET expiry = NULL WHERE token = ? AND expiry IS NOT NULL AND expiry > ${E}`,
     // A live key of another type is left alone (GETDEL answers WRONGTYPE).
-    take: `DELETE FROM ${t} WHERE token = ? AND (type IS NULL OR NOT ${live}) RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live`,
+    take: `DELETE FROM ${t} WHERE token = ? AND (type IS NULL OR NOT ${live}) RETURNING data, CASE WHEN ${live} THEN 1 ELSE 0 END AS live, ${d.expiryMs('expiry')} AS expiry_ms`,
     valueLength: `SELECT length(data) AS n, type FROM ${t} WHERE token = ? AND ${live}`,
     typed: typedStatements(table, d),
     /** The table name, bound into the key lock (see Dialect.lockKey). */
@@ -53,7 +56,9 @@ export function statements(table: string, d: Dialect) {
     sweep:
       `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} AND (type IS NULL OR ` +
       `(NOT EXISTS (SELECT 1 FROM "${typedTables(table).hash}" m WHERE m.token = ${t}.token) AND NOT EXISTS (SELECT 1 FROM "${typedTables(table).set}" m WHERE m.token = ${t}.token))) ` +
-      `LIMIT ?) AND expiry <= ${E}`,
+      `LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
+    // The same, oldest first through the expiry index, naming the keys (their `expired` events).
+    takeExpired: `DELETE FROM ${t} WHERE token IN (SELECT token FROM ${t} WHERE expiry <= ${E} ORDER BY expiry LIMIT ?) AND expiry <= ${E} RETURNING token, ${d.expiryMs('expiry')} AS expiry_ms`,
     // The sweeper lease (see Sweeper): taken when absent or run out, renewed by its holder.
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,

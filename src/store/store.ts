@@ -80,8 +80,10 @@ export interface Store extends ScriptTable {
   allKeys(prefix?: string): Promise<Buffer[]>;
   /** Deletes everything (FLUSHDB). */
   flush(): Promise<void>;
-  /** Deletes up to `limit` expired rows (the sweeper's garbage collection); returns how many. */
-  deleteExpired(limit: number): Promise<number>;
+  /** Deletes up to `limit` expired rows (the sweeper's garbage collection); returns their keys and expiries. */
+  deleteExpired(limit: number): Promise<{ swept: { key: string; expiry: number }[]; full: boolean }>;
+  /** Deletes up to `limit` expired rows, those that expired first; returns their keys (`expired` events). */
+  takeExpired(limit: number): Promise<string[]>;
   /**
    * Takes the named lease for `holder` for `ms` by the database's clock when it is absent,
    * run out or already `holder`'s; returns who holds it afterwards (the sweeper's lease).

@@ -94,14 +94,14 @@ export class Sweeper {
   /** Batches until a batch comes back short (or, leased, until the lease is lost). */
   private async sweepAll(leased: boolean): Promise<void> {
     const started = Date.now();
-    let deleted: number;
+    let batch: { deleted: number; full: boolean };
     do {
-      deleted = await this.engine.sweepBatch(this.batchSize);
-      this.stats.deleted += deleted;
+      batch = await this.engine.sweepBatch(this.batchSize);
+      this.stats.deleted += batch.deleted;
       // Let clients' requests in between batches: SQLite's calls are synchronous, and
       // queueing the next batch at once would keep the engine busy for the whole sweep.
       await new Promise((resolve) => setImmediate(resolve));
-    } while (deleted === this.batchSize && !this.stopped && (!leased || (await this.claim())));
+    } while (batch.full && !this.stopped && (!leased || (await this.claim())));
     this.stats.runs++;
     this.stats.lastDurationMs = Date.now() - started;
   }

@@ -85,7 +85,7 @@ for (const backend of BACKENDS) {
       this.timeout(60_000);
       // connect-redis's methods take a callback and also return a promise (ignored here).
       const call = <T>(fn: (cb: (err: unknown, v?: T) => void) => unknown) =>
-        new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err as Error) : resolve(v as T))));
+        new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(v as T))));
       const sess = (n: number) => ({ cookie: { originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000) }, n }) as never;
       await call<void>((cb) => store.clear(cb));
       for (let i = 0; i < 1200; i++) await call<void>((cb) => store.set(`id${i}`, sess(i), cb));
@@ -95,7 +95,7 @@ for (const backend of BACKENDS) {
       const all = await call<{ n: number; id: string }[]>((cb) => store.all(cb));
       expect(all).to.have.length(1200);
       expect(all.find((s) => s.id === 'id7')!.n).to.equal(7);
-      expect(((await call<{ n: number }>((cb) => store.get('id7', cb))) as { n: number }).n).to.equal(7);
+      expect((await call<{ n: number }>((cb) => store.get('id7', cb))).n).to.equal(7);
       await call<void>((cb) => store.touch('id7', { cookie: { expires: new Date(Date.now() + 30_000) } } as never, cb));
       expect(await client.ttl('sess:id7')).to.be.within(29, 30);
       await call<void>((cb) => store.destroy('id7', cb));

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
+import { PGBOUNCER_BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`ioredis 6 against respql (${backend})`, () => {
     let respql: RunningRespql;
     let redis: Redis;

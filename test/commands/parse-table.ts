@@ -8,7 +8,7 @@ export type ParseRow = [argv: string[], expected: unknown];
 /** `{ error: text }` marks a row whose parse must throw that error text. */
 export const err = (text: string) => ({ error: text });
 
-export function parseTable(spec: CommandSpec<any>, rows: ParseRow[]): void {
+export function parseTable(spec: CommandSpec, rows: ParseRow[]): void {
   describe(spec.name, function () {
     for (const [argv, expected] of rows) {
       it(`${argv.join(' ')} -> ${show(expected)}`, function () {

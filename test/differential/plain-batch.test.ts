@@ -6,7 +6,7 @@
  * of GETs and EXPIREs of many keys must be a few statements, not one per command.
  */
 import { expect } from 'chai';
-import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { encodeCommand, RawClient, toStrings } from '../support/resp-client';
 import { runPipelined, transcript, usePeers } from '../support/differential';
 import { BACKENDS, sqlWorkDuring } from '../support/respql';
 import { prng } from '../support/prng';
@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
         const replies: unknown[] = [];
         const { statements, batches } = await sqlWorkDuring(client, async () => {
           client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));
-          for (const _ of script) replies.push(toStrings((await client.readReply()) as Reply));
+          for (const _ of script) replies.push(toStrings(await client.readReply()));
         });
         expect(replies).to.deep.equal(sessions.flatMap(() => ['data', 1]));
         expect(batches).to.be.within(1, 3);

@@ -11,7 +11,7 @@
  */
 import { expect } from 'chai';
 import { usePeers } from '../support/differential';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS } from '../support/respql';
 import { prng } from '../support/prng';
 
@@ -116,8 +116,8 @@ async function compare(seed: number, redisPort: number, respqlPort: number): Pro
   let queued: string[][] | null = null;
   try {
     for (const argv of commands) {
-      const expected = toStrings((await redis.send(...argv)) as Reply);
-      const actual = toStrings((await respql.send(...argv)) as Reply);
+      const expected = toStrings(await redis.send(...argv));
+      const actual = toStrings(await respql.send(...argv));
       transcript.push(`${argv.join(' ')} -> ${JSON.stringify(expected)}`);
       // EXEC's replies are compared one by one, each as its queued command's.
       const name = argv[0];

@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { runPipelined, usePeers } from '../support/differential';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
-import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
+import { RawClient, toStrings } from '../support/resp-client';
+import { PGBOUNCER_BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 
 interface WatchCase {
   name: string;
@@ -68,7 +68,7 @@ const cases: WatchCase[] = [
 async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
   const [watcher, other] = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
   const out: unknown[] = [];
-  const send = async (client: RawClient, argv: string[]) => out.push(`${argv.join(' ')} -> ${JSON.stringify(toStrings((await client.send(...argv)) as Reply))}`);
+  const send = async (client: RawClient, argv: string[]) => out.push(`${argv.join(' ')} -> ${JSON.stringify(toStrings(await client.send(...argv)))}`);
   try {
     for (const argv of [['FLUSHALL'], ...c.setup]) await send(other, argv);
     await send(watcher, ['WATCH', ...c.watch]);
@@ -80,7 +80,7 @@ async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
   }
 }
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`differential vs redis-server: WATCH sees only real modifications (${backend})`, function () {
     this.timeout(60_000);
     const peers = usePeers(backend);
@@ -132,11 +132,11 @@ for (const backend of BACKENDS) {
     async function watchThenWrite(key: string, write: string[]): Promise<unknown> {
       const [watcher, other] = await Promise.all([RawClient.connect(a.port), RawClient.connect(b.port)]);
       try {
-        expect(toStrings((await watcher.send('WATCH', key)) as Reply)).to.equal('OK');
+        expect(toStrings(await watcher.send('WATCH', key))).to.equal('OK');
         await other.send(...write);
         await watcher.send('MULTI');
         await watcher.send('SET', key, 'from-a');
-        return toStrings((await watcher.send('EXEC')) as Reply);
+        return toStrings(await watcher.send('EXEC'));
       } finally {
         await Promise.all([watcher.close(), other.close()]);
       }
@@ -174,26 +174,26 @@ describe('WATCH and EXEC when the database fails them (sqlite, its file locked b
     const holder = new Database(respql.databaseUrl);
     const locked = (reply: unknown) => expect(reply).to.deep.equal({ error: 'ERR database unavailable: database is locked' });
     try {
-      expect(toStrings((await client.send('SET', 'k', 'v0')) as Reply)).to.equal('OK');
+      expect(toStrings(await client.send('SET', 'k', 'v0'))).to.equal('OK');
 
       // EXEC cannot reach the database: its reply is the error, and nothing stays watched.
-      expect(toStrings((await client.send('WATCH', 'k', 'other')) as Reply)).to.equal('OK');
+      expect(toStrings(await client.send('WATCH', 'k', 'other'))).to.equal('OK');
       expect(respql.server.watches.watchedKeys).to.equal(2);
-      expect(toStrings((await client.send('MULTI')) as Reply)).to.equal('OK');
-      expect(toStrings((await client.send('SET', 'k', 'v1')) as Reply)).to.equal('QUEUED');
+      expect(toStrings(await client.send('MULTI'))).to.equal('OK');
+      expect(toStrings(await client.send('SET', 'k', 'v1'))).to.equal('QUEUED');
       holder.exec('BEGIN EXCLUSIVE');
       locked(await client.send('EXEC'));
       holder.exec('COMMIT');
       expect(respql.server.watches.watchedKeys).to.equal(0);
-      expect(toStrings((await client.send('GET', 'k')) as Reply)).to.equal('v0');
+      expect(toStrings(await client.send('GET', 'k'))).to.equal('v0');
 
       // WATCH cannot take its snapshot (of an absent key, which an empty snapshot would match):
       // the transaction after it is not run.
       holder.exec('BEGIN EXCLUSIVE');
       locked(await client.send('WATCH', 'absent'));
       holder.exec('COMMIT');
-      expect(toStrings((await client.send('MULTI')) as Reply)).to.equal('OK');
-      expect(toStrings((await client.send('SET', 'absent', 'v2')) as Reply)).to.equal('QUEUED');
+      expect(toStrings(await client.send('MULTI'))).to.equal('OK');
+      expect(toStrings(await client.send('SET', 'absent', 'v2'))).to.equal('QUEUED');
       expect(await client.send('EXEC')).to.equal(null);
       expect(await client.send('GET', 'absent')).to.equal(null);
       expect(respql.server.watches.watchedKeys).to.equal(0);

@@ -6,10 +6,10 @@
 import { expect } from 'chai';
 import { createServer, type RespqlServer } from '../../src';
 import { isErrorReply, RawClient } from '../support/resp-client';
-import { BACKENDS, freshDatabaseUrl } from '../support/respql';
+import { PGBOUNCER_BACKENDS, freshDatabaseUrl } from '../support/respql';
 import { waitFor } from './helpers';
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`scale-out: three instances on one database (${backend})`, function () {
     this.timeout(60_000);
     let servers: RespqlServer[];
@@ -165,7 +165,7 @@ for (const backend of BACKENDS) {
   });
 }
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`scale-out: instances started at once on a fresh database (${backend})`, function () {
     this.timeout(60_000);
 

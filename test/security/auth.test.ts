@@ -14,7 +14,7 @@ import { createClient as createClient4 } from 'redis4';
 import { passwordMatches } from '../../src/commands/connection';
 import { cli } from '../ops/helpers';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 import { CLI, spawnRespql } from '../support/respql-process';
 
@@ -33,7 +33,7 @@ async function transcript(port: number, script: string[][]): Promise<string[]> {
   try {
     const out: string[] = [];
     for (const argv of script) {
-      let reply = toStrings((await client.send(...argv)) as Reply);
+      let reply = toStrings(await client.send(...argv));
       if (argv[0] === 'HELLO' && Array.isArray(reply)) reply = 'hello ok';
       if (argv[0] === 'CLIENT' && typeof reply === 'string') reply = /user=\S+/.exec(reply)?.[0];
       out.push(`${argv.join(' ')} -> ${JSON.stringify(reply)}`);
@@ -144,7 +144,7 @@ for (const backend of BACKENDS) {
           ['CLIENT', 'LIST'],
           ['CLIENT', 'INFO'],
         ]) {
-          seen.push(toStrings((await client.send(...argv)) as Reply));
+          seen.push(toStrings(await client.send(...argv)));
         }
         const text = JSON.stringify(seen);
         for (const secret of SECRETS) expect(text).to.not.include(secret);

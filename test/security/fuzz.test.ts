@@ -336,7 +336,7 @@ describe('fuzz: random and mutated frames against the respql process', function 
     expect(figures.peakRssMb).to.be.below(RSS_LIMIT_MB);
     // Still serving, and a clean shutdown.
     const client = await RawClient.connect(port);
-    expect((await client.send('PING')) as Buffer).to.deep.equal(Buffer.from('PONG'));
+    expect(await client.send('PING')).to.deep.equal(Buffer.from('PONG'));
     await client.close();
     expect(await respql!.stop(), respql!.output()).to.equal(0);
   });

@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { likePrefix } from '../../src/store/statements';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 import { redisStringMatch } from './glob-reference';
 import { prng } from '../support/prng';
@@ -43,7 +43,7 @@ describe('likePrefix: the one function that escapes client text for SQL', () => 
     it(`in ${backend}, LIKE likePrefix(p) matches exactly the strings that start with p`, async () => {
       const respql = await startRespql(backend);
       try {
-        const knex = respql.server.engine.knex as Knex;
+        const knex = respql.server.engine.knex;
         const prefixes = ['', 'a', '%', '_', '\\', 'a%', 'a_b', 'x\\%', '\\\\', "'", "';--", 'é', '😀', 'sess:'];
         const candidates = ['', 'a', 'A', 'ab', 'a%', 'a%b', 'aXb', 'a_b', '%', '_', 'x', '\\', '\\\\', 'x\\%', 'x\\a', 'x%', "'", "';-- x", 'é', 'É', '😀!', 'sess:1', 'SESS:1'];
         for (const p of prefixes) {
@@ -72,7 +72,7 @@ describe('redisStringMatch (the reference) agrees with redis-server on tricky pa
     try {
       for (const k of FIXED_KEYS) await client.send('SET', k, 'v');
       for (const pattern of ['**', '*', '?', '[', '[]', '[]]', '[^]', '[a-', '[a-]', '\\', 'sess:\\', 'sess:[\\%]', '[z-a]*', '*[', '*\\', 'sess:?', '[^s]*', '*%*', '*_', '\\*', '?*?']) {
-        const got = (toStrings((await client.send('KEYS', pattern)) as Reply) as string[]).sort();
+        const got = (toStrings(await client.send('KEYS', pattern)) as string[]).sort();
         const expected = (pattern === '*' ? FIXED_KEYS : FIXED_KEYS.filter((k) => redisStringMatch(Buffer.from(pattern), Buffer.from(k)))).slice().sort();
         expect(got, `KEYS ${pattern}`).to.deep.equal(expected);
       }
@@ -104,7 +104,7 @@ for (const backend of BACKENDS) {
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
       const hostile = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => pick(FRAGMENTS)).join('');
       const keys = [...new Set([...FIXED_KEYS, ...Array.from({ length: 120 }, hostile)])];
-      const knex = respql.server.engine.knex as Knex;
+      const knex = respql.server.engine.knex;
       const tables = () => listTables(knex, backend);
       const tablesBefore = await tables();
 
@@ -152,12 +152,12 @@ for (const backend of BACKENDS) {
       try {
         for (const p of patterns) {
           const expected = live.filter((k) => p === '*' || redisStringMatch(Buffer.from(p), Buffer.from(k))).sort();
-          const viaKeys = (toStrings((await client.send('KEYS', p)) as Reply) as string[]).sort();
+          const viaKeys = (toStrings(await client.send('KEYS', p)) as string[]).sort();
           expect(viaKeys, `KEYS ${JSON.stringify(p)} (seed ${seed})`).to.deep.equal(expected);
           const viaScan = new Set<string>();
           let cursor = '0';
           do {
-            const [next, batch] = toStrings((await client.send('SCAN', cursor, 'MATCH', p, 'COUNT', '7')) as Reply) as [string, string[]];
+            const [next, batch] = toStrings(await client.send('SCAN', cursor, 'MATCH', p, 'COUNT', '7')) as [string, string[]];
             batch.forEach((k) => viaScan.add(k));
             cursor = next;
           } while (cursor !== '0');
@@ -168,7 +168,7 @@ for (const backend of BACKENDS) {
       }
 
       // The table, read directly: exactly the model's rows, and no table gained or lost.
-      const rows = (await knex('sessions').select('token', 'data')) as { token: string; data: Buffer }[];
+      const rows = await knex<{ token: string; data: Buffer }>('sessions').select('token', 'data');
       expect(new Map(rows.map((row) => [row.token, Buffer.from(row.data).toString('utf8')]))).to.deep.equal(model);
       expect(await tables()).to.deep.equal(tablesBefore);
       console.log(`      seed ${seed}: ${keys.length} hostile keys, ${patterns.size} patterns, ${steps.length} commands, ${rows.length} rows after`);
@@ -181,7 +181,7 @@ async function runSteps(port: number, steps: Step[]): Promise<unknown[]> {
   try {
     const out: unknown[] = [];
     for (const step of steps) {
-      const reply = toStrings((await client.send(...step.argv)) as Reply);
+      const reply = toStrings(await client.send(...step.argv));
       out.push(step.sort && Array.isArray(reply) ? [...(reply as string[])].sort() : reply);
     }
     return out;
@@ -192,9 +192,9 @@ async function runSteps(port: number, steps: Step[]): Promise<unknown[]> {
 
 async function listTables(knex: Knex, backend: string): Promise<string[]> {
   if (backend === 'sqlite') {
-    const rows = (await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)) as { name: string }[];
+    const rows = await knex.raw<{ name: string }[]>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
     return rows.map((row) => row.name);
   }
-  const result = (await knex.raw(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`)) as { rows: { tablename: string }[] };
+  const result = await knex.raw<{ rows: { tablename: string }[] }>(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`);
   return result.rows.map((row) => row.tablename);
 }

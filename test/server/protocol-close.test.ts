@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { usePeers } from '../support/differential';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,7 +19,6 @@ function abusiveClient(port: number, first: Buffer, more: Buffer, timeoutMs = 30
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     let data = '';
-    let timer: NodeJS.Timeout | undefined;
     const pump = setInterval(() => {
       if (!socket.destroyed) socket.write(more);
     }, 10);
@@ -33,14 +32,14 @@ function abusiveClient(port: number, first: Buffer, more: Buffer, timeoutMs = 30
     socket.on('data', (d) => (data += d.toString('latin1')));
     socket.on('error', () => undefined);
     socket.on('close', () => done(true));
-    timer = setTimeout(() => done(false), timeoutMs);
+    const timer = setTimeout(() => done(false), timeoutMs);
   });
 }
 
 async function connectedClients(port: number): Promise<number> {
   const c = await RawClient.connect(port);
   try {
-    const info = toStrings((await c.send('INFO', 'clients')) as Reply) as string;
+    const info = toStrings(await c.send('INFO', 'clients')) as string;
     return Number(/connected_clients:(\d+)/.exec(info)?.[1]);
   } finally {
     await c.close();

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { MAX_EXPIRY_MS } from '../../src/commands/args';
-import { isErrorReply, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { isErrorReply, RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 import { freshDatabase } from '../support/postgres';
 
@@ -16,7 +16,7 @@ for (const backend of BACKENDS) {
     let now = T0;
     let respql: RunningRespql;
     let client: RawClient;
-    const send = async (...argv: (string | Buffer)[]): Promise<unknown> => toStrings((await client.send(...argv)) as Reply);
+    const send = async (...argv: (string | Buffer)[]): Promise<unknown> => toStrings(await client.send(...argv));
 
     before(async function () {
       respql = await startRespql(backend, { clock: () => now });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { encodeCommand, RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 import { prng } from '../support/prng';
 import { createServer } from '../../src';
@@ -36,7 +36,7 @@ for (const backend of BACKENDS) {
       const values = new Map<string, Buffer>();
       const set = async (key: string, value: Buffer): Promise<void> => {
         values.set(key, value);
-        expect(toStrings((await client.send('SET', key, value)) as Reply)).to.equal('OK');
+        expect(toStrings(await client.send('SET', key, value))).to.equal('OK');
       };
       await set('empty', Buffer.alloc(0));
       await set('all-bytes', Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
@@ -58,7 +58,7 @@ for (const backend of BACKENDS) {
       // One write: the whole pipeline arrives in one I/O turn, so the GETs share a batch.
       client.sendRaw(Buffer.concat(asked.map((key) => encodeCommand(['GET', key]))));
       for (const [i, key] of asked.entries()) expect(await client.readReply(), `GET ${key} (#${i})`).to.deep.equal(expected[i]);
-      const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+      const info = toStrings(await client.send('INFO', 'respql')) as string;
       expect(Number(/sql_max_batch:(\d+)/.exec(info)?.[1]), info).to.be.greaterThan(1);
 
       expect(await client.send('MGET', ...asked)).to.deep.equal(expected);

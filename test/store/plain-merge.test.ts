@@ -32,11 +32,11 @@ for (const backend of BACKENDS) {
         set(`k${i % 40}`, value);
       }
       set('empty-again', Buffer.alloc(0));
-      const before = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+      const before = toStrings(await client.send('INFO', 'respql')) as string;
       // One write: the whole pipeline arrives in one I/O turn, so the SETs share a batch.
       client.sendRaw(Buffer.concat(commands));
       for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
-      const after = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+      const after = toStrings(await client.send('INFO', 'respql')) as string;
       const maxBatch = Number(/sql_max_batch:(\d+)/.exec(after)?.[1]);
       expect(maxBatch, `${before}\n${after}`).to.be.greaterThan(1);
 

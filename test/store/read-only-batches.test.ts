@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { encodeCommand, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { encodeCommand, RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, useRespqlWithClient } from '../support/respql';
 
 const READS = [
@@ -29,14 +29,14 @@ for (const backend of BACKENDS) {
 
     before(async function () {
       client = started.client;
-      expect(toStrings((await client.send('SET', 'r:a', '1', 'EX', '100')) as Reply)).to.equal('OK');
-      expect(toStrings((await client.send('SET', 'r:b', 'hello')) as Reply)).to.equal('OK');
+      expect(toStrings(await client.send('SET', 'r:a', '1', 'EX', '100'))).to.equal('OK');
+      expect(toStrings(await client.send('SET', 'r:b', 'hello'))).to.equal('OK');
     });
 
     async function pipelinedReads(): Promise<unknown[]> {
       client.sendRaw(Buffer.concat(READS.map((argv) => encodeCommand(argv))));
       const replies: unknown[] = [];
-      for (const _ of READS) replies.push(toStrings((await client.readReply()) as Reply));
+      for (const _ of READS) replies.push(toStrings(await client.readReply()));
       return replies;
     }
 
@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
     }
 
     it('answers them right, and (SQLite) without a WAL flush of their own', async function () {
-      const flushes = async () => Number(/sql_wal_flushes:(\d+)/.exec(toStrings((await client.send('INFO', 'respql')) as Reply) as string)?.[1]);
+      const flushes = async () => Number(/sql_wal_flushes:(\d+)/.exec(toStrings(await client.send('INFO', 'respql')) as string)?.[1]);
       const before = await flushes();
       for (let round = 0; round < 5; round++) expectRightReplies(await pipelinedReads());
       // INFO's own empty transaction (not a read-only command) may flush once between the readings.

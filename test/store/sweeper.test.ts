@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { RawClient } from '../support/resp-client';
-import { BACKENDS, startRespql } from '../support/respql';
+import { PGBOUNCER_BACKENDS, startRespql } from '../support/respql';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-for (const backend of BACKENDS) {
+for (const backend of PGBOUNCER_BACKENDS) {
   describe(`expiry sweeper (${backend})`, () => {
     it('deletes expired rows in bounded batches on its timer, and never touches live ones', async function () {
       this.timeout(30_000);
@@ -40,16 +40,16 @@ for (const backend of BACKENDS) {
         let plan: string;
         let definition: string;
         if (backend === 'sqlite') {
-          const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${sweep}`, [Date.now()])) as { detail: string }[];
+          const rows = await knex.raw<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sweep}`, [Date.now()]);
           plan = rows.map((r) => r.detail).join('\n');
-          definition = ((await knex.raw(`SELECT sql FROM sqlite_master WHERE name = 'sessions_expiry_idx'`)) as { sql: string }[])[0].sql;
+          definition = (await knex.raw<{ sql: string }[]>(`SELECT sql FROM sqlite_master WHERE name = 'sessions_expiry_idx'`))[0].sql;
         } else {
           const explained = await knex.transaction(async (trx) => {
             await trx.raw('SET LOCAL enable_seqscan = off');
-            return (await trx.raw(`EXPLAIN ${sweep}`, [Date.now()])) as { rows: Record<string, string>[] };
+            return await trx.raw<{ rows: Record<string, string>[] }>(`EXPLAIN ${sweep}`, [Date.now()]);
           });
           plan = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
-          definition = ((await knex.raw(`SELECT indexdef FROM pg_indexes WHERE indexname = 'sessions_expiry_idx'`)) as { rows: { indexdef: string }[] }).rows[0].indexdef;
+          definition = (await knex.raw<{ rows: { indexdef: string }[] }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'sessions_expiry_idx'`)).rows[0].indexdef;
         }
         expect(definition).to.match(/WHERE \(?expiry IS NOT NULL\)?$/);
         expect(plan).to.match(/sessions_expiry_idx/);

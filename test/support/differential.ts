@@ -7,7 +7,7 @@
  * their own keys (prefix them) so no flush is needed between them.
  */
 import { expect } from 'chai';
-import { encodeCommand, RawClient, toStrings, type Reply } from './resp-client';
+import { encodeCommand, RawClient, toStrings } from './resp-client';
 import { startRedisServer, type RedisServer } from './redis-server';
 import { BACKENDS, startRespql, type Backend, type RunningRespql } from './respql';
 
@@ -21,7 +21,7 @@ export async function runScript(port: number, commands: string[][]): Promise<unk
   const client = await RawClient.connect(port);
   try {
     const out: unknown[] = [];
-    for (const argv of commands) out.push(toStrings((await client.send(...argv)) as Reply));
+    for (const argv of commands) out.push(toStrings(await client.send(...argv)));
     return out;
   } finally {
     await client.close();
@@ -34,7 +34,7 @@ export async function runPipelined(port: number, script: string[][]): Promise<un
   try {
     client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));
     const replies: unknown[] = [];
-    for (let i = 0; i < script.length; i++) replies.push(toStrings((await client.readReply()) as Reply));
+    for (let i = 0; i < script.length; i++) replies.push(toStrings(await client.readReply()));
     return replies;
   } finally {
     await client.close();

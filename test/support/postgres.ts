@@ -254,6 +254,10 @@ export async function freshDatabase(): Promise<string> {
   // pid + random: unique across concurrent mocha processes sharing one TEST_DATABASE_URL server.
   const name = `respql_t${process.pid}_${randomBytes(4).toString('hex')}`;
   await withClient(url, (client) => client.query(`CREATE DATABASE "${name}"`));
+  // RESPQL_TEST_PG_ISOLATION=serializable: the suite as on a distributed SQL database, where
+  // every transaction is serializable (CockroachDB's default) and may fail with 40001.
+  const isolation = process.env.RESPQL_TEST_PG_ISOLATION;
+  if (isolation) await withClient(url, (client) => client.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${isolation.replace(/'/g, '')}'`));
   if (process.env.TEST_DATABASE_URL) externalDatabases.push(name);
   const fresh = new URL(url);
   fresh.pathname = `/${name}`;

@@ -87,8 +87,8 @@ async function launch(port: number, dir: string, extraArgs: string[]): Promise<R
     log += chunk.toString('utf8');
     if (log.length > LOG_LIMIT) log = log.slice(-LOG_LIMIT);
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
 
   let exitInfo: string | undefined;
   const exited = new Promise<void>((resolve) => {

@@ -22,8 +22,8 @@ export async function spawnRespql(args: string[], env: NodeJS.ProcessEnv = {}): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -37,8 +37,8 @@ export async function spawnRespql(args: string[], env: NodeJS.ProcessEnv = {}): 
         resolve();
       }
     };
-    proc.stdout!.on('data', check);
-    proc.stderr!.on('data', check);
+    proc.stdout.on('data', check);
+    proc.stderr.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`respql exited with ${code} before it was ready:\n${out}`));

@@ -6,11 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
+import { sharedPgbouncer } from './pgbouncer';
 import { freshDatabase } from './postgres';
-import { RawClient, toStrings, type Reply } from './resp-client';
+import { RawClient, toStrings } from './resp-client';
 
-export type Backend = 'sqlite' | 'postgres';
+/** 'pgbouncer': the shared cluster through PgBouncer in transaction mode (see PGBOUNCER_BACKENDS). */
+export type Backend = 'sqlite' | 'postgres' | 'pgbouncer';
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+/** For the files that also run through PgBouncer (a representative subset: it would double the PostgreSQL time). */
+export const PGBOUNCER_BACKENDS: readonly Backend[] = [...BACKENDS, 'pgbouncer'];
 
 export interface RunningRespql {
   server: RespqlServer;
@@ -23,7 +27,9 @@ export interface RunningRespql {
 
 /** A database URL for a backend: a new SQLite path or a new PostgreSQL database. */
 export async function freshDatabaseUrl(backend: Backend): Promise<{ url: string; cleanup(): void }> {
-  if (backend === 'postgres') return { url: await freshDatabase(), cleanup: () => undefined };
+  // RESPQL_TEST_POSTGRES_VIA=pgbouncer: the whole PostgreSQL suite through PgBouncer (not in CI: see .ci/run).
+  if (backend === 'postgres' && process.env.RESPQL_TEST_POSTGRES_VIA !== 'pgbouncer') return { url: await freshDatabase(), cleanup: () => undefined };
+  if (backend === 'postgres' || backend === 'pgbouncer') return { url: (await sharedPgbouncer()).through(await freshDatabase()), cleanup: () => undefined };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'respql-test-'));
   return { url: path.join(dir, 'respql.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -65,7 +71,7 @@ export function useRespqlWithClient(backend: Backend): { readonly respql: Runnin
  */
 export async function sqlWorkDuring(client: RawClient, action: () => Promise<void>): Promise<{ statements: number; batches: number }> {
   const counters = async () => {
-    const info = toStrings((await client.send('INFO', 'respql')) as Reply) as string;
+    const info = toStrings(await client.send('INFO', 'respql')) as string;
     const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
     return { statements: field('sql_statements'), batches: field('sql_transactions') };
   };

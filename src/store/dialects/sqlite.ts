@@ -88,15 +88,14 @@ function sqliteConnection(db: BetterSqlite3.Database): SqlConnection {
     return stmt;
   };
   return {
-    // better-sqlite3 is synchronous; the promise only keeps one interface for both dialects.
-    async all(sql, params) {
-      const stmt = prepare(sql);
-      return stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []);
-    },
-    async run(sql, params) {
-      const stmt = prepare(sql);
-      return stmt.run(...params).changes;
-    },
+    // better-sqlite3 is synchronous; the promise only keeps one interface for both dialects
+    // (a statement that throws rejects it, as an async function's would).
+    all: (sql, params) =>
+      new Promise((resolve) => {
+        const stmt = prepare(sql);
+        resolve(stmt.reader ? (stmt.all(...params) as Row[]) : (stmt.run(...params), []));
+      }),
+    run: (sql, params) => new Promise((resolve) => resolve(prepare(sql).run(...params).changes)),
   };
 }
 

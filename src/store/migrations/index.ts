@@ -87,7 +87,8 @@ export async function migrateLatest(knex: Knex, table: string, dialect: Dialect,
       await knex.migrate.latest(migrationConfig(table, dialect));
       return;
     } catch (err) {
-      if (!isMigrationRace(err) || Date.now() > deadline) throw err;
+      // A serialization failure (a SERIALIZABLE database) is the same race, seen as a conflict.
+      if (!(isMigrationRace(err) || dialect.retryReason?.(err)) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
     }
   }
