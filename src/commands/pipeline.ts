@@ -114,7 +114,8 @@ export class CommandPipeline {
     let plain: PlainOp | RespError | null;
     const server = this.server;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
-    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
+    if (!spec.data)
+      reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
     else if (store) {
       const events = this.eventsOn.get(store);
       const notify = events ? collectInto(events) : this.notifyNow;
@@ -125,31 +126,37 @@ export class CommandPipeline {
       reply =
         op instanceof RespError
           ? op
-          : server.engine.plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed))).then((value) => {
-              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
-              if (op.kind === 'get') lookedUp(server.stats, value !== null);
-              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
-              const flags = server.config.notifyKeyspaceEvents;
-              const result = op.kind === 'put' ? OK : value;
-              const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
-              return delivered ? delivered.then(() => result) : result;
-            }, asReply);
+          : server.engine
+              .plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed)))
+              .then((value) => {
+                // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
+                if (op.kind === 'get') lookedUp(server.stats, value !== null);
+                else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+                const flags = server.config.notifyKeyspaceEvents;
+                const result = op.kind === 'put' ? OK : value;
+                const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
+                return delivered ? delivered.then(() => result) : result;
+              }, asReply);
     } else {
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
       let events: KeyEvent[] = [];
-      const transaction = server.engine.transaction(async (tx) => {
-        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
-        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
-        // Likewise its events: only those of the attempt that committed are published.
-        this.eventsOn.set(tx, (events = []));
-        try {
-          return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
-        } finally {
-          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-          // really changed, before the next command of the batch runs.
-          server.watches.signal(tx);
-        }
-      }, spec.flags.includes('readonly'), spec.unbounded ? { unbounded: true } : undefined);
+      const transaction = server.engine.transaction(
+        async (tx) => {
+          // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+          this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
+          // Likewise its events: only those of the attempt that committed are published.
+          this.eventsOn.set(tx, (events = []));
+          try {
+            return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
+          } finally {
+            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+            // really changed, before the next command of the batch runs.
+            server.watches.signal(tx);
+          }
+        },
+        spec.flags.includes('readonly'),
+        spec.unbounded ? { unbounded: true } : undefined,
+      );
       // Counted (and its events published) once the transaction committed: with the reply, or with the command's own error.
       // The reply waits for the events' delivery on this instance (on PostgreSQL, their way through NOTIFY), as in Redis.
       const count = (): Promise<void> | void => {

@@ -143,7 +143,7 @@ function buildScriptingCommands(): CommandSpec<any>[] {
         if (!script) return new RespError('NOSCRIPT No matching script. Please use EVAL.');
         const shebang = shebangFlags(script);
         const readOnly = ro || Boolean(shebang?.noWrites);
-        const reply = await runScript(ctx, readOnly, (onRequest) => scripting.runner.eval(sha, script!, keys, args, readOnly, onRequest));
+        const reply = await runScript(ctx, readOnly, (onRequest) => scripting.runner.eval(sha, script, keys, args, readOnly, onRequest));
         if (reply instanceof RespError && reply.message.startsWith('ERR Error compiling script')) return reply;
         if (!scripting.scripts.has(sha)) scripting.scripts.set(sha, Buffer.from(script));
         // EVAL caches the script, as Redis does; here in the database too (EVAL_RO's

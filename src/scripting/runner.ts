@@ -179,7 +179,7 @@ export class ScriptRunner {
     if (job.type === 'eval' || job.type === 'fcall') {
       this.running = { kind: job.type === 'eval' ? 'eval' : 'function', since: performance.now(), wrote: false };
     }
-    this.worker!.postMessage({ ...job, id } as ToWorker);
+    this.worker!.postMessage({ ...job, id });
   }
 
   /** Compiles a script (SCRIPT LOAD, EVAL's first run); throws RespError with Redis's text. */

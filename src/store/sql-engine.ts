@@ -137,10 +137,25 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean, unbounded = false): Promise<T> {
+  private enqueue<T>(
+    work: QueuedWork['work'],
+    plain: PlainOp | undefined,
+    executed: QueuedWork['executed'],
+    readOnly: boolean,
+    unbounded = false,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), unbounded, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({
+        work,
+        plain,
+        readOnly,
+        executed,
+        since: performance.now(),
+        unbounded,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -201,7 +216,8 @@ export class SqlEngine implements Engine {
         return await this.runBatch(batch, deadline, progress);
       } catch (err) {
         const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
-        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline) throw err;
+        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline)
+          throw err;
         this.stats.retries++;
         await sleep(pause);
       }
@@ -279,7 +295,12 @@ export class SqlEngine implements Engine {
     }
   }
 
-  private async attempt(batch: QueuedWork[], limit: { deadline: number; unbounded: number }, signal: AbortSignal, progress: { committed: boolean }): Promise<void> {
+  private async attempt(
+    batch: QueuedWork[],
+    limit: { deadline: number; unbounded: number },
+    signal: AbortSignal,
+    progress: { committed: boolean },
+  ): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     const cut = () => this.dialect.abort(raw);
@@ -298,14 +319,20 @@ export class SqlEngine implements Engine {
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
       let autocommit = false;
-      await this.open(raw, conn, () => {
-        // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
-        const setup = this.dialect.transactionSetup?.(raw) ?? null;
-        autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-        if (autocommit) return null;
-        const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
-        return setup ? `${begin}; ${setup}` : begin;
-      }, limit.deadline, signal);
+      await this.open(
+        raw,
+        conn,
+        () => {
+          // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
+          const setup = this.dialect.transactionSetup?.(raw) ?? null;
+          autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+          if (autocommit) return null;
+          const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
+          return setup ? `${begin}; ${setup}` : begin;
+        },
+        limit.deadline,
+        signal,
+      );
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -370,10 +397,13 @@ export class SqlEngine implements Engine {
   private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.stats.timeouts++;
-        reject(this.timeoutError());
-      }, Math.max(0, deadline - performance.now()));
+      timer = setTimeout(
+        () => {
+          this.stats.timeouts++;
+          reject(this.timeoutError());
+        },
+        Math.max(0, deadline - performance.now()),
+      );
     });
     return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
@@ -414,7 +444,16 @@ export class SqlEngine implements Engine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<T>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), unbounded: false, resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = {
+        work,
+        plain: undefined,
+        readOnly: false,
+        executed: undefined,
+        since: performance.now(),
+        unbounded: false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }

@@ -14,7 +14,7 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
 const run = promisify(execFile);
@@ -101,8 +101,8 @@ for (const backend of BACKENDS) {
       expect([early.n, late.n]).to.deep.equal([1, 2]);
       const c = await RawClient.connect(respql.port);
       try {
-        expect(toStrings((await c.send('KEYS', '*_LOCK')) as Reply)).to.deep.equal([]);
-        const info = String(toStrings((await c.send('INFO', 'commandstats')) as Reply));
+        expect(toStrings((await c.send('KEYS', '*_LOCK')))).to.deep.equal([]);
+        const info = String(toStrings((await c.send('INFO', 'commandstats'))));
         expect(info).to.match(/cmdstat_evalsha:calls=[1-9]/);
       } finally {
         await c.close();

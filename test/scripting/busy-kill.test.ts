@@ -6,7 +6,7 @@
  * only: SHUTDOWN NOSAVE ends a script that has written, and its writes are not committed.
  */
 import { expect } from 'chai';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { BACKENDS, freshDatabaseUrl, startRespql, type RunningRespql } from '../support/respql';
 import { createServer } from '../../src';
@@ -14,7 +14,7 @@ import { createServer } from '../../src';
 const THRESHOLD_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errorText = (r: unknown): string => (r as { error?: string }).error ?? String(r);
-const reply = async (c: RawClient, ...argv: string[]) => toStrings((await c.send(...argv)) as Reply);
+const reply = async (c: RawClient, ...argv: string[]) => toStrings((await c.send(...argv)));
 
 /** The transcript of one run: what the script's caller and another client see. */
 async function transcript(port: number): Promise<unknown[]> {
