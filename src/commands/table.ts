@@ -15,7 +15,24 @@ import { scriptingCommands } from './scripting';
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...hashCommands, ...setCommands, object, ...serverCommands, ...pubsubCommands, multi, exec, discard, watch, unwatch, ...scriptingCommands]) {
+  for (const spec of [
+    ...connectionCommands,
+    ...stringCommands,
+    ...counterCommands,
+    ...keyCommands,
+    ...expireCommands,
+    ...hashCommands,
+    ...setCommands,
+    object,
+    ...serverCommands,
+    ...pubsubCommands,
+    multi,
+    exec,
+    discard,
+    watch,
+    unwatch,
+    ...scriptingCommands,
+  ]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

@@ -64,9 +64,15 @@ export interface BoolReply {
 }
 
 /** RESP3 push (`>`, pub/sub messages and confirmations); an array in RESP2. */
-export interface PushReply { readonly kind: 'push'; readonly items: Reply[] }
+export interface PushReply {
+  readonly kind: 'push';
+  readonly items: Reply[];
+}
 /** Several top-level replies from one command (SUBSCRIBE a b answers once per channel). */
-export interface RepliesReply { readonly kind: 'replies'; readonly replies: Reply[] }
+export interface RepliesReply {
+  readonly kind: 'replies';
+  readonly replies: Reply[];
+}
 
 /** Nothing goes on the wire (CLIENT REPLY OFF|SKIP). */
 export interface NoReply {

@@ -135,7 +135,15 @@ export class RespqlServer {
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
     const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs;
-    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs, preparedStatements: options.preparedStatements }));
+    const knex =
+      options.knex ??
+      createKnex(
+        knexConfigFor(databaseUrl, {
+          poolSize: options.poolSize,
+          timeoutMs: databaseTimeoutMs,
+          preparedStatements: options.preparedStatements,
+        }),
+      );
     const clock = options.clock ?? Date.now;
     this.config = {
       port: options.port === null ? 0 : (options.port ?? DEFAULTS.port),
@@ -171,7 +179,12 @@ export class RespqlServer {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.expiredEvents = new ExpiredEvents(
-      this.engine, this.pubsub, this.config, this.sweeper.stats.instanceId, options.expiredEventsIntervalMs ?? 100, options.onError,
+      this.engine,
+      this.pubsub,
+      this.config,
+      this.sweeper.stats.instanceId,
+      options.expiredEventsIntervalMs ?? 100,
+      options.onError,
     );
     this.context = {
       version: VERSION,

@@ -116,7 +116,8 @@ export class SqlStore implements Store {
     if (positions.length < keys.length) {
       // Some missed: which of them are expired rows (counted), not absent ones.
       const missed = keys.filter((_, i) => values[i] === null);
-      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now])) this.expired.found(r.token as string, toNumber(r.expiry_ms));
+      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now]))
+        this.expired.found(r.token as string, toNumber(r.expiry_ms));
     }
     return values;
   }

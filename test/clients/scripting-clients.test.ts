@@ -101,8 +101,8 @@ for (const backend of BACKENDS) {
       expect([early.n, late.n]).to.deep.equal([1, 2]);
       const c = await RawClient.connect(respql.port);
       try {
-        expect(toStrings((await c.send('KEYS', '*_LOCK')))).to.deep.equal([]);
-        const info = String(toStrings((await c.send('INFO', 'commandstats'))));
+        expect(toStrings(await c.send('KEYS', '*_LOCK'))).to.deep.equal([]);
+        const info = String(toStrings(await c.send('INFO', 'commandstats')));
         expect(info).to.match(/cmdstat_evalsha:calls=[1-9]/);
       } finally {
         await c.close();

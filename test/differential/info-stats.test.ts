@@ -17,7 +17,11 @@ async function statsOf(client: RawClient, names: string[]): Promise<Record<strin
 }
 
 /** Runs `script` one command at a time on one connection after CONFIG RESETSTAT, then reads the counters there. */
-async function countersAfter(port: number, script: string[][], names: string[]): Promise<{ replies: unknown[]; stats: Record<string, number> }> {
+async function countersAfter(
+  port: number,
+  script: string[][],
+  names: string[],
+): Promise<{ replies: unknown[]; stats: Record<string, number> }> {
   const client = await RawClient.connect(port);
   try {
     await client.send('CONFIG', 'RESETSTAT');
@@ -33,16 +37,55 @@ const LOOKUPS = ['keyspace_hits', 'keyspace_misses'];
 
 /** Every string and generic command respql has, with and without its key: which of them count is Redis's answer. */
 const EVERY_LOOKUP: string[][] = [
-  ['SET', 'k', 'v'], ['SET', 'e', ''],
-  ['GET', 'k'], ['GET', 'nokey'], ['MGET', 'k', 'nokey', 'k'], ['EXISTS', 'k', 'nokey', 'k'], ['TOUCH', 'k', 'nokey'],
-  ['TYPE', 'k'], ['TYPE', 'nokey'], ['TTL', 'nokey'], ['PTTL', 'k'], ['EXPIRETIME', 'k'], ['PEXPIRETIME', 'nokey'],
-  ['STRLEN', 'e'], ['STRLEN', 'nokey'], ['GETRANGE', 'k', '0', '1'], ['SUBSTR', 'nokey', '0', '1'],
-  ['GETEX', 'k'], ['GETEX', 'nokey', 'PX', '100'], ['GETEX', 'k', 'PERSIST'], ['GETDEL', 'nokey'],
-  ['SET', 'k', 'v', 'GET'], ['SET', 'k2', 'v', 'NX', 'GET'], ['SET', 'k', 'v', 'XX'], ['GETSET', 'k', 'w'], ['SETNX', 'k', 'v'],
-  ['APPEND', 'k', 'x'], ['SETRANGE', 'k', '0', 'v'], ['INCR', 'n'], ['INCRBYFLOAT', 'n', '1.5'], ['MSET', 'a', '1'], ['MSETNX', 'a', '1'],
-  ['COPY', 'k', 'k3'], ['COPY', 'nokey', 'k4'], ['RENAME', 'k3', 'k5'], ['EXPIRE', 'k', '100'], ['PERSIST', 'k'],
-  ['DEL', 'nokey', 'k5'], ['KEYS', '*'], ['SCAN', '0'], ['RANDOMKEY'], ['DBSIZE'], ['WATCH', 'k'], ['UNWATCH'],
-  ['MULTI'], ['GET', 'k'], ['EXISTS', 'nokey', 'k'], ['SET', 'k', 'v', 'GET'], ['EXEC'],
+  ['SET', 'k', 'v'],
+  ['SET', 'e', ''],
+  ['GET', 'k'],
+  ['GET', 'nokey'],
+  ['MGET', 'k', 'nokey', 'k'],
+  ['EXISTS', 'k', 'nokey', 'k'],
+  ['TOUCH', 'k', 'nokey'],
+  ['TYPE', 'k'],
+  ['TYPE', 'nokey'],
+  ['TTL', 'nokey'],
+  ['PTTL', 'k'],
+  ['EXPIRETIME', 'k'],
+  ['PEXPIRETIME', 'nokey'],
+  ['STRLEN', 'e'],
+  ['STRLEN', 'nokey'],
+  ['GETRANGE', 'k', '0', '1'],
+  ['SUBSTR', 'nokey', '0', '1'],
+  ['GETEX', 'k'],
+  ['GETEX', 'nokey', 'PX', '100'],
+  ['GETEX', 'k', 'PERSIST'],
+  ['GETDEL', 'nokey'],
+  ['SET', 'k', 'v', 'GET'],
+  ['SET', 'k2', 'v', 'NX', 'GET'],
+  ['SET', 'k', 'v', 'XX'],
+  ['GETSET', 'k', 'w'],
+  ['SETNX', 'k', 'v'],
+  ['APPEND', 'k', 'x'],
+  ['SETRANGE', 'k', '0', 'v'],
+  ['INCR', 'n'],
+  ['INCRBYFLOAT', 'n', '1.5'],
+  ['MSET', 'a', '1'],
+  ['MSETNX', 'a', '1'],
+  ['COPY', 'k', 'k3'],
+  ['COPY', 'nokey', 'k4'],
+  ['RENAME', 'k3', 'k5'],
+  ['EXPIRE', 'k', '100'],
+  ['PERSIST', 'k'],
+  ['DEL', 'nokey', 'k5'],
+  ['KEYS', '*'],
+  ['SCAN', '0'],
+  ['RANDOMKEY'],
+  ['DBSIZE'],
+  ['WATCH', 'k'],
+  ['UNWATCH'],
+  ['MULTI'],
+  ['GET', 'k'],
+  ['EXISTS', 'nokey', 'k'],
+  ['SET', 'k', 'v', 'GET'],
+  ['EXEC'],
 ];
 
 for (const backend of BACKENDS) {
@@ -50,7 +93,11 @@ for (const backend of BACKENDS) {
     const peers = usePeers(backend);
 
     it('SET k v, GET k, GET nokey: keyspace_hits:1, keyspace_misses:1', async () => {
-      const script = [['SET', 'acc', 'v'], ['GET', 'acc'], ['GET', 'acc-nokey']];
+      const script = [
+        ['SET', 'acc', 'v'],
+        ['GET', 'acc'],
+        ['GET', 'acc-nokey'],
+      ];
       const redis = await countersAfter(peers.redis.port, script, LOOKUPS);
       const respql = await countersAfter(peers.respql.port, script, LOOKUPS);
       expect(redis.stats).to.deep.equal({ keyspace_hits: 1, keyspace_misses: 1 });
@@ -69,8 +116,18 @@ for (const backend of BACKENDS) {
 
     it('GETs and EXISTS pipelined in one write (merged into one statement by respql) count per key', async () => {
       const counters = async (port: number) => {
-        await runScript(port, [['CONFIG', 'RESETSTAT'], ['MSET', 'p1', 'a', 'p2', 'b']]);
-        const script = [['GET', 'p1'], ['GET', 'p-none'], ['GET', 'p2'], ['EXISTS', 'p1', 'p-none'], ['GET', 'p1'], ['EXISTS', 'p2']];
+        await runScript(port, [
+          ['CONFIG', 'RESETSTAT'],
+          ['MSET', 'p1', 'a', 'p2', 'b'],
+        ]);
+        const script = [
+          ['GET', 'p1'],
+          ['GET', 'p-none'],
+          ['GET', 'p2'],
+          ['EXISTS', 'p1', 'p-none'],
+          ['GET', 'p1'],
+          ['EXISTS', 'p2'],
+        ];
         await runPipelined(port, script);
         const client = await RawClient.connect(port);
         try {
@@ -85,7 +142,15 @@ for (const backend of BACKENDS) {
     });
 
     it('total_net_input_bytes and total_net_output_bytes count the bytes of the requests and replies', async () => {
-      const script = [['SET', 'net', 'value'], ['GET', 'net'], ['GET', 'net-none'], ['MGET', 'net', 'net-none'], ['PING'], ['ECHO', 'hello'], ['GETX']];
+      const script = [
+        ['SET', 'net', 'value'],
+        ['GET', 'net'],
+        ['GET', 'net-none'],
+        ['MGET', 'net', 'net-none'],
+        ['PING'],
+        ['ECHO', 'hello'],
+        ['GETX'],
+      ];
       const names = ['total_net_input_bytes', 'total_net_output_bytes'];
       const redis = await countersAfter(peers.redis.port, script, names);
       const respql = await countersAfter(peers.respql.port, script, names);
@@ -129,7 +194,12 @@ for (const backend of BACKENDS) {
           await client.send('SET', 'live', 'v');
           await sleep(100);
           await client.send('MGET', 'm1', 'live', 'm2', 'm-none');
-          await runPipelined(port, [['GET', 'p1'], ['GET', 'p2'], ['GET', 'live'], ['GET', 'p1']]);
+          await runPipelined(port, [
+            ['GET', 'p1'],
+            ['GET', 'p2'],
+            ['GET', 'live'],
+            ['GET', 'p1'],
+          ]);
           const deleted = toStrings(await client.send('DEL', 'd1', 'live'));
           const beforeSweep = (await statsOf(client, ['expired_keys'])).expired_keys;
           // Redis's active expiry finds 'never' within a few of its cycles (10 a second).
@@ -154,4 +224,3 @@ for (const backend of BACKENDS) {
     });
   });
 }
-

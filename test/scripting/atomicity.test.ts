@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
-const reply = async (c: RawClient, ...argv: string[]) => toStrings((await c.send(...argv)));
+const reply = async (c: RawClient, ...argv: string[]) => toStrings(await c.send(...argv));
 /** Writes a, then spins ~300 ms on redis.call('time'), then writes b. */
 const SLOW_PAIR =
   "redis.call('set', KEYS[1], ARGV[1]) local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000 then break end end redis.call('set', KEYS[2], ARGV[1]) return 'ok'";

@@ -14,7 +14,7 @@ import { createServer } from '../../src';
 const THRESHOLD_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errorText = (r: unknown): string => (r as { error?: string }).error ?? String(r);
-const reply = async (c: RawClient, ...argv: string[]) => toStrings((await c.send(...argv)));
+const reply = async (c: RawClient, ...argv: string[]) => toStrings(await c.send(...argv));
 
 /** The transcript of one run: what the script's caller and another client see. */
 async function transcript(port: number): Promise<unknown[]> {
