@@ -6,6 +6,7 @@ import { progress, run } from './processes';
 import { NAMES, type Postgres, type Target, command, keyName, prefill, psql, startPostgres, startRedis, startRespql } from './targets';
 import { type Sample, type Test, fmtRate, quantile, rotate } from './results';
 import { hashSessionTraffic, prefillHashSessions } from './hash-sessions';
+import { lockTraffic } from './lock-traffic';
 import { requestTraffic } from './traffic';
 
 /**
@@ -157,6 +158,10 @@ export async function benchmark(options: Options, tmp: string): Promise<Sample[]
       const hs = await hashSessionTraffic(target, options.sessionSeconds);
       progress(`  ${fmtRate(hs.rps)} ops/s, p50 ${hs.p50.toFixed(3)} ms, p99 ${hs.p99.toFixed(3)} ms`);
       samples.push(hs);
+      progress(`rep ${rep + 1}/${options.reps}: ${target.name}, lock traffic for ${options.sessionSeconds} s`);
+      const lt = await lockTraffic(target, options.sessionSeconds);
+      progress(`  ${fmtRate(lt.rps)} ops/s, p50 ${lt.p50.toFixed(3)} ms, p99 ${lt.p99.toFixed(3)} ms`);
+      samples.push(lt);
     }
     for (const test of rep % 2 ? (['GET', 'SET'] as const) : (['SET', 'GET'] as const)) {
       progress(`rep ${rep + 1}/${options.reps}: pgbench ${test === 'SET' ? 'upsert' : 'select'}, -T ${options.pgbenchSeconds}`);

@@ -11,6 +11,7 @@ import type { Entry, Store } from '../store/store';
 import type { SweeperStats } from '../store/sweeper';
 import type { NotifyType } from './notify';
 import type { CommandStats, InstantaneousRates } from './stats';
+import type { Scripting } from '../scripting/service';
 import type { CommandSpec, QueuedCommand } from './types';
 
 /**
@@ -149,6 +150,10 @@ export interface RuntimeConfig {
   databaseUrl: string;
   protectedMode: boolean;
   limits: ConnectionLimits;
+  /** busy-reply-threshold (lua-time-limit), ms. */
+  busyReplyThresholdMs: number;
+  /** lua-memory-limit: the script worker's heap, bytes. */
+  readonly luaMemoryBytes: number;
   /** notify-keyspace-events as flags (see src/commands/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number;
 }
@@ -179,6 +184,8 @@ export interface ServerContext {
   readonly rates: InstantaneousRates;
   readonly sweeper: Readonly<SweeperStats>;
   readonly watches: Watches;
+  /** EVAL, FUNCTION and friends: the script worker, the known scripts and libraries, BUSY. */
+  readonly scripting: Scripting;
   /** This instance's subscriptions, and publishing to every instance. */
   readonly pubsub: PubSubHub;
   /**

@@ -66,6 +66,12 @@ export class CommandPipeline {
       if (client.multi) client.multi.aborted = true;
       return this.reject(spec, Errors.noAuth());
     }
+    // Another client's script has run past busy-reply-threshold (Redis's processCommand order).
+    const busy = spec.flags.includes('allow_busy') ? null : this.server.scripting.busy();
+    if (busy) {
+      if (client.multi) client.multi.aborted = true;
+      return this.reject(spec, busy);
+    }
     // RESP2 subscribed mode: only the commands Redis allows there (RESP3 has no such limit).
     if (client.subscriptions > 0 && client.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
       if (client.multi) client.multi.aborted = true;
@@ -135,19 +141,23 @@ export class CommandPipeline {
     } else {
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
       let events: KeyEvent[] = [];
-      const transaction = server.engine.transaction(async (tx) => {
-        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
-        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
-        // Likewise its events: only those of the attempt that committed are published.
-        this.eventsOn.set(tx, (events = []));
-        try {
-          return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
-        } finally {
-          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-          // really changed, before the next command of the batch runs.
-          server.watches.signal(tx);
-        }
-      }, spec.flags.includes('readonly'));
+      const transaction = server.engine.transaction(
+        async (tx) => {
+          // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+          this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
+          // Likewise its events: only those of the attempt that committed are published.
+          this.eventsOn.set(tx, (events = []));
+          try {
+            return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
+          } finally {
+            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+            // really changed, before the next command of the batch runs.
+            server.watches.signal(tx);
+          }
+        },
+        spec.flags.includes('readonly'),
+        spec.unbounded ? { unbounded: true } : undefined,
+      );
       // Counted (and its events published) once the transaction committed: with the reply, or with the command's own error.
       // The reply waits for the events' delivery on this instance (on PostgreSQL, their way through NOTIFY), as in Redis.
       const count = (): Promise<void> | void => {
@@ -218,6 +228,7 @@ function collectInto(events: KeyEvent[]): (type: NotifyType, event: string, key:
 
 /** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */
 export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer[] {
+  if (spec.getKeys) return spec.getKeys(argv);
   const [first, last, step] = spec.keys;
   if (first === 0) return [];
   const end = last < 0 ? argv.length + last : last;

@@ -494,6 +494,7 @@ const commandSubcommands: Record<string, CommandSpec> = {
       if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
         return new RespError('ERR Invalid number of arguments specified for command');
       }
+      if (spec.getKeys) return spec.getKeys(argv);
       if (spec.keys[0] === 0) return new RespError('ERR The command has no key arguments');
       return keyArguments(spec, argv);
     },
@@ -534,7 +535,7 @@ export const lastsave = command<null>({
  * checked and accepted, and the server closes gracefully (in-flight commands reply first).
  * Like Redis, the client gets no reply: its connection closes.
  */
-export const shutdown = command<{ abort: boolean }>({
+export const shutdown = command<{ abort: boolean; nosave: boolean }>({
   name: 'shutdown',
   arity: -1,
   flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
@@ -548,11 +549,14 @@ export const shutdown = command<{ abort: boolean }>({
     for (const option of seen) if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(option)) throw Errors.syntax();
     const abort = seen.has('ABORT');
     if ((abort && seen.size > 1) || (seen.has('NOSAVE') && seen.has('SAVE'))) throw Errors.syntax();
-    return { abort };
+    return { abort, nosave: seen.has('NOSAVE') };
   },
-  run({ abort }, { client, server }) {
+  run({ abort, nosave }, { client, server }) {
     // A shutdown in progress closes every connection at once, so none is ever left to abort.
     if (abort) return Errors.noShutdownInProgress();
+    // While a script is busy only SHUTDOWN NOSAVE goes through, as in Redis.
+    const busy = nosave ? null : server.scripting.busy();
+    if (busy) return busy;
     client.closeAfterReply = true;
     server.requestShutdown(`User requested shutdown (SHUTDOWN from ${client.remoteAddress})`);
     return NO_REPLY;

@@ -10,6 +10,7 @@ import { serverCommands } from './server';
 import { stringCommands } from './strings';
 import { discard, exec, multi, unwatch, watch } from './transactions';
 import type { CommandSpec } from './types';
+import { scriptingCommands } from './scripting';
 
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(): Map<string, CommandSpec> {
@@ -30,6 +31,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     discard,
     watch,
     unwatch,
+    ...scriptingCommands,
   ]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);

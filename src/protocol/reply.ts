@@ -22,6 +22,7 @@ export type Reply =
   | DoubleReply
   | VerbatimReply
   | SetReply
+  | BoolReply
   | PushReply
   | RepliesReply
   | NoReply;
@@ -54,6 +55,12 @@ export interface VerbatimReply {
 export interface SetReply {
   readonly kind: 'set';
   readonly items: Reply[];
+}
+
+/** RESP3 boolean (`#t`/`#f`); the integer 1 or 0 in RESP2 (a script's boolean after redis.setresp(3)). */
+export interface BoolReply {
+  readonly kind: 'bool';
+  readonly value: boolean;
 }
 
 /** RESP3 push (`>`, pub/sub messages and confirmations); an array in RESP2. */

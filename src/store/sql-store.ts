@@ -9,6 +9,7 @@ import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './
 import { RespError } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { hashReadReply, keyTypeOf, TypedStore, wrongType } from './typed-store';
+import { sqlScriptTable, type ScriptTable } from './scripts';
 
 const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
@@ -327,6 +328,36 @@ export class SqlStore implements Store {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.conn.run(this.sql.releaseLease, [name, holder]);
+  }
+
+  // The script cache and function libraries (src/store/scripts.ts), in this transaction.
+  private scriptTable: ScriptTable | null = null;
+  private get scripts(): ScriptTable {
+    return (this.scriptTable ??= sqlScriptTable(this.conn, this.sql.scripts));
+  }
+  getScript(sha: string) {
+    return this.scripts.getScript(sha);
+  }
+  putScript(sha: string, body: Buffer) {
+    return this.scripts.putScript(sha, body);
+  }
+  hasScripts(shas: string[]) {
+    return this.scripts.hasScripts(shas);
+  }
+  flushScripts() {
+    return this.scripts.flushScripts();
+  }
+  libraries() {
+    return this.scripts.libraries();
+  }
+  putLibrary(name: string, code: Buffer) {
+    return this.scripts.putLibrary(name, code);
+  }
+  deleteLibrary(name: string) {
+    return this.scripts.deleteLibrary(name);
+  }
+  flushLibraries() {
+    return this.scripts.flushLibraries();
   }
 
   async randomKey(): Promise<string | null> {

@@ -1,5 +1,6 @@
 import type { RespError } from '../protocol/errors';
 import type { KeyType, TypedStore } from './typed-store';
+import type { ScriptTable } from './scripts';
 
 /**
  * The storage interface, shaped like the operations commands need, not like tables.
@@ -38,7 +39,7 @@ export interface ScanPage {
   cursor: number;
 }
 
-export interface Store {
+export interface Store extends ScriptTable {
   /** The clock of this transaction (ms); one reading per command batch item. */
   readonly now: number;
   /**

@@ -60,12 +60,16 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
           opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'),
           `${target} hash session traffic`,
         ).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'lock traffic (SET NX PX, then EVALSHA of the release script)', '-P 1'),
+          `${target} lock traffic`,
+        ).to.be.greaterThan(0);
       }
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'upsert', '–')).to.be.greaterThan(0);
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'select', '–')).to.be.greaterThan(0);
 
       const ratios = report.split('\n').filter((line) => / \/ .* \| [\d.]+ % \|$/.test(line));
-      expect(ratios).to.have.length(12);
+      expect(ratios).to.have.length(14);
 
       // How to repeat it: the servers' command lines, the extra setting among them, and the versions.
       expect(report).to.match(/pg_ctl .*-c synchronous_commit=on .*-c shared_buffers=64MB/);

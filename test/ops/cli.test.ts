@@ -177,7 +177,13 @@ describe('respql command line', function () {
       expect(first.code, first.stdout + first.stderr).to.equal(0);
       const [line] = logLines(first.stdout);
       expect(line.level).to.equal('notice');
-      expect(line.applied).to.deep.equal(['001_create_sessions', '002_create_sweeper_lease', '003_partial_expiry_index', '004_typed_keys']);
+      expect(line.applied).to.deep.equal([
+        '001_create_sessions',
+        '002_create_sweeper_lease',
+        '003_partial_expiry_index',
+        '004_typed_keys',
+        '005_create_scripts',
+      ]);
       expect(line.msg).to.include('001_create_sessions').and.include('web_sessions');
 
       const db = new Database(file, { readonly: true });

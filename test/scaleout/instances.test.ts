@@ -183,6 +183,7 @@ for (const backend of PGBOUNCER_BACKENDS) {
             '002_create_sweeper_lease',
             '003_partial_expiry_index',
             '004_typed_keys',
+            '005_create_scripts',
           ]);
         } finally {
           for (const s of servers) await s.close();
