@@ -81,6 +81,20 @@ export default tseslint.config(
     },
   },
   {
+    // fengari ships no type declarations: its C-like Lua API (lua_*, luaL_*) is reached
+    // through `any` in these two files only, which wrap it in typed methods.
+    files: ['src/scripting/vm.ts', 'src/scripting/libs.ts', 'src/scripting/fengari.d.ts', 'scripts/lua-vm-bench.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
     // Plain JavaScript (this file, examples): no type information there.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],

@@ -132,7 +132,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const frontendPort = await freePort();
     const cfg = path.join(dir, 'haproxy.cfg');
-    writeFileSync(cfg, haproxyConfig(dir, frontendPort, instances.map((i) => i.port)));
+    writeFileSync(
+      cfg,
+      haproxyConfig(
+        dir,
+        frontendPort,
+        instances.map((i) => i.port),
+      ),
+    );
     const check = spawnSync('haproxy', ['-c', '-q', '-f', cfg], { encoding: 'utf8' });
     if (check.error) throw new Error(`haproxy not found (${check.error.message}): apt-get install haproxy`);
     if (check.status !== 0) throw new Error(`invalid haproxy.cfg:\n${check.stdout}${check.stderr}`);
@@ -209,7 +216,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const killer = (async () => {
       await sleep(options.seconds * 400);
       const before = await showStat(sock);
-      log(`killing respql1 (SIGKILL) after ${opsBeforeKill} operations; sessions so far per server: ${before.map((s) => `${s.name}=${s.sessions}`).join(', ')}`);
+      log(
+        `killing respql1 (SIGKILL) after ${opsBeforeKill} operations; sessions so far per server: ${before.map((s) => `${s.name}=${s.sessions}`).join(', ')}`,
+      );
       killedAt = Date.now();
       await instances[0].kill9();
     })();

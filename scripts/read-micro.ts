@@ -56,14 +56,21 @@ try {
     const best: Record<string, number> = {};
     // Three alternating rounds; the best of each (the least disturbed by the rest of the machine).
     for (let round = 0; round < 3; round++) {
-      for (const [name, read] of [['row per value', readRows], ['packed', readPacked]] as const) {
+      for (const [name, read] of [
+        ['row per value', readRows],
+        ['packed', readPacked],
+      ] as const) {
         const start = process.hrtime.bigint();
         for (const keys of batches) read(keys);
         const us = Number(process.hrtime.bigint() - start) / 1e3 / (batch * batches.length);
         best[name] = Math.min(best[name] ?? Infinity, us);
       }
     }
-    console.log(`${batch} keys per read: ${Object.entries(best).map(([name, us]) => `${name} ${us.toFixed(2)} µs/key`).join(', ')}`);
+    console.log(
+      `${batch} keys per read: ${Object.entries(best)
+        .map(([name, us]) => `${name} ${us.toFixed(2)} µs/key`)
+        .join(', ')}`,
+    );
   }
   db.close();
 } finally {

@@ -115,22 +115,25 @@ function stopper(log: Logger, server: () => RespqlServer, options: ParsedCommand
     stopping = true;
     log.notice(`${reason}, shutting down`);
     // Only if close() itself hung past all of its own bounds.
-    const limitMs = (options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3 * (options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs);
+    const limitMs =
+      (options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3 * (options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs);
     const backstop = setTimeout(() => {
       log.warning(`shutdown took longer than ${limitMs} ms, exiting`);
       process.exit(1);
     }, limitMs);
     backstop.unref();
-    server().close().then(
-      () => {
-        log.notice('respql is now ready to exit, bye bye');
-        process.exit(0);
-      },
-      (err) => {
-        log.warning({ err: firstLine(err) }, `shutdown failed: ${firstLine(err)}`);
-        process.exit(1);
-      },
-    );
+    server()
+      .close()
+      .then(
+        () => {
+          log.notice('respql is now ready to exit, bye bye');
+          process.exit(0);
+        },
+        (err) => {
+          log.warning({ err: firstLine(err) }, `shutdown failed: ${firstLine(err)}`);
+          process.exit(1);
+        },
+      );
   };
 }
 

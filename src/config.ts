@@ -127,17 +127,17 @@ export function helpText(command: Subcommand = 'serve'): string {
     (s) => `  ${`--${s.name} <value>`.padEnd(28)} ${s.help} (env ${envName(s)}, default ${defaultText(s)})`,
   );
   const usage = command === 'serve' ? 'Usage: respql [command] [options]' : `Usage: respql ${command} [options]`;
-  const lines = [usage, '', command === 'serve' ? 'A Redis-protocol session server that keeps every key in SQL.' : SUBCOMMANDS[command], ''];
+  const lines = [
+    usage,
+    '',
+    command === 'serve' ? 'A Redis-protocol session server that keeps every key in SQL.' : SUBCOMMANDS[command],
+    '',
+  ];
   if (command === 'serve') {
     lines.push('Commands:', ...Object.entries(SUBCOMMANDS).map(([name, text]) => `  ${name.padEnd(28)} ${text}`), '');
     lines.push('Options (serve; see respql <command> --help for the others):');
   } else {
     lines.push('Options:');
   }
-  return [
-    ...lines,
-    ...rows,
-    `  ${'--help'.padEnd(28)} show this help`,
-    `  ${'--version'.padEnd(28)} print the version`,
-  ].join('\n');
+  return [...lines, ...rows, `  ${'--help'.padEnd(28)} show this help`, `  ${'--version'.padEnd(28)} print the version`].join('\n');
 }

@@ -78,7 +78,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     scaleSmallRows: positive('BENCH_SCALE_SMALL_ROWS', env.BENCH_SCALE_SMALL_ROWS ?? '10000'),
     idleConnections: positive('BENCH_IDLE_CONNECTIONS', env.BENCH_IDLE_CONNECTIONS ?? '10000'),
     scaleParts: scaleParts('BENCH_SCALE_PARTS', env.BENCH_SCALE_PARTS ?? SCALE_PARTS.join(',')),
-    postgresSettings: (env.BENCH_POSTGRES_SETTINGS ?? '').split(/\s+/).filter(Boolean).map((v) => postgresSetting('BENCH_POSTGRES_SETTINGS', v)),
+    postgresSettings: (env.BENCH_POSTGRES_SETTINGS ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((v) => postgresSetting('BENCH_POSTGRES_SETTINGS', v)),
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -114,7 +117,8 @@ export function positive(name: string, value: string): number {
 
 export function scaleParts(name: string, value: string): ScalePart[] {
   const parts = value.split(',').map((p) => p.trim());
-  for (const p of parts) if (!(SCALE_PARTS as readonly string[]).includes(p)) fail(`${name} must be a list of ${SCALE_PARTS.join(', ')}, got '${p}'`);
+  for (const p of parts)
+    if (!(SCALE_PARTS as readonly string[]).includes(p)) fail(`${name} must be a list of ${SCALE_PARTS.join(', ')}, got '${p}'`);
   return parts as ScalePart[];
 }
 

@@ -101,7 +101,12 @@ export function run(cmd: string, args: string[], options: SpawnOptions & { timeo
       if (i >= 0) cleanups.splice(i, 1);
       const result = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
       if (code === 0) resolve(result);
-      else reject(new Error(`${cmd} ${args.slice(0, 6).join(' ')} ... exited with ${signal ?? code}: ${result.stderr.trim() || result.stdout.trim()}`));
+      else
+        reject(
+          new Error(
+            `${cmd} ${args.slice(0, 6).join(' ')} ... exited with ${signal ?? code}: ${result.stderr.trim() || result.stdout.trim()}`,
+          ),
+        );
     });
   });
 }

@@ -35,9 +35,15 @@ ${commands.join('\n')}
 export async function profileOne(options: Options, tmp: string, test: Test): Promise<string> {
   const profDir = path.join(tmp, `cpuprofile-${test.toLowerCase()}`);
   const spawnedAt = Date.now();
-  const server = await startRespql(options, tmp, `respql, SQLite (profiled, ${test})`, path.join(tmp, `profile-${test.toLowerCase()}.sqlite`), {
-    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-  });
+  const server = await startRespql(
+    options,
+    tmp,
+    `respql, SQLite (profiled, ${test})`,
+    path.join(tmp, `profile-${test.toLowerCase()}.sqlite`),
+    {
+      nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    },
+  );
   // Same state as in the benchmark: every key present, every SET replaces a row, every GET hits.
   progress(`pre-filling ${KEYSPACE} keys into ${server.name}`);
   await prefill(server.port);
@@ -77,7 +83,11 @@ export interface SelfTime {
  * Self time per function: each sample owns the interval until the next sample (as DevTools
  * counts it). Samples in the first `skipMs` (the server's start-up) are left out.
  */
-export function selfTimes(p: CpuProfile, respqlRoot: string, skipMs = 0): { functions: SelfTime[]; byPackage: SelfTime[]; totalMs: number; idleMs: number } {
+export function selfTimes(
+  p: CpuProfile,
+  respqlRoot: string,
+  skipMs = 0,
+): { functions: SelfTime[]; byPackage: SelfTime[]; totalMs: number; idleMs: number } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const fn = new Map<string, SelfTime>();
   const pkg = new Map<string, SelfTime>();
@@ -130,7 +140,9 @@ export function packageOf(url: string, name: string, respqlRoot: string): string
 export function renderProfile(p: ReturnType<typeof selfTimes>, test: Test, sample: Sample, requests: number, kept: string): string {
   const busy = p.totalMs - p.idleMs;
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)} %`;
-  const top = p.functions.slice(0, 15).map((f) => `| ${f.name.replace(/\|/g, '\\|')} | ${f.where || '–'} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
+  const top = p.functions
+    .slice(0, 15)
+    .map((f) => `| ${f.name.replace(/\|/g, '\\|')} | ${f.where || '–'} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
   const pkgs = p.byPackage.slice(0, 8).map((f) => `| ${f.name} | ${f.ms.toFixed(0)} | ${pct(f.ms)} |`);
   return `### ${test} -P 1
 

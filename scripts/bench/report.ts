@@ -8,18 +8,34 @@ import { NAMES, postgresSettingsText } from './targets';
 import { type Row, type Test, fmtMs, fmtRate } from './results';
 import { PGBENCH_SCRIPTS, SESSION_LABEL, SESSION_SAVES, SESSION_TTL } from './workloads';
 import { HASH_SESSION_LABEL, HASH_SESSIONS } from './hash-sessions';
+import { LOCK_LABEL } from './lock-traffic';
 
 export function resultsTable(rows: Row[]): string {
   const order = Object.values(NAMES) as string[];
-  const last = (r: Row) => (r.test === 'SESSION' ? 1 : r.test === 'HASH_SESSION' ? 2 : 0);
+  const last = (r: Row) => (r.test === 'SESSION' ? 1 : r.test === 'HASH_SESSION' ? 2 : r.test === 'LOCK' ? 3 : 0);
   const sorted = [...rows].sort(
-    (a, b) => last(a) - last(b) || a.pipeline - b.pipeline || a.test.localeCompare(b.test) * -1 || order.indexOf(a.target) - order.indexOf(b.target),
+    (a, b) =>
+      last(a) - last(b) ||
+      a.pipeline - b.pipeline ||
+      a.test.localeCompare(b.test) * -1 ||
+      order.indexOf(a.target) - order.indexOf(b.target),
   );
   const lines = [
     '| target | test | pipeline | ops/s (median) | ops/s (min–max) | p50 ms | p99 ms |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...sorted.map((r) => {
-      const test = r.target === NAMES.pgbench ? (r.test === 'SET' ? 'upsert' : 'select') : r.test === 'SESSION' ? SESSION_LABEL : r.test === 'HASH_SESSION' ? HASH_SESSION_LABEL : r.test;
+      const test =
+        r.target === NAMES.pgbench
+          ? r.test === 'SET'
+            ? 'upsert'
+            : 'select'
+          : r.test === 'SESSION'
+            ? SESSION_LABEL
+            : r.test === 'HASH_SESSION'
+              ? HASH_SESSION_LABEL
+              : r.test === 'LOCK'
+                ? LOCK_LABEL
+                : r.test;
       return `| ${r.target} | ${test} | ${r.target === NAMES.pgbench ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
     }),
   ];
@@ -27,7 +43,8 @@ export function resultsTable(rows: Row[]): string {
 }
 
 export function ratiosTable(rows: Row[]): string {
-  const find = (target: string, test: Test, pipeline: number) => rows.find((r) => r.target === target && r.test === test && r.pipeline === pipeline);
+  const find = (target: string, test: Test, pipeline: number) =>
+    rows.find((r) => r.target === target && r.test === test && r.pipeline === pipeline);
   const ratio = (label: string, a: Row | undefined, b: Row | undefined) => {
     const value = a && b ? `${((a.rps / b.rps) * 100).toFixed(1)} %` : 'n/a';
     return `| ${label} | ${a ? fmtRate(a.rps) : 'n/a'} | ${b ? fmtRate(b.rps) : 'n/a'} | ${value} |`;
@@ -47,7 +64,13 @@ export function ratiosTable(rows: Row[]): string {
     ratio(`SQLite ${SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`PostgreSQL ${SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`SQLite ${HASH_SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'HASH_SESSION', 1), find(redisAof, 'HASH_SESSION', 1)),
-    ratio(`PostgreSQL ${HASH_SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'HASH_SESSION', 1), find(redisAof, 'HASH_SESSION', 1)),
+    ratio(
+      `PostgreSQL ${HASH_SESSION_LABEL} / Redis appendfsync always`,
+      find(postgres, 'HASH_SESSION', 1),
+      find(redisAof, 'HASH_SESSION', 1),
+    ),
+    ratio(`SQLite ${LOCK_LABEL} / Redis appendfsync always`, find(sqlite, 'LOCK', 1), find(redisAof, 'LOCK', 1)),
+    ratio(`PostgreSQL ${LOCK_LABEL} / Redis appendfsync always`, find(postgres, 'LOCK', 1), find(redisAof, 'LOCK', 1)),
   ].join('\n');
 }
 
@@ -123,7 +146,9 @@ EXPIRE of it (a touch) or, ${SESSION_SAVES * 100} % of the time, a \`SET ... EX 
 ${options.sessionSeconds} s per target and repetition; redis-benchmark runs one command kind at a time, so the client is the
 script's own (one Node.js thread, which bounds the fastest targets), and its ops/s and latencies count commands. **Hash session
 traffic** is what Spring Session sends: on each of ${CLIENTS} connections, an HGETALL of a random one of ${HASH_SESSIONS.toLocaleString('en-US')} session hashes
-(4 fields, one of ${VALUE_SIZE} bytes), then an HSET of two small fields and an EXPIRE, for as long. Figures are medians over the repetitions
+(4 fields, one of ${VALUE_SIZE} bytes), then an HSET of two small fields and an EXPIRE, for as long. **Lock traffic** is phpredis's session locking and Redlock:
+on each of ${CLIENTS} connections, \`SET lock:<random> token NX PX 30000\`, then \`EVALSHA\` of the lock-release script (GET,
+compare, DEL; loaded once with SCRIPT LOAD), for as long. Figures are medians over the repetitions
 (p50/p99: the median of each run's percentile; pgbench's from its per-transaction log). All servers and the
 benchmark clients share the same ${os.cpus().length} cores, so client CPU is part of every figure.
 

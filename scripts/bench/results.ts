@@ -1,7 +1,7 @@
 /** Samples, their medians and quantiles, and how numbers are written in the report. */
 
 /** SESSION: the session-traffic test (see sessionTraffic); the others are redis-benchmark's and pgbench's. */
-export type Test = 'SET' | 'GET' | 'SESSION' | 'HASH_SESSION';
+export type Test = 'SET' | 'GET' | 'SESSION' | 'HASH_SESSION' | 'LOCK';
 
 export interface Sample {
   target: string;

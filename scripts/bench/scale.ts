@@ -7,7 +7,20 @@ import path from 'node:path';
 import { RawClient } from '../../src/ops/resp-client';
 import { CLIENTS, KEYSPACE, type Options, PIPELINES, type ScalePart, VALUE_SIZE, fail } from './options';
 import { commandLogs, loadAverage, logCommand, onCleanup, progress, recordCommands, run, sleep, stopChild } from './processes';
-import { type Postgres, type Target, highFdLimit, info, isPong, memoryOf, openFilesLimit, postgresSettingsText, psql, respqlCli, startPostgres, startRespql } from './targets';
+import {
+  type Postgres,
+  type Target,
+  highFdLimit,
+  info,
+  isPong,
+  memoryOf,
+  openFilesLimit,
+  postgresSettingsText,
+  psql,
+  respqlCli,
+  startPostgres,
+  startRespql,
+} from './targets';
 import { type Sample, type Test, fmtMiB, fmtMs, fmtRate, median, rotate, summarize } from './results';
 import { redisBenchmark } from './workloads';
 import { type Block, respqlCommit } from './report';
@@ -29,12 +42,22 @@ export function dataSet(backend: Backend, dir: string, pg: Postgres, name: strin
 }
 
 /** Runs SQL statements on a SQLite file with respql's own better-sqlite3 (each statement is one transaction). */
-export const SQLITE_EXEC = "const db = new (require('better-sqlite3'))(process.argv[1]); for (const sql of process.argv.slice(2)) db.exec(sql); db.close()";
+export const SQLITE_EXEC =
+  "const db = new (require('better-sqlite3'))(process.argv[1]); for (const sql of process.argv.slice(2)) db.exec(sql); db.close()";
 
 /** Creates the data set's table with respql's own migration, then runs `statements` on it. */
 export async function fillDataSet(options: Options, ds: DataSet, pg: Postgres, statements: string[]): Promise<number> {
   const started = Date.now();
-  await run(process.execPath, [respqlCli(options), 'migrate', '--database-url', ds.databaseUrl, '--table', ds.table, '--loglevel', 'warning']);
+  await run(process.execPath, [
+    respqlCli(options),
+    'migrate',
+    '--database-url',
+    ds.databaseUrl,
+    '--table',
+    ds.table,
+    '--loglevel',
+    'warning',
+  ]);
   if (ds.backend === 'SQLite') await run(process.execPath, ['-e', SQLITE_EXEC, ds.databaseUrl, ...statements], { cwd: options.respql });
   // Measure from a fresh checkpoint with current statistics, not mid-way through the load's.
   else await psql(pg, ...statements, `VACUUM ANALYZE ${ds.table}`, 'CHECKPOINT');
@@ -57,7 +80,9 @@ export function rowsSql(ds: DataSet, count: number, expired = false): string {
       `INSERT INTO ${t} (token, data, expiry) SELECT ${token}, zeroblob(${VALUE_SIZE}), ${expiry} FROM c`
     );
   }
-  const token = expired ? `'key:' || lpad((i % ${KEYSPACE})::text, 12, '0') || ':' || (i / ${KEYSPACE})` : `'key:' || lpad(i::text, 12, '0')`;
+  const token = expired
+    ? `'key:' || lpad((i % ${KEYSPACE})::text, 12, '0') || ':' || (i / ${KEYSPACE})`
+    : `'key:' || lpad(i::text, 12, '0')`;
   const expiry = expired ? `now() - interval '1 hour'` : 'NULL';
   return `INSERT INTO ${t} (token, data, expiry) SELECT ${token}, convert_to(repeat('x', ${VALUE_SIZE}), 'UTF8'), ${expiry} FROM generate_series(0, ${count - 1}) AS i`;
 }
@@ -99,7 +124,11 @@ Each measurement below names its own date, commit and load. Tables are filled st
 engineers' test runs: the load average next to each figure says how busy it was.`,
   };
   const parts: Record<ScalePart, [Block, string, () => Promise<string>]> = {
-    rows: ['scale-rows', `${fmtRate(options.scaleRows)} rows vs ${fmtRate(options.scaleSmallRows)} rows`, () => measureRows(options, dir, pg)],
+    rows: [
+      'scale-rows',
+      `${fmtRate(options.scaleRows)} rows vs ${fmtRate(options.scaleSmallRows)} rows`,
+      () => measureRows(options, dir, pg),
+    ],
     sweep: ['scale-sweep', `Sweeping ${fmtRate(options.scaleRows)} expired rows under load`, () => measureSweep(options, dir, pg)],
     idle: ['scale-idle', `${fmtRate(options.idleConnections)} idle connections`, () => measureIdle(options, dir)],
   };
@@ -132,7 +161,10 @@ export async function measureRows(options: Options, dir: string, pg: Postgres): 
       progress(`filling ${fmtRate(rows)} rows into ${backend}`);
       const seconds = await fillDataSet(options, ds, pg, [rowsSql(ds, rows)]);
       fills.push(`${backend} ${fmtRate(rows)} rows in ${seconds.toFixed(0)} s`);
-      targets.push({ ...(await startRespql(options, dir, `respql, ${backend}, ${fmtRate(rows)} rows`, ds.databaseUrl, { args: ['--table', ds.table] })), rows });
+      targets.push({
+        ...(await startRespql(options, dir, `respql, ${backend}, ${fmtRate(rows)} rows`, ds.databaseUrl, { args: ['--table', ds.table] })),
+        rows,
+      });
     }
   }
   const samples: Sample[] = [];
@@ -228,7 +260,9 @@ export async function measureSweep(options: Options, dir: string, pg: Postgres):
 
     // The same rows with the sweeper off: the reference.
     const off: Phase = { name: 'sweeper off, expired rows in place', samples: [] };
-    const quiet = await startRespql(options, dir, `respql, ${backend}, sweeper off`, ds.databaseUrl, { args: ['--table', ds.table, '--cleanup-interval', '0'] });
+    const quiet = await startRespql(options, dir, `respql, ${backend}, sweeper off`, ds.databaseUrl, {
+      args: ['--table', ds.table, '--cleanup-interval', '0'],
+    });
     for (let i = 0; i < runs; i++) await bench(quiet, off);
     await stopChild(quiet.child);
 
@@ -236,7 +270,9 @@ export async function measureSweep(options: Options, dir: string, pg: Postgres):
     // runs go back to back until INFO shows the sweep finished.
     const during: Phase = { name: 'while sweeping', samples: [] };
     const after: Phase = { name: 'after the sweep', samples: [] };
-    const server = await startRespql(options, dir, `respql, ${backend}, sweeper on`, ds.databaseUrl, { args: ['--table', ds.table, '--cleanup-interval', '1s'] });
+    const server = await startRespql(options, dir, `respql, ${backend}, sweeper on`, ds.databaseUrl, {
+      args: ['--table', ds.table, '--cleanup-interval', '1s'],
+    });
     const started = Date.now();
     const sweep = watchSweep(server.port);
     while (!sweep.endedAt) await bench(server, during);
@@ -340,7 +376,10 @@ const BENCH_ENTRY = path.join(__dirname, '..', 'bench.js');
  * Opens `count` connections in a child process under a raised open-files limit (this
  * process keeps its own limit), and resolves once each has answered one PING.
  */
-export async function holdConnectionsIn(port: number, count: number): Promise<{ ms: number; limit: string; release: () => void; exited: Promise<void> }> {
+export async function holdConnectionsIn(
+  port: number,
+  count: number,
+): Promise<{ ms: number; limit: string; release: () => void; exited: Promise<void> }> {
   const [cmd, ...args] = highFdLimit([process.execPath, BENCH_ENTRY, '--hold-connections', String(port), String(count)]);
   logCommand(cmd, args);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });

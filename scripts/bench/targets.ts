@@ -12,7 +12,8 @@ import { type RunResult, logCommand, onCleanup, readOr, run, sleep, startDaemon 
 export async function waitForPing(port: number, child: ChildProcess, what: string, log: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) fail(`${what} exited with code ${child.exitCode} before it answered PING; its log:\n${readOr(log).slice(-2000)}`);
+    if (child.exitCode !== null)
+      fail(`${what} exited with code ${child.exitCode} before it answered PING; its log:\n${readOr(log).slice(-2000)}`);
     try {
       const client = await RawClient.connect(port);
       try {
@@ -69,10 +70,25 @@ export interface RespqlOptions {
   manyFiles?: boolean;
 }
 
-export async function startRespql(options: Options, tmp: string, name: string, databaseUrl: string, o: RespqlOptions = {}): Promise<Target & { child: ChildProcess }> {
+export async function startRespql(
+  options: Options,
+  tmp: string,
+  name: string,
+  databaseUrl: string,
+  o: RespqlOptions = {},
+): Promise<Target & { child: ChildProcess }> {
   const port = await freePort();
   const log = path.join(tmp, `${slug(name)}.log`);
-  const argv = [process.execPath, ...(o.nodeFlags ?? []), respqlCli(options), '--port', String(port), '--database-url', databaseUrl, ...(o.args ?? [])];
+  const argv = [
+    process.execPath,
+    ...(o.nodeFlags ?? []),
+    respqlCli(options),
+    '--port',
+    String(port),
+    '--database-url',
+    databaseUrl,
+    ...(o.args ?? []),
+  ];
   const [cmd, ...args] = o.manyFiles ? highFdLimit(argv) : argv;
   const child = startDaemon(cmd, args, log, { cwd: tmp });
   await waitForPing(port, child, name, log);
@@ -104,7 +120,11 @@ export async function startRedis(tmp: string, name: string, persistence: string[
   return { name, port };
 }
 
-export const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+export const slug = (s: string) =>
+  s
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 
 export interface Postgres {
   port: number;
@@ -123,7 +143,8 @@ export async function startPostgres(tmp: string, extraSettings: readonly string[
     settings: ['max_connections=200', ...extraSettings],
     inheritLocale: true,
     // As the commands are typed by hand: PostgreSQL refuses to run as root.
-    onCommand: (file, args) => (process.getuid?.() === 0 ? logCommand('runuser', ['-u', 'postgres', '--', file, ...args]) : logCommand(file, args)),
+    onCommand: (file, args) =>
+      process.getuid?.() === 0 ? logCommand('runuser', ['-u', 'postgres', '--', file, ...args]) : logCommand(file, args),
   });
   onCleanup(() => cluster.stop());
   return { port: cluster.port, url: `postgres://postgres@127.0.0.1:${cluster.port}/postgres` };

@@ -6,6 +6,7 @@ import { progress, run } from './processes';
 import { NAMES, type Postgres, type Target, command, keyName, prefill, psql, startPostgres, startRedis, startRespql } from './targets';
 import { type Sample, type Test, fmtRate, quantile, rotate } from './results';
 import { hashSessionTraffic, prefillHashSessions } from './hash-sessions';
+import { lockTraffic } from './lock-traffic';
 import { requestTraffic } from './traffic';
 
 /**
@@ -20,13 +21,38 @@ export function parseBenchmarkCsv(csv: string): { test: string; rps: number; p50
     .filter((l) => l.startsWith('"'))
     .map((l) => l.split(',').map((c) => c.replace(/^"|"$/g, '')));
   const header = rows.shift() ?? fail('redis-benchmark printed no CSV');
-  const col = (name: string) => (header.indexOf(name) >= 0 ? header.indexOf(name) : fail(`redis-benchmark CSV has no "${name}" column: ${header.join(',')}`));
+  const col = (name: string) =>
+    header.indexOf(name) >= 0 ? header.indexOf(name) : fail(`redis-benchmark CSV has no "${name}" column: ${header.join(',')}`);
   const [test, rps, p50, p99, max] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms', 'max_latency_ms'].map(col);
   return rows.map((r) => ({ test: r[test], rps: Number(r[rps]), p50: Number(r[p50]), p99: Number(r[p99]), max: Number(r[max]) }));
 }
 
-export async function redisBenchmark(target: Target, pipeline: number, requests: number, tests = 'set,get', keyspace = KEYSPACE): Promise<Sample[]> {
-  const args = ['-h', '127.0.0.1', '-p', String(target.port), '-t', tests, '-c', String(CLIENTS), '-d', String(VALUE_SIZE), '-r', String(keyspace), '-n', String(requests), '-P', String(pipeline), '--csv'];
+export async function redisBenchmark(
+  target: Target,
+  pipeline: number,
+  requests: number,
+  tests = 'set,get',
+  keyspace = KEYSPACE,
+): Promise<Sample[]> {
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(target.port),
+    '-t',
+    tests,
+    '-c',
+    String(CLIENTS),
+    '-d',
+    String(VALUE_SIZE),
+    '-r',
+    String(keyspace),
+    '-n',
+    String(requests),
+    '-P',
+    String(pipeline),
+    '--csv',
+  ];
   const { stdout, stderr } = await run('redis-benchmark', args);
   // redis-benchmark counts error replies as successes and only prints "Error from server: ..."
   // (at most once a second, on stdout); any error means the figure is void.
@@ -60,8 +86,30 @@ export async function pgbench(pg: Postgres, tmp: string, test: 'SET' | 'GET', se
   fs.writeFileSync(script, PGBENCH_SCRIPTS[test] + '\n');
   const logPrefix = path.join(dir, 'log');
   for (const f of fs.readdirSync(dir)) if (f.startsWith('log.')) fs.rmSync(path.join(dir, f));
-  const args = ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-n', '-M', 'prepared', '-c', String(CLIENTS), '-j', '2', '-T', String(seconds),
-    '-f', script, '-D', `data=${'x'.repeat(VALUE_SIZE)}`, '-l', `--log-prefix=${logPrefix}`, 'postgres'];
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(pg.port),
+    '-U',
+    'postgres',
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(CLIENTS),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-f',
+    script,
+    '-D',
+    `data=${'x'.repeat(VALUE_SIZE)}`,
+    '-l',
+    `--log-prefix=${logPrefix}`,
+    'postgres',
+  ];
   const { stdout } = await run(`${PG_BIN}/pgbench`, args, { timeoutMs: (seconds + 60) * 1000 });
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout) ?? fail(`no tps in pgbench output:\n${stdout}`);
   const latencies = readPgbenchLatencies(dir);
@@ -110,6 +158,10 @@ export async function benchmark(options: Options, tmp: string): Promise<Sample[]
       const hs = await hashSessionTraffic(target, options.sessionSeconds);
       progress(`  ${fmtRate(hs.rps)} ops/s, p50 ${hs.p50.toFixed(3)} ms, p99 ${hs.p99.toFixed(3)} ms`);
       samples.push(hs);
+      progress(`rep ${rep + 1}/${options.reps}: ${target.name}, lock traffic for ${options.sessionSeconds} s`);
+      const lt = await lockTraffic(target, options.sessionSeconds);
+      progress(`  ${fmtRate(lt.rps)} ops/s, p50 ${lt.p50.toFixed(3)} ms, p99 ${lt.p99.toFixed(3)} ms`);
+      samples.push(lt);
     }
     for (const test of rep % 2 ? (['GET', 'SET'] as const) : (['SET', 'GET'] as const)) {
       progress(`rep ${rep + 1}/${options.reps}: pgbench ${test === 'SET' ? 'upsert' : 'select'}, -T ${options.pgbenchSeconds}`);
@@ -171,4 +223,3 @@ export function sessionTraffic(target: Target, seconds: number): Promise<Sample>
     return [['GET', key], Math.random() < SESSION_SAVES ? ['SET', key, value, 'EX', SESSION_TTL] : ['EXPIRE', key, SESSION_TTL]];
   });
 }
-

@@ -34,26 +34,45 @@ function authenticate(server: ServerContext, client: ClientState, user: Buffer, 
 }
 
 export const ping = command<Buffer | null>({
-  name: 'ping', arity: -1, flags: ['fast'], keys: [0, 0, 0], data: false,
-  summary: 'Returns the server\'s liveliness response.', group: 'connection', since: '1.0.0',
+  name: 'ping',
+  arity: -1,
+  flags: ['fast'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: "Returns the server's liveliness response.",
+  group: 'connection',
+  since: '1.0.0',
   parse(argv) {
     if (argv.length > 2) throw Errors.wrongArity('ping');
     return argv[1] ?? null;
   },
   // RESP2 subscribed mode answers in the shape of a message (Redis's pingCommand).
-  run: (message, { client }) => (client.subscriptions > 0 && client.protocol === 2 ? [bulk('pong'), message ?? bulk('')] : (message ?? PONG)),
+  run: (message, { client }) =>
+    client.subscriptions > 0 && client.protocol === 2 ? [bulk('pong'), message ?? bulk('')] : (message ?? PONG),
 });
 
 export const echo = command<Buffer>({
-  name: 'echo', arity: 2, flags: ['fast'], keys: [0, 0, 0], data: false,
-  summary: 'Returns the given string.', group: 'connection', since: '1.0.0',
+  name: 'echo',
+  arity: 2,
+  flags: ['fast'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Returns the given string.',
+  group: 'connection',
+  since: '1.0.0',
   parse: (argv) => argv[1],
   run: (message) => message,
 });
 
 export const quit = command<null>({
-  name: 'quit', arity: -1, flags: ['no_auth', 'fast', 'loading', 'stale'], keys: [0, 0, 0], data: false,
-  summary: 'Closes the connection.', group: 'connection', since: '1.0.0',
+  name: 'quit',
+  arity: -1,
+  flags: ['no_auth', 'fast', 'loading', 'stale'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Closes the connection.',
+  group: 'connection',
+  since: '1.0.0',
   parse: () => null,
   run(_, { client }) {
     client.closeAfterReply = true;
@@ -61,11 +80,20 @@ export const quit = command<null>({
   },
 });
 
-interface AuthArgs { user: Buffer | null; pass: Buffer }
+interface AuthArgs {
+  user: Buffer | null;
+  pass: Buffer;
+}
 
 export const auth = command<AuthArgs>({
-  name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Authenticates the connection.', group: 'connection', since: '1.0.0',
+  name: 'auth',
+  arity: -2,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Authenticates the connection.',
+  group: 'connection',
+  since: '1.0.0',
   parse(argv) {
     if (argv.length > 3) throw Errors.syntax();
     return argv.length === 2 ? { user: null, pass: argv[1] } : { user: argv[1], pass: argv[2] };
@@ -89,11 +117,22 @@ function helloReply(client: ClientState): Reply {
   });
 }
 
-interface HelloArgs { version: 2 | 3 | null; user: Buffer | null; pass: Buffer | null; name: Buffer | null }
+interface HelloArgs {
+  version: 2 | 3 | null;
+  user: Buffer | null;
+  pass: Buffer | null;
+  name: Buffer | null;
+}
 
 export const hello = command<HelloArgs>({
-  name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Handshakes with the Redis server.', group: 'connection', since: '6.0.0',
+  name: 'hello',
+  arity: -1,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Handshakes with the Redis server.',
+  group: 'connection',
+  since: '6.0.0',
   parse(argv) {
     const args: HelloArgs = { version: null, user: null, pass: null, name: null };
     if (argv.length >= 2) {
@@ -135,15 +174,27 @@ export const hello = command<HelloArgs>({
 });
 
 export const select = command<number>({
-  name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], keys: [0, 0, 0], data: false,
-  summary: 'Changes the selected database (respql has only database 0).', group: 'connection', since: '1.0.0',
+  name: 'select',
+  arity: 2,
+  flags: ['loading', 'stale', 'fast'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Changes the selected database (respql has only database 0).',
+  group: 'connection',
+  since: '1.0.0',
   parse: (argv) => integer(argv[1]),
   run: (db) => (db === 0 ? OK : Errors.dbIndexOutOfRange()),
 });
 
 export const reset = command<null>({
-  name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Resets the connection.', group: 'connection', since: '6.2.0',
+  name: 'reset',
+  arity: 1,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Resets the connection.',
+  group: 'connection',
+  since: '6.2.0',
   parse: () => null,
   run(_, { client, server }) {
     client.multi = null;
@@ -196,8 +247,12 @@ function clientKill(args: Buffer[], self: ClientState, server: ServerContext): R
   }
   const victims = [...server.clients.values()].filter(
     (c) =>
-      (id === null || c.id === id) && (addr === null || c.remoteAddress === addr) && (laddr === null || c.localAddress === laddr) &&
-      (user === null || c.user === user) && normalOnly !== false && !(skipMe && c === self),
+      (id === null || c.id === id) &&
+      (addr === null || c.remoteAddress === addr) &&
+      (laddr === null || c.localAddress === laddr) &&
+      (user === null || c.user === user) &&
+      normalOnly !== false &&
+      !(skipMe && c === self),
   );
   for (const c of victims) {
     if (c === self) self.closeAfterReply = true;
@@ -232,17 +287,26 @@ const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'since'> 
 
 const clientSubcommands: Record<string, CommandSpec> = {
   setname: sub<Buffer>({
-    name: 'client|setname', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Sets the connection name.',
+    name: 'client|setname',
+    arity: 3,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Sets the connection name.',
     parse: (argv) => argv[2],
     run: (name, { client }) => setClientName(client, name) ?? OK,
   }),
   getname: sub<null>({
-    name: 'client|getname', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns the name of the connection.',
+    name: 'client|getname',
+    arity: 2,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Returns the name of the connection.',
     parse: () => null,
     run: (_, { client }) => (client.name === null ? null : bulk(client.name)),
   }),
   setinfo: sub<{ attr: string; value: Buffer }>({
-    name: 'client|setinfo', arity: 4, flags: ['noscript', 'loading', 'stale'], summary: 'Sets information specific to the client or connection.',
+    name: 'client|setinfo',
+    arity: 4,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Sets information specific to the client or connection.',
     since: '7.2.0',
     parse(argv) {
       const attr = word(argv[2]);
@@ -264,21 +328,31 @@ const clientSubcommands: Record<string, CommandSpec> = {
     },
   }),
   id: sub<null>({
-    name: 'client|id', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns the unique client ID of the connection.',
+    name: 'client|id',
+    arity: 2,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Returns the unique client ID of the connection.',
     parse: () => null,
     run: (_, { client }) => client.id,
   }),
   info: sub<null>({
-    name: 'client|info', arity: 2, flags: ['noscript', 'loading', 'stale'], summary: 'Returns information about the connection.',
+    name: 'client|info',
+    arity: 2,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Returns information about the connection.',
     since: '6.2.0',
     parse: () => null,
     run: (_, { client, server }) => verbatim(clientInfoLine(client, server.now(), server.pubsub.counts(client)) + '\n'),
   }),
   list: sub<number[] | null>({
-    name: 'client|list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Lists open connections.',
+    name: 'client|list',
+    arity: -2,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    summary: 'Lists open connections.',
     parse(argv) {
       if (argv.length === 2) return null;
-      if (argv.length >= 4 && word(argv[2]) === 'ID') return argv.slice(3).map((a) => integer(a, () => new RespError('ERR Invalid client ID')));
+      if (argv.length >= 4 && word(argv[2]) === 'ID')
+        return argv.slice(3).map((a) => integer(a, () => new RespError('ERR Invalid client ID')));
       if (argv.length === 4 && word(argv[2]) === 'TYPE') {
         const type = word(argv[3]);
         if (type === 'NORMAL') return null;
@@ -296,12 +370,18 @@ const clientSubcommands: Record<string, CommandSpec> = {
     },
   }),
   kill: sub<Buffer[]>({
-    name: 'client|kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Terminates open connections.',
+    name: 'client|kill',
+    arity: -3,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    summary: 'Terminates open connections.',
     parse: (argv) => argv.slice(2),
     run: (args, { client, server }) => clientKill(args, client, server),
   }),
   reply: sub<'on' | 'off' | 'skip'>({
-    name: 'client|reply', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Instructs the server whether to reply to commands.',
+    name: 'client|reply',
+    arity: 3,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Instructs the server whether to reply to commands.',
     since: '3.2.0',
     parse(argv) {
       const mode = argv[2].toString('latin1').toLowerCase();
@@ -314,7 +394,10 @@ const clientSubcommands: Record<string, CommandSpec> = {
     },
   }),
   'no-evict': sub<null>({
-    name: 'client|no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Sets the client eviction mode of the connection.',
+    name: 'client|no-evict',
+    arity: 3,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    summary: 'Sets the client eviction mode of the connection.',
     since: '7.0.0',
     parse(argv) {
       const v = word(argv[2]);
@@ -324,7 +407,10 @@ const clientSubcommands: Record<string, CommandSpec> = {
     run: () => OK,
   }),
   'no-touch': sub<null>({
-    name: 'client|no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], summary: 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.',
+    name: 'client|no-touch',
+    arity: 3,
+    flags: ['noscript', 'loading', 'stale'],
+    summary: 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.',
     since: '7.2.0',
     parse(argv) {
       const v = word(argv[2]);
@@ -334,18 +420,28 @@ const clientSubcommands: Record<string, CommandSpec> = {
     run: () => OK,
   }),
   help: sub<null>({
-    name: 'client|help', arity: 2, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.',
+    name: 'client|help',
+    arity: 2,
+    flags: ['loading', 'stale'],
+    summary: 'Returns helpful text about the different subcommands.',
     parse: () => null,
     run: () =>
-      ['CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', ...Object.keys(clientSubcommands).map((s) => s.toUpperCase())].map(
-        (line) => simple(line),
-      ),
+      [
+        'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+        ...Object.keys(clientSubcommands).map((s) => s.toUpperCase()),
+      ].map((line) => simple(line)),
   }),
 };
 
 export const client = command<null>({
-  name: 'client', arity: -2, flags: [], keys: [0, 0, 0], data: false,
-  summary: 'A container for client connection commands.', group: 'connection', since: '2.4.0',
+  name: 'client',
+  arity: -2,
+  flags: [],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'A container for client connection commands.',
+  group: 'connection',
+  since: '2.4.0',
   parse: () => null,
   run: () => null,
   subcommands: clientSubcommands,
@@ -357,8 +453,14 @@ export const client = command<null>({
  */
 function securityWarning(name: string) {
   return command<null>({
-    name, arity: -1, flags: ['no_auth', 'loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Closes connections that send HTTP requests.', group: 'connection', since: '3.2.0',
+    name,
+    arity: -1,
+    flags: ['no_auth', 'loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Closes connections that send HTTP requests.',
+    group: 'connection',
+    since: '3.2.0',
     parse: () => null,
     run(_, { client }) {
       client.closeAfterReply = true;

@@ -11,6 +11,7 @@ import type { Entry, Store } from '../store/store';
 import type { SweeperStats } from '../store/sweeper';
 import type { NotifyType } from './notify';
 import type { CommandStats, InstantaneousRates } from './stats';
+import type { Scripting } from '../scripting/service';
 import type { CommandSpec, QueuedCommand } from './types';
 
 /**
@@ -83,7 +84,7 @@ export interface CommandContext {
    * Raises a keyspace notification (Redis's notifyKeyspaceEvent, same type, event name and
    * order): published once the command's transaction has committed, never for a rolled-back write.
    */
-  notify(type: NotifyType, event: string, key: string): void;
+  readonly notify: (type: NotifyType, event: string, key: string) => void;
 }
 
 /** Counts `found` of `of` read lookups as hits, the rest as misses (Redis's lookupKeyRead). */
@@ -91,6 +92,22 @@ export function lookedUp(lookups: KeyLookups, found: number | boolean, of = 1): 
   const hits = Number(found);
   lookups.keyspaceHits += hits;
   lookups.keyspaceMisses += of - hits;
+}
+
+/**
+ * Awaits one key's read and counts it as lookupKeyRead does: a hit unless `found` says the key is
+ * absent; a key of another type was found too (Redis looks it up, then answers WRONGTYPE).
+ */
+export async function readOf<T>(lookups: KeyLookups, read: Promise<T>, found: (v: T) => boolean = (v) => v !== null): Promise<T> {
+  let value: T;
+  try {
+    value = await read;
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('WRONGTYPE')) lookedUp(lookups, true);
+    throw e;
+  }
+  lookedUp(lookups, found(value));
+  return value;
 }
 
 /** Redis's limits on a connection, by Redis's names. */
@@ -133,6 +150,10 @@ export interface RuntimeConfig {
   databaseUrl: string;
   protectedMode: boolean;
   limits: ConnectionLimits;
+  /** busy-reply-threshold (lua-time-limit), ms. */
+  busyReplyThresholdMs: number;
+  /** lua-memory-limit: the script worker's heap, bytes. */
+  readonly luaMemoryBytes: number;
   /** notify-keyspace-events as flags (see src/commands/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number;
 }
@@ -163,6 +184,8 @@ export interface ServerContext {
   readonly rates: InstantaneousRates;
   readonly sweeper: Readonly<SweeperStats>;
   readonly watches: Watches;
+  /** EVAL, FUNCTION and friends: the script worker, the known scripts and libraries, BUSY. */
+  readonly scripting: Scripting;
   /** This instance's subscriptions, and publishing to every instance. */
   readonly pubsub: PubSubHub;
   /**

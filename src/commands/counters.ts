@@ -13,8 +13,14 @@ interface IncrArgs {
 /** Redis's incrDecrCommand: the stored value must be a 64-bit integer, and so must the result. */
 function incrCommand(name: string, summary: string, since: string, parseBy: (argv: Buffer[]) => bigint, arity: number) {
   return command<IncrArgs>({
-    name, arity, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
-    summary, group: 'string', since,
+    name,
+    arity,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [1, 1, 1],
+    data: true,
+    summary,
+    group: 'string',
+    since,
     parse: (argv) => ({ key: key(argv[1]), by: parseBy(argv) }),
     async run(a, { store, notify }) {
       const entry = await store.getEntry(a.key, true);
@@ -32,15 +38,39 @@ function incrCommand(name: string, summary: string, since: string, parseBy: (arg
   });
 }
 
-export const incr = incrCommand('incr', 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', '1.0.0', () => 1n, 2);
-export const decr = incrCommand('decr', 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', '1.0.0', () => -1n, 2);
-export const incrby = incrCommand('incrby', 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', '1.0.0', (argv) => int64(argv[2]), 3);
-export const decrby = incrCommand('decrby', 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', '1.0.0', (argv) => {
-  const by = int64(argv[2]);
-  // Negating LLONG_MIN would overflow.
-  if (by === LLONG_MIN) throw Errors.decrementOverflow();
-  return -by;
-}, 3);
+export const incr = incrCommand(
+  'incr',
+  "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+  '1.0.0',
+  () => 1n,
+  2,
+);
+export const decr = incrCommand(
+  'decr',
+  "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+  '1.0.0',
+  () => -1n,
+  2,
+);
+export const incrby = incrCommand(
+  'incrby',
+  "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+  '1.0.0',
+  (argv) => int64(argv[2]),
+  3,
+);
+export const decrby = incrCommand(
+  'decrby',
+  "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+  '1.0.0',
+  (argv) => {
+    const by = int64(argv[2]);
+    // Negating LLONG_MIN would overflow.
+    if (by === LLONG_MIN) throw Errors.decrementOverflow();
+    return -by;
+  },
+  3,
+);
 
 interface IncrFloatArgs {
   key: string;
@@ -54,9 +84,14 @@ const ZERO: LongDouble = { neg: false, m: 0n, e: 0 };
  * trailing zeros removed, exactly as Redis on x86-64 (see longdouble.ts).
  */
 export const incrbyfloat = command<IncrFloatArgs>({
-  name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.',
-  group: 'string', since: '2.6.0',
+  name: 'incrbyfloat',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+  group: 'string',
+  since: '2.6.0',
   parse(argv) {
     const by = parseLongDouble(argv[2]);
     if (!by) throw Errors.notFloat();

@@ -11,8 +11,14 @@ import { command } from './types';
  */
 function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: string, since: string) {
   return command<string>({
-    name, arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
-    summary, group: 'generic', since,
+    name,
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [1, 1, 1],
+    data: true,
+    summary,
+    group: 'generic',
+    since,
     parse: (argv) => key(argv[1]),
     async run(k, { store, lookups }) {
       const entry = await store.getEntry(k, false, true);
@@ -28,7 +34,13 @@ function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: strin
 export const ttl = ttlCommand('ttl', false, false, 'Returns the expiration time in seconds of a key.', '1.0.0');
 export const pttl = ttlCommand('pttl', true, false, 'Returns the expiration time in milliseconds of a key.', '2.6.0');
 export const expiretime = ttlCommand('expiretime', false, true, 'Returns the expiration time of a key as a Unix timestamp.', '7.0.0');
-export const pexpiretime = ttlCommand('pexpiretime', true, true, 'Returns the expiration time of a key as a Unix milliseconds timestamp.', '7.0.0');
+export const pexpiretime = ttlCommand(
+  'pexpiretime',
+  true,
+  true,
+  'Returns the expiration time of a key as a Unix milliseconds timestamp.',
+  '7.0.0',
+);
 
 export type { ExpireCondition };
 
@@ -57,8 +69,14 @@ export function parseExpire(argv: Buffer[]): ExpireArgs {
  */
 function expireCommand(name: string, unit: ExpireUnit, summary: string, since: string) {
   return command<ExpireArgs>({
-    name, arity: -3, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
-    summary, group: 'generic', since,
+    name,
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [1, 1, 1],
+    data: true,
+    summary,
+    group: 'generic',
+    since,
     parse: parseExpire,
     // Without conditions, a time in the future is one plain write (connect-redis's and phpredis's touch).
     plain(a, now) {
@@ -98,8 +116,14 @@ export const expireat = expireCommand('expireat', 'EXAT', 'Sets the expiration t
 export const pexpireat = expireCommand('pexpireat', 'PXAT', 'Sets the expiration time of a key to a Unix milliseconds timestamp.', '2.6.0');
 
 export const persist = command<string>({
-  name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Removes the expiration time of a key.', group: 'generic', since: '2.2.0',
+  name: 'persist',
+  arity: 2,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Removes the expiration time of a key.',
+  group: 'generic',
+  since: '2.2.0',
   parse: (argv) => key(argv[1]),
   async run(k, { store, notify }) {
     if (!(await store.persist(k))) return 0;

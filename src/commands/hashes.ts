@@ -7,11 +7,15 @@ import { int64, key, LLONG_MAX, LLONG_MIN, parseInt64, scanCursor, word } from '
 import { globMatch } from './glob';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, type LongDouble } from './longdouble';
 import { absentBeforeWrite, goneAfterRemove } from './notify';
+import { readOf } from './context';
 import { command } from './types';
 import type { CommandContext } from './context';
 
-/** Redis's hash-max-listpack-entries / -value defaults: past them a hash is a hashtable (OBJECT ENCODING, HSCAN). */
-export const HASH_MAX_LISTPACK_ENTRIES = 128;
+/**
+ * Redis's hash-max-listpack-entries / -value defaults: past them a hash is a hashtable (OBJECT ENCODING, HSCAN).
+ * The compiled-in default (config.c) is 512 entries: the 128 of the shipped redis.conf applies only with that file.
+ */
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
 export const HASH_MAX_LISTPACK_VALUE = 64;
 
 export const hashIsListpack = (s: MemberStats): boolean =>
@@ -121,8 +125,8 @@ export const hget = command<KeyField>({
   since: '2.0.0',
   parse: keyField,
   plain: (a) => ({ kind: 'hread', key: a.key, fields: [a.field], shape: 'one' }),
-  async run(a, { store }) {
-    return ((await store.typed.hashGet(a.key, [a.field])) ?? [null])[0];
+  async run(a, { store, lookups }) {
+    return ((await readOf(lookups, store.typed.hashGet(a.key, [a.field]))) ?? [null])[0];
   },
 });
 
@@ -137,8 +141,8 @@ export const hmget = command<KeyFields>({
   since: '2.0.0',
   parse: keyFields,
   plain: (a) => ({ kind: 'hread', key: a.key, fields: a.fields, shape: 'array' }),
-  async run(a, { store }) {
-    return (await store.typed.hashGet(a.key, a.fields)) ?? a.fields.map(() => null);
+  async run(a, { store, lookups }) {
+    return (await readOf(lookups, store.typed.hashGet(a.key, a.fields))) ?? a.fields.map(() => null);
   },
 });
 
@@ -153,8 +157,8 @@ export const hgetall = command<string>({
   since: '2.0.0',
   parse: keyOnly,
   plain: (k) => ({ kind: 'hread', key: k, fields: null, shape: 'map' }),
-  async run(k, { store }) {
-    return map((await store.typed.hashAll(k)) ?? []);
+  async run(k, { store, lookups }) {
+    return map((await readOf(lookups, store.typed.hashAll(k))) ?? []);
   },
 });
 
@@ -169,8 +173,8 @@ function allOf(name: 'hkeys' | 'hvals', summary: string) {
     group: 'hash',
     since: '2.0.0',
     parse: keyOnly,
-    async run(k, { store }) {
-      return ((await store.typed.hashAll(k)) ?? []).map((p) => p[name === 'hkeys' ? 0 : 1]);
+    async run(k, { store, lookups }) {
+      return ((await readOf(lookups, store.typed.hashAll(k))) ?? []).map((p) => p[name === 'hkeys' ? 0 : 1]);
     },
   });
 }
@@ -208,8 +212,8 @@ export const hexists = command<KeyField>({
   group: 'hash',
   since: '2.0.0',
   parse: keyField,
-  async run(a, { store }) {
-    return ((await store.typed.hashGet(a.key, [a.field])) ?? [null])[0] === null ? 0 : 1;
+  async run(a, { store, lookups }) {
+    return ((await readOf(lookups, store.typed.hashGet(a.key, [a.field]))) ?? [null])[0] === null ? 0 : 1;
   },
 });
 
@@ -223,7 +227,7 @@ export const hlen = command<string>({
   group: 'hash',
   since: '2.0.0',
   parse: keyOnly,
-  run: (k, { store }) => store.typed.count(k, 'hash'),
+  run: (k, { store, lookups }) => readOf(lookups, store.typed.count(k, 'hash'), (n) => n > 0),
 });
 
 export const hstrlen = command<KeyField>({
@@ -236,8 +240,8 @@ export const hstrlen = command<KeyField>({
   group: 'hash',
   since: '3.2.0',
   parse: keyField,
-  async run(a, { store }) {
-    return ((await store.typed.hashGet(a.key, [a.field])) ?? [null])[0]?.length ?? 0;
+  async run(a, { store, lookups }) {
+    return ((await readOf(lookups, store.typed.hashGet(a.key, [a.field]))) ?? [null])[0]?.length ?? 0;
   },
 });
 
@@ -285,6 +289,8 @@ export const hincrbyfloat = command<KeyField & { by: LongDouble }>({
   parse(argv) {
     const by = parseLongDouble(argv[3]);
     if (!by) throw Errors.notFloat();
+    // hincrbyfloatCommand rejects an infinite increment itself, before the key is looked up.
+    if (!isFiniteLongDouble(by)) throw new RespError('ERR value is NaN or Infinity');
     return { ...keyField(argv), by };
   },
   async run(a, ctx) {
@@ -358,8 +364,8 @@ export const hrandfield = command<RandArgs>({
   group: 'hash',
   since: '6.2.0',
   parse: parseHrandfield,
-  async run(a, { store, client }): Promise<Reply> {
-    const all = await store.typed.hashAll(a.key);
+  async run(a, { store, client, lookups }): Promise<Reply> {
+    const all = await readOf(lookups, store.typed.hashAll(a.key));
     if (a.count === null) return all?.length ? all[Math.floor(Math.random() * all.length)][0] : null;
     if (!all || a.count === 0n) return [];
     const picks = randomPicks(all, a.count);
@@ -435,8 +441,8 @@ export const hscan = command<MemberScanArgs>({
   group: 'hash',
   since: '2.8.0',
   parse: parseMemberScan,
-  async run(a, { store }): Promise<Reply> {
-    const type = await store.typed.keyType(a.key);
+  async run(a, { store, lookups }): Promise<Reply> {
+    const type = await readOf(lookups, store.typed.keyType(a.key));
     if (type === null) return EMPTY_SCAN;
     if (type !== 'hash') throw wrongType();
     const o = memberScanOptions(a.options, true);

@@ -7,16 +7,28 @@ import { notifying } from './notify';
 import { command } from './types';
 
 export const del = command<string[]>({
-  name: 'del', arity: -2, flags: ['write'], keys: [1, -1, 1], data: true,
-  summary: 'Deletes one or more keys.', group: 'generic', since: '1.0.0',
+  name: 'del',
+  arity: -2,
+  flags: ['write'],
+  keys: [1, -1, 1],
+  data: true,
+  summary: 'Deletes one or more keys.',
+  group: 'generic',
+  since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'delete', keys: ks }),
   run: deleteKeys,
 });
 
 export const unlink = command<string[]>({
-  name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [1, -1, 1], data: true,
-  summary: 'Asynchronously deletes one or more keys.', group: 'generic', since: '4.0.0',
+  name: 'unlink',
+  arity: -2,
+  flags: ['write', 'fast'],
+  keys: [1, -1, 1],
+  data: true,
+  summary: 'Asynchronously deletes one or more keys.',
+  group: 'generic',
+  since: '4.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'delete', keys: ks }),
   run: deleteKeys,
@@ -27,7 +39,11 @@ async function deleteKeys(ks: string[], { store, notify, server }: CommandContex
   // One statement unless the events need to know which keys went.
   if (!notifying(server.config.notifyKeyspaceEvents, 'generic')) return store.delete(ks);
   let n = 0;
-  for (const k of new Set(ks)) if (await store.delete([k])) n++, notify('generic', 'del', k);
+  for (const k of new Set(ks)) {
+    if (!(await store.delete([k]))) continue;
+    n++;
+    notify('generic', 'del', k);
+  }
   return n;
 }
 
@@ -39,8 +55,14 @@ async function liveCount(ks: string[], { store, lookups }: CommandContext): Prom
 }
 
 export const exists = command<string[]>({
-  name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
-  summary: 'Determines whether one or more keys exist.', group: 'generic', since: '1.0.0',
+  name: 'exists',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  data: true,
+  summary: 'Determines whether one or more keys exist.',
+  group: 'generic',
+  since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
   plain: (ks) => ({ kind: 'exists', keys: ks }),
   run: liveCount,
@@ -48,16 +70,27 @@ export const exists = command<string[]>({
 
 /** TOUCH only updates access times in Redis; respql keeps none, so it counts live keys (repeats included). */
 export const touch = command<string[]>({
-  name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
+  name: 'touch',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  data: true,
   summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
-  group: 'generic', since: '3.2.1',
+  group: 'generic',
+  since: '3.2.1',
   parse: (argv) => keys(argv.slice(1)),
   run: liveCount,
 });
 
 export const type = command<string>({
-  name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Determines the type of value stored at a key.', group: 'generic', since: '1.0.0',
+  name: 'type',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Determines the type of value stored at a key.',
+  group: 'generic',
+  since: '1.0.0',
   parse: (argv) => key(argv[1]),
   async run(k, { store, lookups }) {
     const type = await store.typed.keyType(k);
@@ -75,8 +108,14 @@ function matching(found: Buffer[], pattern: Buffer | null): Buffer[] {
 const matchAll = (pattern: Buffer) => pattern.length === 1 && pattern[0] === 0x2a;
 
 export const keysCommand = command<Buffer>({
-  name: 'keys', arity: 2, flags: ['readonly'], keys: [0, 0, 0], data: true,
-  summary: 'Returns all key names that match a pattern.', group: 'generic', since: '1.0.0',
+  name: 'keys',
+  arity: 2,
+  flags: ['readonly'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Returns all key names that match a pattern.',
+  group: 'generic',
+  since: '1.0.0',
   parse: (argv) => argv[1],
   async run(pattern, { store }) {
     if (matchAll(pattern)) return store.allKeys();
@@ -122,8 +161,14 @@ function parseScan(argv: Buffer[]): ScanArgs {
  * returned exactly once unless it is rewritten (a new row id) during it. "0" means done.
  */
 export const scan = command<ScanArgs>({
-  name: 'scan', arity: -2, flags: ['readonly'], keys: [0, 0, 0], data: true,
-  summary: 'Iterates over the key names in the database.', group: 'generic', since: '2.8.0',
+  name: 'scan',
+  arity: -2,
+  flags: ['readonly'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Iterates over the key names in the database.',
+  group: 'generic',
+  since: '2.8.0',
   parse: parseScan,
   async run(a, { store }): Promise<Reply> {
     // No row id is that large: the iteration is over.
@@ -138,7 +183,14 @@ export const scan = command<ScanArgs>({
 /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: respql has one database, so both empty the table. */
 function flushCommand(name: 'flushdb' | 'flushall', summary: string) {
   return command<null>({
-    name, arity: -1, flags: ['write'], keys: [0, 0, 0], data: true, summary, group: 'server', since: '1.0.0',
+    name,
+    arity: -1,
+    flags: ['write'],
+    keys: [0, 0, 0],
+    data: true,
+    summary,
+    group: 'server',
+    since: '1.0.0',
     parse(argv) {
       if (argv.length > 2) throw Errors.syntax();
       if (argv.length === 2 && word(argv[1]) !== 'SYNC' && word(argv[1]) !== 'ASYNC') throw Errors.syntax();
@@ -155,8 +207,14 @@ export const flushdb = flushCommand('flushdb', 'Removes all keys from the curren
 export const flushall = flushCommand('flushall', 'Removes all keys from all databases.');
 
 export const randomkey = command<null>({
-  name: 'randomkey', arity: 1, flags: ['readonly'], keys: [0, 0, 0], data: true,
-  summary: 'Returns a random key name from the database.', group: 'generic', since: '1.0.0',
+  name: 'randomkey',
+  arity: 1,
+  flags: ['readonly'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Returns a random key name from the database.',
+  group: 'generic',
+  since: '1.0.0',
   parse: () => null,
   async run(_, { store }) {
     const k = await store.randomKey();
@@ -171,9 +229,14 @@ interface RenameArgs {
 
 function renameCommand(nx: boolean) {
   return command<RenameArgs>({
-    name: nx ? 'renamenx' : 'rename', arity: 3, flags: nx ? ['write', 'fast'] : ['write'], keys: [1, 2, 1], data: true,
-    summary: nx ? 'Renames a key only when the target key name doesn\'t exist.' : 'Renames a key and overwrites the destination.',
-    group: 'generic', since: '1.0.0',
+    name: nx ? 'renamenx' : 'rename',
+    arity: 3,
+    flags: nx ? ['write', 'fast'] : ['write'],
+    keys: [1, 2, 1],
+    data: true,
+    summary: nx ? "Renames a key only when the target key name doesn't exist." : 'Renames a key and overwrites the destination.',
+    group: 'generic',
+    since: '1.0.0',
     parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]) }),
     async run({ from, to }, { store, notify }): Promise<Reply> {
       if (from === to) {
@@ -184,7 +247,11 @@ function renameCommand(nx: boolean) {
       const outcome = await store.rename(from, to, nx);
       if (outcome === 'missing') throw Errors.noSuchKey();
       // Redis deletes the destination and adds it again: always a `new` key.
-      if (outcome === 'done') notify('new', 'new', to), notify('generic', 'rename_from', from), notify('generic', 'rename_to', to);
+      if (outcome === 'done') {
+        notify('new', 'new', to);
+        notify('generic', 'rename_from', from);
+        notify('generic', 'rename_to', to);
+      }
       if (nx) return outcome === 'done' ? 1 : 0;
       return OK;
     },
@@ -222,12 +289,21 @@ function parseCopy(argv: Buffer[]): CopyArgs {
 }
 
 export const copy = command<CopyArgs>({
-  name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1], data: true,
-  summary: 'Copies the value of a key to a new key.', group: 'generic', since: '6.2.0',
+  name: 'copy',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, 2, 1],
+  data: true,
+  summary: 'Copies the value of a key to a new key.',
+  group: 'generic',
+  since: '6.2.0',
   parse: parseCopy,
   async run(a, { store, lookups, notify }) {
     const outcome = await store.copy(a.from, a.to, a.replace);
-    if (outcome === 'done') notify('new', 'new', a.to), notify('generic', 'copy_to', a.to);
+    if (outcome === 'done') {
+      notify('new', 'new', a.to);
+      notify('generic', 'copy_to', a.to);
+    }
     // The source is read as lookupKeyRead reads it (the destination is a write lookup, not counted).
     lookedUp(lookups, outcome !== 'missing');
     return outcome === 'done' ? 1 : 0;

@@ -9,8 +9,15 @@
  */
 
 /** A finite value (-1)^neg * m * 2^e, or an infinity. */
-export interface FiniteLongDouble { readonly neg: boolean; readonly m: bigint; readonly e: number }
-export interface InfiniteLongDouble { readonly inf: true; readonly neg: boolean }
+export interface FiniteLongDouble {
+  readonly neg: boolean;
+  readonly m: bigint;
+  readonly e: number;
+}
+export interface InfiniteLongDouble {
+  readonly inf: true;
+  readonly neg: boolean;
+}
 export type LongDouble = FiniteLongDouble | InfiniteLongDouble;
 
 const MANTISSA_BITS = 64;
@@ -83,7 +90,7 @@ export function parseLongDouble(arg: Buffer): LongDouble | null {
     neg = m[1] === '-';
     const int = m[2] ?? '';
     const frac = m[3] ?? m[4] ?? '';
-    num = BigInt((int + frac) || '0');
+    num = BigInt(int + frac || '0');
     const exp = exponent(m[5]) - frac.length;
     if (exp >= 0) num *= 10n ** BigInt(exp);
     else den = 10n ** BigInt(-exp);
@@ -91,7 +98,7 @@ export function parseLongDouble(arg: Buffer): LongDouble | null {
     neg = m[1] === '-';
     const int = m[2] ?? '';
     const frac = m[3] ?? m[4] ?? '';
-    num = BigInt('0x' + ((int + frac) || '0'));
+    num = BigInt('0x' + (int + frac || '0'));
     const exp = exponent(m[5]) - 4 * frac.length;
     if (exp >= 0) num <<= BigInt(exp);
     else den = 1n << BigInt(-exp);

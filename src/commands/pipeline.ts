@@ -66,6 +66,12 @@ export class CommandPipeline {
       if (client.multi) client.multi.aborted = true;
       return this.reject(spec, Errors.noAuth());
     }
+    // Another client's script has run past busy-reply-threshold (Redis's processCommand order).
+    const busy = spec.flags.includes('allow_busy') ? null : this.server.scripting.busy();
+    if (busy) {
+      if (client.multi) client.multi.aborted = true;
+      return this.reject(spec, busy);
+    }
     // RESP2 subscribed mode: only the commands Redis allows there (RESP3 has no such limit).
     if (client.subscriptions > 0 && client.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
       if (client.multi) client.multi.aborted = true;
@@ -108,7 +114,8 @@ export class CommandPipeline {
     let plain: PlainOp | RespError | null;
     const server = this.server;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
-    if (!spec.data) reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
+    if (!spec.data)
+      reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
     else if (store) {
       const events = this.eventsOn.get(store);
       const notify = events ? collectInto(events) : this.notifyNow;
@@ -119,31 +126,38 @@ export class CommandPipeline {
       reply =
         op instanceof RespError
           ? op
-          : server.engine.plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed))).then((value) => {
-              // The plain reads are GET's and EXISTS's: one read lookup per key, as Redis's lookupKeyRead.
-              if (op.kind === 'get') lookedUp(server.stats, value !== null);
-              else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
-              const flags = server.config.notifyKeyspaceEvents;
-              const result = op.kind === 'put' ? OK : value;
-              const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
-              return delivered ? delivered.then(() => result) : result;
-            }, asReply);
+          : server.engine
+              .plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed)))
+              .then((value) => {
+                // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
+                if (op.kind === 'get') lookedUp(server.stats, value !== null);
+                else if (op.kind === 'exists') lookedUp(server.stats, value as number, op.keys.length);
+                else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
+                const flags = server.config.notifyKeyspaceEvents;
+                const result = op.kind === 'put' ? OK : value;
+                const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
+                return delivered ? delivered.then(() => result) : result;
+              }, asReply);
     } else {
       let lookups: KeyLookups = { keyspaceHits: 0, keyspaceMisses: 0 };
       let events: KeyEvent[] = [];
-      const transaction = server.engine.transaction(async (tx) => {
-        // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
-        this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
-        // Likewise its events: only those of the attempt that committed are published.
-        this.eventsOn.set(tx, (events = []));
-        try {
-          return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
-        } finally {
-          // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
-          // really changed, before the next command of the batch runs.
-          server.watches.signal(tx);
-        }
-      }, spec.flags.includes('readonly'));
+      const transaction = server.engine.transaction(
+        async (tx) => {
+          // Afresh on every attempt: a batch rolled back and run again counts its lookups once.
+          this.lookupsOn.set(tx, (lookups = { keyspaceHits: 0, keyspaceMisses: 0 }));
+          // Likewise its events: only those of the attempt that committed are published.
+          this.eventsOn.set(tx, (events = []));
+          try {
+            return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
+          } finally {
+            // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
+            // really changed, before the next command of the batch runs.
+            server.watches.signal(tx);
+          }
+        },
+        spec.flags.includes('readonly'),
+        spec.unbounded ? { unbounded: true } : undefined,
+      );
       // Counted (and its events published) once the transaction committed: with the reply, or with the command's own error.
       // The reply waits for the events' delivery on this instance (on PostgreSQL, their way through NOTIFY), as in Redis.
       const count = (): Promise<void> | void => {
@@ -158,14 +172,24 @@ export class CommandPipeline {
         },
         (err) => {
           const delivered = err instanceof RespError ? count() : undefined;
-          if (delivered) return delivered.then(() => Promise.reject(err));
+          // The command's own error, once its events are out.
+          if (delivered)
+            return delivered.then(() => {
+              throw err;
+            });
           throw err;
         },
       );
       reply = spec.settled
         ? committed.then(
-            (r) => (spec.settled?.(args, { client, server }, false), r),
-            (err) => (spec.settled?.(args, { client, server }, true), asReply(err)),
+            (r) => {
+              spec.settled?.(args, { client, server }, false);
+              return r;
+            },
+            (err) => {
+              spec.settled?.(args, { client, server }, true);
+              return asReply(err);
+            },
           )
         : committed.catch(asReply);
     }
@@ -175,7 +199,8 @@ export class CommandPipeline {
   /** ctx.notify outside a transaction: published at once. */
   private readonly notifyNow = (type: NotifyType, event: string, key: string): void => {
     const flags = this.server.config.notifyKeyspaceEvents;
-    if (flags) publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
+    // Nothing waits for these (no transaction): the returned promise never rejects.
+    if (flags) void publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
   };
 
   private plainOp(spec: CommandSpec<unknown>, args: unknown): PlainOp | RespError | null {
@@ -203,6 +228,7 @@ function collectInto(events: KeyEvent[]): (type: NotifyType, event: string, key:
 
 /** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */
 export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer[] {
+  if (spec.getKeys) return spec.getKeys(argv);
   const [first, last, step] = spec.keys;
   if (first === 0) return [];
   const end = last < 0 ? argv.length + last : last;

@@ -74,7 +74,7 @@ export const spublish = publishCommand('spublish', true, '7.0.0', 'Post a messag
 const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'flags'>): CommandSpec<A> =>
   command<A>({ keys: [0, 0, 0], data: false, group: 'pubsub', flags: ['pubsub', 'loading', 'stale'], ...spec });
 
-const pubsubSubcommands: Record<string, CommandSpec<any>> = {
+const pubsubSubcommands: Record<string, CommandSpec> = {
   channels: sub<Buffer | null>({
     name: 'pubsub|channels',
     arity: -2,

@@ -143,8 +143,14 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
 }
 
 export const info = command<string[]>({
-  name: 'info', arity: -1, flags: ['loading', 'stale'], keys: [0, 0, 0], data: true,
-  summary: 'Returns information and statistics about the server.', group: 'server', since: '1.0.0',
+  name: 'info',
+  arity: -1,
+  flags: ['loading', 'stale'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Returns information and statistics about the server.',
+  group: 'server',
+  since: '1.0.0',
   parse(argv) {
     const asked = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
     if (!asked.length || asked.includes('default')) return INFO_DEFAULT_SECTIONS;
@@ -158,22 +164,39 @@ export const info = command<string[]>({
       const fields = await infoSection(name, server, store);
       if (!fields) continue;
       const title = name === 'respql' ? 'Respql' : name[0].toUpperCase() + name.slice(1);
-      parts.push(`# ${title}\r\n` + Object.entries(fields).map(([k, v]) => `${k}:${v}\r\n`).join(''));
+      parts.push(
+        `# ${title}\r\n` +
+          Object.entries(fields)
+            .map(([k, v]) => `${k}:${v}\r\n`)
+            .join(''),
+      );
     }
     return verbatim(parts.join('\r\n'));
   },
 });
 
 export const dbsize = command<null>({
-  name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], keys: [0, 0, 0], data: true,
-  summary: 'Returns the number of keys in the database.', group: 'server', since: '1.0.0',
+  name: 'dbsize',
+  arity: 1,
+  flags: ['readonly', 'fast'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Returns the number of keys in the database.',
+  group: 'server',
+  since: '1.0.0',
   parse: () => null,
   run: (_, { store }) => store.count(),
 });
 
 export const time = command<null>({
-  name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], keys: [0, 0, 0], data: false,
-  summary: 'Returns the server time.', group: 'server', since: '2.6.0',
+  name: 'time',
+  arity: 1,
+  flags: ['loading', 'stale', 'fast'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Returns the server time.',
+  group: 'server',
+  since: '2.6.0',
   parse: () => null,
   run(_, { server }) {
     const now = server.now();
@@ -228,8 +251,14 @@ function configSet(args: Buffer[], server: ServerContext): Reply {
 
 const configSubcommands: Record<string, CommandSpec> = {
   get: command<Buffer[]>({
-    name: 'config|get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Returns the effective values of configuration parameters.', group: 'server', since: '2.0.0',
+    name: 'config|get',
+    arity: -3,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Returns the effective values of configuration parameters.',
+    group: 'server',
+    since: '2.0.0',
     parse: (argv) => argv.slice(2),
     run(patterns, { server }) {
       const names = [...RUNTIME_SETTINGS.keys()].filter((name) => patterns.some((p) => globMatch(p, Buffer.from(name), true)));
@@ -237,8 +266,14 @@ const configSubcommands: Record<string, CommandSpec> = {
     },
   }),
   set: command<Buffer[]>({
-    name: 'config|set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Sets configuration parameters in-flight.', group: 'server', since: '2.0.0',
+    name: 'config|set',
+    arity: -4,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Sets configuration parameters in-flight.',
+    group: 'server',
+    since: '2.0.0',
     parse(argv) {
       if (argv.length % 2 !== 0) throw Errors.syntax();
       return argv.slice(2);
@@ -246,8 +281,14 @@ const configSubcommands: Record<string, CommandSpec> = {
     run: (args, { server }) => configSet(args, server),
   }),
   resetstat: command<null>({
-    name: 'config|resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Resets the server\'s statistics.', group: 'server', since: '2.0.0',
+    name: 'config|resetstat',
+    arity: 2,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: "Resets the server's statistics.",
+    group: 'server',
+    since: '2.0.0',
     parse: () => null,
     run(_, { server }) {
       const s = server.stats;
@@ -260,8 +301,14 @@ const configSubcommands: Record<string, CommandSpec> = {
 };
 
 export const config = command<null>({
-  name: 'config', arity: -2, flags: [], keys: [0, 0, 0], data: false,
-  summary: 'A container for server configuration commands.', group: 'server', since: '2.0.0',
+  name: 'config',
+  arity: -2,
+  flags: [],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'A container for server configuration commands.',
+  group: 'server',
+  since: '2.0.0',
   parse: () => null,
   run: () => null,
   subcommands: configSubcommands,
@@ -274,16 +321,42 @@ function allSpecs(server: ServerContext): CommandSpec<unknown>[] {
 
 /** Command flags in the order Redis lists them (its flag bits). */
 const FLAG_ORDER: CommandFlag[] = [
-  'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale', 'skip_monitor', 'skip_slowlog',
-  'fast', 'no_auth', 'may_replicate', 'no_multi', 'allow_busy', 'movablekeys',
+  'write',
+  'readonly',
+  'denyoom',
+  'admin',
+  'pubsub',
+  'noscript',
+  'blocking',
+  'loading',
+  'stale',
+  'skip_monitor',
+  'skip_slowlog',
+  'fast',
+  'no_auth',
+  'may_replicate',
+  'no_multi',
+  'allow_busy',
+  'movablekeys',
 ];
 
 /** Redis's ACL categories, in the order Redis lists them. */
 const ACL_ORDER = ['keyspace', 'read', 'write', 'set', 'hash', 'string', 'admin', 'fast', 'slow', 'dangerous', 'connection', 'transaction'];
-const GROUP_CATEGORY: Record<string, string> = { generic: 'keyspace', string: 'string', hash: 'hash', set: 'set', connection: 'connection', transactions: 'transaction' };
+const GROUP_CATEGORY: Record<string, string> = {
+  generic: 'keyspace',
+  string: 'string',
+  hash: 'hash',
+  set: 'set',
+  connection: 'connection',
+  transactions: 'transaction',
+};
 /** Commands that Redis's command table marks KEYSPACE or DANGEROUS beyond what their group and flags say. */
 const EXTRA_CATEGORIES: Record<string, string[]> = {
-  dbsize: ['keyspace'], flushdb: ['keyspace', 'dangerous'], flushall: ['keyspace', 'dangerous'], keys: ['dangerous'], info: ['dangerous'],
+  dbsize: ['keyspace'],
+  flushdb: ['keyspace', 'dangerous'],
+  flushall: ['keyspace', 'dangerous'],
+  keys: ['dangerous'],
+  info: ['dangerous'],
   lastsave: ['admin', 'dangerous'],
 };
 
@@ -332,14 +405,26 @@ const lookup = (server: ServerContext, name: Buffer) => server.commands.get(name
 
 const commandSubcommands: Record<string, CommandSpec> = {
   count: command<null>({
-    name: 'command|count', arity: 2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Returns a count of commands.', group: 'server', since: '2.8.13',
+    name: 'command|count',
+    arity: 2,
+    flags: ['loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Returns a count of commands.',
+    group: 'server',
+    since: '2.8.13',
     parse: () => null,
     run: (_, { server }) => server.commands.size,
   }),
   info: command<Buffer[]>({
-    name: 'command|info', arity: -2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Returns information about one, multiple or all commands.', group: 'server', since: '2.8.13',
+    name: 'command|info',
+    arity: -2,
+    flags: ['loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Returns information about one, multiple or all commands.',
+    group: 'server',
+    since: '2.8.13',
     parse: (argv) => argv.slice(2),
     run(names, { server }) {
       if (!names.length) return allSpecs(server).map(commandInfo);
@@ -350,8 +435,14 @@ const commandSubcommands: Record<string, CommandSpec> = {
     },
   }),
   docs: command<Buffer[]>({
-    name: 'command|docs', arity: -2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Returns documentary information about one, multiple or all commands.', group: 'server', since: '7.0.0',
+    name: 'command|docs',
+    arity: -2,
+    flags: ['loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Returns documentary information about one, multiple or all commands.',
+    group: 'server',
+    since: '7.0.0',
     parse: (argv) => argv.slice(2),
     run(names, { server }) {
       const specs = names.length
@@ -361,8 +452,14 @@ const commandSubcommands: Record<string, CommandSpec> = {
     },
   }),
   list: command<{ by: 'PATTERN' | 'ACLCAT' | 'MODULE'; value: Buffer } | null>({
-    name: 'command|list', arity: -2, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Returns a list of command names.', group: 'server', since: '7.0.0',
+    name: 'command|list',
+    arity: -2,
+    flags: ['loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Returns a list of command names.',
+    group: 'server',
+    since: '7.0.0',
     parse(argv) {
       if (argv.length === 2) return null;
       const by = argv.length === 5 && word(argv[2]) === 'FILTERBY' ? word(argv[3]) : null;
@@ -382,8 +479,14 @@ const commandSubcommands: Record<string, CommandSpec> = {
     },
   }),
   getkeys: command<Buffer[]>({
-    name: 'command|getkeys', arity: -4, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-    summary: 'Extracts the key names from an arbitrary command.', group: 'server', since: '2.8.13',
+    name: 'command|getkeys',
+    arity: -4,
+    flags: ['loading', 'stale'],
+    keys: [0, 0, 0],
+    data: false,
+    summary: 'Extracts the key names from an arbitrary command.',
+    group: 'server',
+    since: '2.8.13',
     parse: (argv) => argv.slice(2),
     run(argv, { server }) {
       const spec = lookup(server, argv[0]);
@@ -391,6 +494,7 @@ const commandSubcommands: Record<string, CommandSpec> = {
       if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
         return new RespError('ERR Invalid number of arguments specified for command');
       }
+      if (spec.getKeys) return spec.getKeys(argv);
       if (spec.keys[0] === 0) return new RespError('ERR The command has no key arguments');
       return keyArguments(spec, argv);
     },
@@ -398,8 +502,14 @@ const commandSubcommands: Record<string, CommandSpec> = {
 };
 
 export const commandCommand = command<null>({
-  name: 'command', arity: -1, flags: ['loading', 'stale'], keys: [0, 0, 0], data: false,
-  summary: 'Returns detailed information about all commands.', group: 'server', since: '2.8.13',
+  name: 'command',
+  arity: -1,
+  flags: ['loading', 'stale'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Returns detailed information about all commands.',
+  group: 'server',
+  since: '2.8.13',
   parse: () => null,
   run: (_, { server }) => allSpecs(server).map(commandInfo),
   subcommands: commandSubcommands,
@@ -407,8 +517,14 @@ export const commandCommand = command<null>({
 
 /** LASTSAVE: every acknowledged write is already committed, so the data was last saved just now. */
 export const lastsave = command<null>({
-  name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], keys: [0, 0, 0], data: false,
-  summary: 'Returns the Unix timestamp of the last successful save to disk.', group: 'server', since: '1.0.0',
+  name: 'lastsave',
+  arity: 1,
+  flags: ['loading', 'stale', 'fast'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Returns the Unix timestamp of the last successful save to disk.',
+  group: 'server',
+  since: '1.0.0',
   parse: () => null,
   run: (_, { server }) => Math.floor(server.now() / 1000),
 });
@@ -419,19 +535,28 @@ export const lastsave = command<null>({
  * checked and accepted, and the server closes gracefully (in-flight commands reply first).
  * Like Redis, the client gets no reply: its connection closes.
  */
-export const shutdown = command<{ abort: boolean }>({
-  name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', group: 'server', since: '1.0.0',
+export const shutdown = command<{ abort: boolean; nosave: boolean }>({
+  name: 'shutdown',
+  arity: -1,
+  flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.',
+  group: 'server',
+  since: '1.0.0',
   parse(argv) {
     const seen = new Set(argv.slice(1).map(word));
     for (const option of seen) if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(option)) throw Errors.syntax();
     const abort = seen.has('ABORT');
     if ((abort && seen.size > 1) || (seen.has('NOSAVE') && seen.has('SAVE'))) throw Errors.syntax();
-    return { abort };
+    return { abort, nosave: seen.has('NOSAVE') };
   },
-  run({ abort }, { client, server }) {
+  run({ abort, nosave }, { client, server }) {
     // A shutdown in progress closes every connection at once, so none is ever left to abort.
     if (abort) return Errors.noShutdownInProgress();
+    // While a script is busy only SHUTDOWN NOSAVE goes through, as in Redis.
+    const busy = nosave ? null : server.scripting.busy();
+    if (busy) return busy;
     client.closeAfterReply = true;
     server.requestShutdown(`User requested shutdown (SHUTDOWN from ${client.remoteAddress})`);
     return NO_REPLY;

@@ -6,6 +6,7 @@ import { distinct, wrongType, type MemberStats } from '../store/typed-store';
 import { int64, key, keys, LLONG_MAX, parseInt64, word } from './args';
 import { memberScanOptions, memberScanReply, parseMemberScan, randomPicks, rangeCount, type MemberScanArgs } from './hashes';
 import { absentBeforeWrite, goneAfterRemove, liveBeforeWrite } from './notify';
+import { readOf, type KeyLookups } from './context';
 import { command } from './types';
 import type { CommandContext } from './context';
 
@@ -94,8 +95,8 @@ export const smembers = command<string>({
   group: 'set',
   since: '1.0.0',
   parse: keyOnly,
-  async run(k, { store }) {
-    return setReply(inRedisOrder((await store.typed.setAll(k)) ?? []));
+  async run(k, { store, lookups }) {
+    return setReply(inRedisOrder((await readOf(lookups, store.typed.setAll(k))) ?? []));
   },
 });
 
@@ -109,8 +110,8 @@ export const sismember = command<KeyMembers>({
   group: 'set',
   since: '1.0.0',
   parse: keyMembers,
-  async run(a, { store }) {
-    return (await store.typed.setHas(a.key, a.members))?.[0] ? 1 : 0;
+  async run(a, { store, lookups }) {
+    return (await readOf(lookups, store.typed.setHas(a.key, a.members)))?.[0] ? 1 : 0;
   },
 });
 
@@ -124,8 +125,8 @@ export const smismember = command<KeyMembers>({
   group: 'set',
   since: '6.2.0',
   parse: keyMembers,
-  async run(a, { store }) {
-    const found = await store.typed.setHas(a.key, a.members);
+  async run(a, { store, lookups }) {
+    const found = await readOf(lookups, store.typed.setHas(a.key, a.members));
     return a.members.map((_, i) => (found?.[i] ? 1 : 0));
   },
 });
@@ -140,7 +141,7 @@ export const scard = command<string>({
   group: 'set',
   since: '1.0.0',
   parse: keyOnly,
-  run: (k, { store }) => store.typed.count(k, 'set'),
+  run: (k, { store, lookups }) => readOf(lookups, store.typed.count(k, 'set'), (n) => n > 0),
 });
 
 interface CountArgs {
@@ -160,12 +161,20 @@ export const spop = command<CountArgs>({
   parse(argv) {
     if (argv.length > 3) throw Errors.syntax();
     if (argv.length === 2) return { key: key(argv[1]), count: null };
-    const count = int64(argv[2]);
-    if (count < 0n) throw new RespError('ERR value is out of range, must be positive');
+    // getPositiveLongFromObjectOrReply: one message for a negative count and for a non-integer.
+    const positive = () => new RespError('ERR value is out of range, must be positive');
+    let count: bigint;
+    try {
+      count = int64(argv[2]);
+    } catch {
+      throw positive();
+    }
+    if (count < 0n) throw positive();
     return { key: key(argv[1]), count };
   },
   async run(a, ctx): Promise<Reply> {
     const { store } = ctx;
+    await store.typed.lock(a.key);
     const all = await store.typed.setAll(a.key);
     if (a.count === null) {
       if (!all?.length) return null;
@@ -195,8 +204,8 @@ export const srandmember = command<CountArgs>({
     if (argv.length > 3) throw Errors.syntax();
     return { key: key(argv[1]), count: argv.length === 3 ? rangeCount(argv[2]) : null };
   },
-  async run(a, { store }): Promise<Reply> {
-    const all = await store.typed.setAll(a.key);
+  async run(a, { store, lookups }): Promise<Reply> {
+    const all = await readOf(lookups, store.typed.setAll(a.key));
     if (a.count === null) return all?.length ? all[Math.floor(Math.random() * all.length)] : null;
     if (!all || a.count === 0n) return [];
     return randomPicks(all, a.count);
@@ -221,6 +230,7 @@ export const smove = command<MoveArgs>({
   parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]), member: argv[3] }),
   async run(a, ctx) {
     const { store } = ctx;
+    await lockAll(store, [a.from, a.to]);
     const fromType = await store.typed.keyType(a.from);
     if (fromType === null) return 0;
     const toType = await store.typed.keyType(a.to);
@@ -235,10 +245,19 @@ export const smove = command<MoveArgs>({
   },
 });
 
+/**
+ * Takes the locks of read-then-write commands over several keys (instances sharing one
+ * PostgreSQL), each key once and in one order, so that two such commands cannot deadlock.
+ */
+async function lockAll(store: Store, keys: readonly string[]): Promise<void> {
+  for (const k of [...new Set(keys)].sort()) await store.typed.lock(k);
+}
+
 /** Every key's members (null where absent); WRONGTYPE if any key holds another type, checked before anything is computed. */
-async function loadSets(store: Store, ks: string[]): Promise<(Buffer[] | null)[]> {
+async function loadSets(store: Store, ks: string[], lookups: KeyLookups): Promise<(Buffer[] | null)[]> {
   const sets: (Buffer[] | null)[] = [];
-  for (const k of ks) sets.push(await store.typed.setAll(k));
+  // Each key is a read lookup (lookupKeyRead, the STORE forms too), up to the first of another type.
+  for (const k of ks) sets.push(await readOf(lookups, store.typed.setAll(k)));
   return sets;
 }
 
@@ -283,8 +302,8 @@ function combineCommand(name: string, combine: Combine, summary: string) {
     group: 'set',
     since: '1.0.0',
     parse: (argv) => keys(argv.slice(1)),
-    async run(ks, { store }) {
-      return setReply(inRedisOrder(combine(await loadSets(store, ks))));
+    async run(ks, { store, lookups }) {
+      return setReply(inRedisOrder(combine(await loadSets(store, ks, lookups))));
     },
   });
 }
@@ -301,8 +320,9 @@ function storeCommand(name: string, combine: Combine, summary: string) {
     since: '1.0.0',
     parse: (argv) => ({ to: key(argv[1]), from: keys(argv.slice(2)) }),
     async run(a, ctx) {
-      const { store } = ctx;
-      const result = combine(await loadSets(store, a.from));
+      const { store, lookups } = ctx;
+      await lockAll(store, [a.to, ...a.from]);
+      const result = combine(await loadSets(store, a.from, lookups));
       // setKey creates the destination (`new`) and raises the command's name; an empty result deletes it (`del`).
       const fresh = result.length > 0 && (await absentBeforeWrite(ctx, a.to));
       const existed = result.length === 0 && (await liveBeforeWrite(ctx, a.to));
@@ -349,8 +369,8 @@ export const sintercard = command<{ keys: string[]; limit: number }>({
     }
     return { keys: keys(argv.slice(2, 2 + count)), limit };
   },
-  async run(a, { store }) {
-    return intersect(await loadSets(store, a.keys), a.limit).length;
+  async run(a, { store, lookups }) {
+    return intersect(await loadSets(store, a.keys, lookups), a.limit).length;
   },
 });
 
@@ -364,8 +384,8 @@ export const sscan = command<MemberScanArgs>({
   group: 'set',
   since: '2.8.0',
   parse: parseMemberScan,
-  async run(a, { store }): Promise<Reply> {
-    const type = await store.typed.keyType(a.key);
+  async run(a, { store, lookups }): Promise<Reply> {
+    const type = await readOf(lookups, store.typed.keyType(a.key));
     if (type === null) return [Buffer.from('0'), []];
     if (type !== 'set') throw wrongType();
     const o = memberScanOptions(a.options, false);

@@ -1,4 +1,4 @@
-import { Errors } from '../protocol/errors';
+import { Errors, RespError } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { int64, key, keys } from './args';
 import { lookedUp, type CommandContext, type KeyLookups } from './context';
@@ -48,17 +48,28 @@ function parseSet(argv: Buffer[]): SetArgs {
 }
 
 export const get = command<string>({
-  name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0',
+  name: 'get',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Returns the string value of a key.',
+  group: 'string',
+  since: '1.0.0',
   parse: (argv) => key(argv[1]),
   plain: (k) => ({ kind: 'get', key: k }),
   run: async (k, { store, lookups }) => read(lookups, await store.get(k)),
 });
 
 export const set = command<SetArgs>({
-  name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: [1, 1, 1], data: true,
-  summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.',
-  group: 'string', since: '1.0.0',
+  name: 'set',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+  group: 'string',
+  since: '1.0.0',
   parse: parseSet,
   // SET with only a value and an expiry is an unconditional write.
   plain: (a, now) =>
@@ -70,7 +81,10 @@ export const set = command<SetArgs>({
     const expiry = a.expire ? absoluteExpiry(a.expire, store.now, 'set') : null;
     const fresh = await absentBeforeWrite(ctx, a.key);
     const outcome = await store.set(a.key, a.value, {
-      expiry, keepTtl: a.keepTtl, condition: a.condition, returnPrevious: a.get,
+      expiry,
+      keepTtl: a.keepTtl,
+      condition: a.condition,
+      returnPrevious: a.get,
     });
     if (outcome.written) notifySet(notify, a.key, expiry !== null, fresh);
     // SET ... GET reads the old value as GET does.
@@ -80,13 +94,20 @@ export const set = command<SetArgs>({
 });
 
 export const mget = command<string[]>({
-  name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], data: true,
-  summary: 'Atomically returns the string values of one or more keys.', group: 'string', since: '1.0.0',
+  name: 'mget',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  data: true,
+  summary: 'Atomically returns the string values of one or more keys.',
+  group: 'string',
+  since: '1.0.0',
   parse: (argv) => keys(argv.slice(1)),
   async run(ks, { store, lookups }) {
     const values = await store.getMany(ks);
+    // A hash or a set is found (a hit), then answered null as lookupKeyRead's caller does for a non-string.
     lookedUp(lookups, values.filter((v) => v !== null).length, values.length);
-    return values;
+    return values.map((v) => (v instanceof RespError ? null : v));
   },
 });
 
@@ -99,8 +120,14 @@ function parsePairs(argv: Buffer[], name: string): [string, Buffer][] {
 }
 
 export const mset = command<[string, Buffer][]>({
-  name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], data: true,
-  summary: 'Atomically creates or modifies the string values of one or more keys.', group: 'string', since: '1.0.1',
+  name: 'mset',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, -1, 2],
+  data: true,
+  summary: 'Atomically creates or modifies the string values of one or more keys.',
+  group: 'string',
+  since: '1.0.1',
   parse: (argv) => parsePairs(argv, 'mset'),
   async run(pairs, ctx) {
     const { store, notify } = ctx;
@@ -114,9 +141,14 @@ export const mset = command<[string, Buffer][]>({
 });
 
 export const msetnx = command<[string, Buffer][]>({
-  name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [1, -1, 2], data: true,
-  summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.',
-  group: 'string', since: '1.0.1',
+  name: 'msetnx',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, -1, 2],
+  data: true,
+  summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+  group: 'string',
+  since: '1.0.1',
   parse: (argv) => parsePairs(argv, 'msetnx'),
   async run(pairs, { store, notify }) {
     if (!(await store.putManyIfAbsent(pairs))) return 0;
@@ -135,11 +167,17 @@ interface SetexArgs {
 /** SETEX key seconds value / PSETEX key milliseconds value: SET with EX / PX. */
 function setexCommand(name: 'setex' | 'psetex') {
   return command<SetexArgs>({
-    name, arity: 4, flags: ['write', 'denyoom'], keys: [1, 1, 1], data: true,
-    summary: name === 'setex'
-      ? 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.'
-      : 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
-    group: 'string', since: name === 'setex' ? '2.0.0' : '2.6.0',
+    name,
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    keys: [1, 1, 1],
+    data: true,
+    summary:
+      name === 'setex'
+        ? "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."
+        : "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+    group: 'string',
+    since: name === 'setex' ? '2.0.0' : '2.6.0',
     parse: (argv) => ({ key: key(argv[1]), expire: { unit: name === 'setex' ? 'EX' : 'PX', raw: argv[2] }, value: argv[3] }),
     // Always an unconditional write (phpredis and Rails write every session with SETEX).
     plain: (a, now) => ({ kind: 'put', key: a.key, value: a.value, expiry: absoluteExpiry(a.expire, now, name) }),
@@ -165,8 +203,14 @@ interface KeyValue {
 const keyValue = (argv: Buffer[]): KeyValue => ({ key: key(argv[1]), value: argv[2] });
 
 export const setnx = command<KeyValue>({
-  name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Set the string value of a key only when the key doesn\'t exist.', group: 'string', since: '1.0.0',
+  name: 'setnx',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: "Set the string value of a key only when the key doesn't exist.",
+  group: 'string',
+  since: '1.0.0',
   parse: keyValue,
   async run(a, { store, notify }) {
     if (!(await store.set(a.key, a.value, { expiry: null, condition: 'NX' })).written) return 0;
@@ -177,8 +221,14 @@ export const setnx = command<KeyValue>({
 
 /** GETSET: SET ... GET, which also drops the TTL. */
 export const getset = command<KeyValue>({
-  name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Returns the previous string value of a key after setting it to a new value.', group: 'string', since: '1.0.0',
+  name: 'getset',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Returns the previous string value of a key after setting it to a new value.',
+  group: 'string',
+  since: '1.0.0',
   parse: keyValue,
   async run(a, { store, lookups, notify }) {
     const previous = (await store.set(a.key, a.value, { expiry: null, returnPrevious: true })).previous ?? null;
@@ -188,8 +238,14 @@ export const getset = command<KeyValue>({
 });
 
 export const getdel = command<string>({
-  name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Returns the string value of a key after deleting the key.', group: 'string', since: '6.2.0',
+  name: 'getdel',
+  arity: 2,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Returns the string value of a key after deleting the key.',
+  group: 'string',
+  since: '6.2.0',
   parse: (argv) => key(argv[1]),
   async run(k, { store, lookups, notify }) {
     const value = read(lookups, await store.take(k));
@@ -216,8 +272,14 @@ function parseGetex(argv: Buffer[]): GetexArgs {
  * the key exists, and an EXAT/PXAT time not in the future deletes the key.
  */
 export const getex = command<GetexArgs>({
-  name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Returns the string value of a key after setting its expiration time.', group: 'string', since: '6.2.0',
+  name: 'getex',
+  arity: -2,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Returns the string value of a key after setting its expiration time.',
+  group: 'string',
+  since: '6.2.0',
   parse: parseGetex,
   async run(a, { store, lookups, notify }): Promise<Reply> {
     if (!a.expire && !a.persist) return read(lookups, await store.get(a.key));
@@ -240,8 +302,14 @@ export const getex = command<GetexArgs>({
 });
 
 export const strlen = command<string>({
-  name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Returns the length of a string value.', group: 'string', since: '2.2.0',
+  name: 'strlen',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: 'Returns the length of a string value.',
+  group: 'string',
+  since: '2.2.0',
   parse: (argv) => key(argv[1]),
   async run(k, { store, lookups }) {
     return read(lookups, await store.valueLength(k)) ?? 0;
@@ -250,8 +318,14 @@ export const strlen = command<string>({
 
 /** APPEND: creates the key or extends its value, keeping its TTL; replies the new length. */
 export const append = command<KeyValue>({
-  name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1], data: true,
-  summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', group: 'string', since: '2.0.0',
+  name: 'append',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+  group: 'string',
+  since: '2.0.0',
   parse: keyValue,
   async run(a, { store, server, notify }) {
     const entry = await store.getEntry(a.key, true);
@@ -285,8 +359,14 @@ export function byteRange(length: number, start: bigint, end: bigint): [number, 
 
 function getrangeCommand(name: 'getrange' | 'substr') {
   return command<RangeArgs>({
-    name, arity: 4, flags: ['readonly'], keys: [1, 1, 1], data: true,
-    summary: 'Returns a substring of the string stored at a key.', group: 'string', since: name === 'substr' ? '1.0.0' : '2.4.0',
+    name,
+    arity: 4,
+    flags: ['readonly'],
+    keys: [1, 1, 1],
+    data: true,
+    summary: 'Returns a substring of the string stored at a key.',
+    group: 'string',
+    since: name === 'substr' ? '1.0.0' : '2.4.0',
     parse: (argv) => ({ key: key(argv[1]), start: int64(argv[2]), end: int64(argv[3]) }),
     async run(a, { store, lookups }) {
       const value = read(lookups, await store.get(a.key));
@@ -311,9 +391,14 @@ interface SetrangeArgs {
  * TTL is kept.
  */
 export const setrange = command<SetrangeArgs>({
-  name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: [1, 1, 1], data: true,
-  summary: 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.',
-  group: 'string', since: '2.2.0',
+  name: 'setrange',
+  arity: 4,
+  flags: ['write', 'denyoom'],
+  keys: [1, 1, 1],
+  data: true,
+  summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+  group: 'string',
+  since: '2.2.0',
   parse(argv) {
     const offset = int64(argv[2]);
     if (offset < 0n) throw Errors.offsetOutOfRange();
@@ -336,5 +421,20 @@ export const setrange = command<SetrangeArgs>({
 });
 
 export const stringCommands = [
-  get, set, mget, mset, msetnx, setex, psetex, setnx, getset, getdel, getex, strlen, append, getrange, substr, setrange,
+  get,
+  set,
+  mget,
+  mset,
+  msetnx,
+  setex,
+  psetex,
+  setnx,
+  getset,
+  getdel,
+  getex,
+  strlen,
+  append,
+  getrange,
+  substr,
+  setrange,
 ];

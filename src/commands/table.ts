@@ -10,11 +10,29 @@ import { serverCommands } from './server';
 import { stringCommands } from './strings';
 import { discard, exec, multi, unwatch, watch } from './transactions';
 import type { CommandSpec } from './types';
+import { scriptingCommands } from './scripting';
 
 /** The command table: every command respql answers, by lower-case name. */
 export function buildCommandTable(): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
-  for (const spec of [...connectionCommands, ...stringCommands, ...counterCommands, ...keyCommands, ...expireCommands, ...hashCommands, ...setCommands, object, ...serverCommands, ...pubsubCommands, multi, exec, discard, watch, unwatch]) {
+  for (const spec of [
+    ...connectionCommands,
+    ...stringCommands,
+    ...counterCommands,
+    ...keyCommands,
+    ...expireCommands,
+    ...hashCommands,
+    ...setCommands,
+    object,
+    ...serverCommands,
+    ...pubsubCommands,
+    multi,
+    exec,
+    discard,
+    watch,
+    unwatch,
+    ...scriptingCommands,
+  ]) {
     if (table.has(spec.name)) throw new Error(`command '${spec.name}' is defined twice`);
     table.set(spec.name, spec);
   }

@@ -9,8 +9,14 @@ const sameEntry = (a: Entry | null, b: Entry | null): boolean =>
   a === null || b === null ? a === b : a.expiry === b.expiry && a.value.equals(b.value);
 
 export const multi = command<null>({
-  name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Starts a transaction.', group: 'transactions', since: '1.2.0',
+  name: 'multi',
+  arity: 1,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Starts a transaction.',
+  group: 'transactions',
+  since: '1.2.0',
   parse: () => null,
   run(_, { client }) {
     if (client.multi) return Errors.nestedMulti();
@@ -20,8 +26,14 @@ export const multi = command<null>({
 });
 
 export const discard = command<null>({
-  name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Discards a transaction.', group: 'transactions', since: '2.0.0',
+  name: 'discard',
+  arity: 1,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Discards a transaction.',
+  group: 'transactions',
+  since: '2.0.0',
   parse: () => null,
   run(_, { client, server }) {
     if (!client.multi) return Errors.discardWithoutMulti();
@@ -39,8 +51,14 @@ interface WatchArgs {
 }
 
 export const watch = command<WatchArgs>({
-  name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: [1, -1, 1], data: true,
-  summary: 'Monitors changes to keys to determine the execution of a transaction.', group: 'transactions', since: '2.2.0',
+  name: 'watch',
+  arity: -2,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
+  keys: [1, -1, 1],
+  data: true,
+  summary: 'Monitors changes to keys to determine the execution of a transaction.',
+  group: 'transactions',
+  since: '2.2.0',
   parse: (argv) => ({ keys: keys(argv.slice(1)), added: [], addedKeys: [] }),
   dispatch({ keys: ks }, { client, server }) {
     if (client.multi) return Errors.watchInMulti();
@@ -56,7 +74,8 @@ export const watch = command<WatchArgs>({
   },
   async run({ added, addedKeys }, { store }) {
     // A write that ran before this WATCH's turn does not count.
-    for (let i = 0; i < added.length; i++) Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i], false, true), dirty: false });
+    for (let i = 0; i < added.length; i++)
+      Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i], false, true), dirty: false });
     return OK;
   },
   // No snapshot to trust (the client got an error for this WATCH): its EXEC fails, never runs blind.
@@ -66,8 +85,14 @@ export const watch = command<WatchArgs>({
 });
 
 export const unwatch = command<null>({
-  name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: [0, 0, 0], data: false,
-  summary: 'Forgets about watched keys of a transaction.', group: 'transactions', since: '2.2.0',
+  name: 'unwatch',
+  arity: 1,
+  flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
+  keys: [0, 0, 0],
+  data: false,
+  summary: 'Forgets about watched keys of a transaction.',
+  group: 'transactions',
+  since: '2.2.0',
   parse: () => null,
   run(_, { client, server }) {
     server.watches.unwatchAll(client);
@@ -82,8 +107,14 @@ interface ExecArgs {
 }
 
 export const exec = command<ExecArgs>({
-  name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], keys: [0, 0, 0], data: true,
-  summary: 'Executes all commands in a transaction.', group: 'transactions', since: '1.2.0',
+  name: 'exec',
+  arity: 1,
+  flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
+  keys: [0, 0, 0],
+  data: true,
+  summary: 'Executes all commands in a transaction.',
+  group: 'transactions',
+  since: '1.2.0',
   parse: (): ExecArgs => ({ queue: [], watched: [] }),
   // The transaction ends as EXEC is read: a MULTI pipelined after it starts a new one.
   dispatch(_, { client, server }) {

@@ -45,6 +45,10 @@ export interface CommandSpec<A = unknown> {
   readonly keys: readonly [number, number, number];
   /** Runs inside a store transaction (reads and writes of keys). */
   readonly data: boolean;
+  /** Its transaction may outlast the database timeout (scripts; BUSY and SCRIPT KILL bound them). */
+  readonly unbounded?: boolean;
+  /** Key arguments where [first, last, step] cannot say (numkeys: EVAL, FCALL); COMMAND GETKEYS. */
+  readonly getKeys?: (argv: Buffer[]) => Buffer[];
   readonly summary: string;
   readonly group: string;
   readonly since: string;

@@ -63,7 +63,13 @@ export async function importFromRedis(options: ImportOptions): Promise<ImportSum
   const clock = options.clock ?? Date.now;
   const started = clock();
   const summary: ImportSummary = {
-    scanned: 0, copied: 0, withTtl: 0, skippedTypes: {}, skippedNotText: 0, expiredInFlight: 0, durationMs: 0,
+    scanned: 0,
+    copied: 0,
+    withTtl: 0,
+    skippedTypes: {},
+    skippedNotText: 0,
+    expiredInFlight: 0,
+    durationMs: 0,
   };
   const { from } = options;
   let client: RawClient;
@@ -125,7 +131,12 @@ interface Row {
 /** PTTL + GET for a page of keys in one round trip; returns the rows to write. */
 async function fetchPage(client: RawClient, keys: Buffer[], summary: ImportSummary, clock: () => number): Promise<Row[]> {
   const sentAt = clock();
-  const replies = await client.pipeline(keys.flatMap((k) => [['PTTL', k], ['GET', k]]));
+  const replies = await client.pipeline(
+    keys.flatMap((k) => [
+      ['PTTL', k],
+      ['GET', k],
+    ]),
+  );
   const rows: Row[] = [];
   const otherTypes: Buffer[] = [];
   keys.forEach((rawKey, i) => {

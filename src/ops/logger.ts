@@ -66,10 +66,12 @@ export function formatTextLine(json: string): string {
   const stamp =
     `${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
     `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-  const levelNumber = typeof entry.level === 'number' ? entry.level : LOG_LEVELS[entry.level as LogLevel] ?? 30;
+  const levelNumber = typeof entry.level === 'number' ? entry.level : (LOG_LEVELS[entry.level as LogLevel] ?? 30);
   const fields = Object.entries(entry)
     .filter(([k]) => !RESERVED.has(k))
-    .map(([k, v]) => (k === 'err' && v && typeof v === 'object' ? `err=${formatValue((v as { message?: unknown }).message)}` : `${k}=${formatValue(v)}`));
+    .map(([k, v]) =>
+      k === 'err' && v && typeof v === 'object' ? `err=${formatValue((v as { message?: unknown }).message)}` : `${k}=${formatValue(v)}`,
+    );
   const pid = typeof entry.pid === 'number' ? entry.pid : process.pid;
   const msg = typeof entry.msg === 'string' ? entry.msg : entry.msg == null ? '' : JSON.stringify(entry.msg);
   return `${pid}:M ${stamp} ${MARKS[levelNumber] ?? '*'} ${msg}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
@@ -79,12 +81,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const out = options.destination ?? process.stdout;
   const text = options.format === 'text' || ((options.format ?? 'auto') === 'auto' && out.isTTY === true);
   // Synchronous writes: the volume is tiny, and lines written just before process.exit() must not be lost.
-  const destination: pino.DestinationStream =
-    text
-      ? { write: (line: string) => void out.write(formatTextLine(line)) }
-      : out === process.stdout
-        ? pino.destination({ dest: 1, sync: true })
-        : { write: (line: string) => void out.write(line) };
+  const destination: pino.DestinationStream = text
+    ? { write: (line: string) => void out.write(formatTextLine(line)) }
+    : out === process.stdout
+      ? pino.destination({ dest: 1, sync: true })
+      : { write: (line: string) => void out.write(line) };
   return pino<LogLevel, true>(
     {
       level: options.level ?? 'notice',

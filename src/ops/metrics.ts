@@ -43,7 +43,10 @@ function latencyMetric(histograms: ReadonlyMap<string, CommandLatency>) {
   const name = 'respql_command_duration_seconds';
   const help = "Time from a command's parse to its reply being ready, commit included";
   return {
-    name, help, type: 'histogram', aggregator: 'sum',
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
     get() {
       const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
       for (const [command, h] of histograms) {
@@ -65,7 +68,9 @@ function latencyMetric(histograms: ReadonlyMap<string, CommandLatency>) {
 /** A counter whose value is read from a plain number at scrape time. */
 function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
   new Counter({
-    name, help, registers: [registry],
+    name,
+    help,
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(read());
@@ -80,7 +85,10 @@ export function createRegistry(ctx: ServerContext): Registry {
   const s = ctx.stats;
 
   new Gauge({
-    name: 'respql_build_info', help: 'respql version and storage backend (always 1)', labelNames: ['version', 'backend'], registers: [registry],
+    name: 'respql_build_info',
+    help: 'respql version and storage backend (always 1)',
+    labelNames: ['version', 'backend'],
+    registers: [registry],
     collect() {
       this.set({ version: ctx.version, backend: ctx.engine.backend }, 1);
     },
@@ -89,7 +97,10 @@ export function createRegistry(ctx: ServerContext): Registry {
   // Commands, by Redis 7's full name ('get', 'config|get'), as INFO commandstats lists them.
   const perCommand = (name: string, help: string, read: (c: CommandStat) => number) =>
     new Counter({
-      name, help, labelNames: ['command'], registers: [registry],
+      name,
+      help,
+      labelNames: ['command'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const c of ctx.commandStats.used()) this.inc({ command: c.name }, read(c));
@@ -97,7 +108,11 @@ export function createRegistry(ctx: ServerContext): Registry {
     });
   perCommand('respql_commands_total', 'Commands run, by name (INFO commandstats calls)', (c) => c.calls);
   perCommand('respql_commands_failed_total', 'Commands that answered an error (failed_calls)', (c) => c.failedCalls);
-  perCommand('respql_commands_rejected_total', 'Commands refused before running: arity, auth, MULTI (rejected_calls)', (c) => c.rejectedCalls);
+  perCommand(
+    'respql_commands_rejected_total',
+    'Commands refused before running: arity, auth, MULTI (rejected_calls)',
+    (c) => c.rejectedCalls,
+  );
   const latencies = new Map<string, CommandLatency>();
   ctx.commandStats.observeLatency((command) => {
     const h = new CommandLatency();
@@ -108,35 +123,69 @@ export function createRegistry(ctx: ServerContext): Registry {
   readCounter(registry, 'respql_commands_processed_total', 'All commands run (INFO total_commands_processed)', () => s.commandsProcessed);
   readCounter(registry, 'respql_error_replies_total', 'Error replies sent (INFO total_error_replies)', () => s.errorReplies);
   readCounter(registry, 'respql_keyspace_hits_total', 'Key reads that found the key (INFO keyspace_hits)', () => s.keyspaceHits);
-  readCounter(registry, 'respql_keyspace_misses_total', 'Key reads that did not find the key (INFO keyspace_misses)', () => s.keyspaceMisses);
+  readCounter(
+    registry,
+    'respql_keyspace_misses_total',
+    'Key reads that did not find the key (INFO keyspace_misses)',
+    () => s.keyspaceMisses,
+  );
 
   // Connections.
   new Gauge({
-    name: 'respql_connected_clients', help: 'Client connections open now (INFO connected_clients)', registers: [registry],
+    name: 'respql_connected_clients',
+    help: 'Client connections open now (INFO connected_clients)',
+    registers: [registry],
     collect() {
       this.set(ctx.clients.size);
     },
   });
-  readCounter(registry, 'respql_connections_received_total', 'Connections accepted (INFO total_connections_received)', () => s.connectionsReceived);
-  readCounter(registry, 'respql_rejected_connections_total', 'Connections refused at maxclients (INFO rejected_connections)', () => s.rejectedConnections);
+  readCounter(
+    registry,
+    'respql_connections_received_total',
+    'Connections accepted (INFO total_connections_received)',
+    () => s.connectionsReceived,
+  );
+  readCounter(
+    registry,
+    'respql_rejected_connections_total',
+    'Connections refused at maxclients (INFO rejected_connections)',
+    () => s.rejectedConnections,
+  );
   readCounter(registry, 'respql_net_input_bytes_total', 'Bytes read from clients (INFO total_net_input_bytes)', () => s.netInputBytes);
   readCounter(registry, 'respql_net_output_bytes_total', 'Bytes written to clients (INFO total_net_output_bytes)', () => s.netOutputBytes);
 
   // The database.
   const e = ctx.engine.stats;
-  readCounter(registry, 'respql_db_statements_total', 'SQL statements sent to the database (round trips on PostgreSQL)', () => e.statements);
+  readCounter(
+    registry,
+    'respql_db_statements_total',
+    'SQL statements sent to the database (round trips on PostgreSQL)',
+    () => e.statements,
+  );
   readCounter(registry, 'respql_db_errors_total', 'SQL statements that failed', () => e.statementErrors);
-  readCounter(registry, 'respql_db_retries_total', 'Batches run again after the database undid them (serialization failure, deadlock)', () => e.retries);
+  readCounter(
+    registry,
+    'respql_db_retries_total',
+    'Batches run again after the database undid them (serialization failure, deadlock)',
+    () => e.retries,
+  );
   readCounter(registry, 'respql_db_transactions_total', 'Group commits (transactions committed)', () => e.transactions);
   const batches = new Histogram({
-    name: 'respql_commit_batch_size', help: 'Commands committed together in one transaction (group commit)',
-    buckets: BATCH_BUCKETS, registers: [registry],
+    name: 'respql_commit_batch_size',
+    help: 'Commands committed together in one transaction (group commit)',
+    buckets: BATCH_BUCKETS,
+    registers: [registry],
   });
   ctx.engine.batchObserver = (size) => batches.observe(size);
 
   // The expiry sweeper.
   readCounter(registry, 'respql_sweeper_runs_total', 'Full expiry sweeps', () => ctx.sweeper.runs);
-  readCounter(registry, 'respql_sweeper_deleted_keys_total', 'Expired rows deleted by the sweeper (INFO sweeper_deleted_keys)', () => ctx.sweeper.deleted);
+  readCounter(
+    registry,
+    'respql_sweeper_deleted_keys_total',
+    'Expired rows deleted by the sweeper (INFO sweeper_deleted_keys)',
+    () => ctx.sweeper.deleted,
+  );
   return registry;
 }
 

@@ -265,7 +265,13 @@ export class RawClient {
 
   /** Resolves with every unconsumed byte once the server closes the connection. */
   readRawUntilClose(timeoutMs = 5000): Promise<Buffer> {
-    return this.waitRaw({ done: () => this.closed, timeoutMs, onTimeout: 'reject', onClose: 'resolve', what: 'the server to close the connection' });
+    return this.waitRaw({
+      done: () => this.closed,
+      timeoutMs,
+      onTimeout: 'reject',
+      onClose: 'resolve',
+      what: 'the server to close the connection',
+    });
   }
 
   /** Half-closes politely and waits for the socket to close (destroying it if the server lingers). */
@@ -332,7 +338,11 @@ export class RawClient {
     }
     if (this.closed) {
       for (const waiter of this.replyWaiters.splice(0)) {
-        waiter.reject(new Error(`connection closed${this.closeReason()} before a complete reply arrived; unconsumed bytes ${describeBytes(this.inbox)}`));
+        waiter.reject(
+          new Error(
+            `connection closed${this.closeReason()} before a complete reply arrived; unconsumed bytes ${describeBytes(this.inbox)}`,
+          ),
+        );
       }
     }
     this.rawWaiter?.();

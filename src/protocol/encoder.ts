@@ -85,6 +85,9 @@ export class ReplyWriter {
             this.write(v);
           }
           break;
+        case 'bool':
+          this.text(resp3 ? (reply.value ? `#t${CRLF}` : `#f${CRLF}`) : reply.value ? `:1${CRLF}` : `:0${CRLF}`);
+          break;
         case 'push':
           this.text(`${resp3 ? '>' : '*'}${reply.items.length}${CRLF}`);
           for (const item of reply.items) this.write(item);

@@ -26,10 +26,7 @@ export const Errors = {
     new RespError(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
   syntax: () => new RespError('ERR syntax error'),
   unknownCommand: (name: Buffer | string, args: Buffer[]) =>
-    new RespError(
-      `ERR unknown command '${clip(name)}', with args beginning with: ` +
-        args.map((a) => `'${clip(a)}' `).join(''),
-    ),
+    new RespError(`ERR unknown command '${clip(name)}', with args beginning with: ` + args.map((a) => `'${clip(a)}' `).join('')),
   unknownSubcommand: (sub: Buffer | string, command: string) =>
     new RespError(`ERR unknown subcommand '${clip(sub)}'. Try ${command.toUpperCase()} HELP.`),
   wrongArity: (name: string) => new RespError(`ERR wrong number of arguments for '${name}' command`),
@@ -45,8 +42,7 @@ export const Errors = {
     ),
   authNotConfigured: () =>
     new RespError(
-      'ERR AUTH <password> called without any password configured for the default user. ' +
-        'Are you sure your configuration is correct?',
+      'ERR AUTH <password> called without any password configured for the default user. ' + 'Are you sure your configuration is correct?',
     ),
   noProto: () => new RespError('NOPROTO unsupported protocol version'),
   dbIndexOutOfRange: () => new RespError('ERR DB index is out of range'),
@@ -57,8 +53,7 @@ export const Errors = {
   discardWithoutMulti: () => new RespError('ERR DISCARD without MULTI'),
   watchInMulti: () => new RespError('ERR WATCH inside MULTI is not allowed'),
   forbiddenInMulti: (_name: string) => new RespError(`ERR Command not allowed inside a transaction`),
-  clientNameSpaces: () =>
-    new RespError('ERR Client names cannot contain spaces, newlines or special characters.'),
+  clientNameSpaces: () => new RespError('ERR Client names cannot contain spaces, newlines or special characters.'),
   /** respql-specific: keys are stored in a text column. */
   keyNotText: () => new RespError('ERR respql keys must be valid UTF-8 text without NUL bytes'),
   databaseUnavailable: (detail: string) => new RespError(`ERR database unavailable: ${detail}`),

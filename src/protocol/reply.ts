@@ -22,29 +22,62 @@ export type Reply =
   | DoubleReply
   | VerbatimReply
   | SetReply
+  | BoolReply
   | PushReply
   | RepliesReply
   | NoReply;
 
-export interface SimpleString { readonly kind: 'simple'; readonly value: string }
+export interface SimpleString {
+  readonly kind: 'simple';
+  readonly value: string;
+}
 /** RESP2 `*-1` (EXEC aborted by WATCH), RESP3 `_`. */
-export interface NullArray { readonly kind: 'nullArray' }
+export interface NullArray {
+  readonly kind: 'nullArray';
+}
 /** RESP3 map; flattened to an array in RESP2. */
-export interface MapReply { readonly kind: 'map'; readonly entries: ReadonlyArray<readonly [Reply, Reply]> }
+export interface MapReply {
+  readonly kind: 'map';
+  readonly entries: ReadonlyArray<readonly [Reply, Reply]>;
+}
 /** RESP3 double; a bulk string in RESP2. */
-export interface DoubleReply { readonly kind: 'double'; readonly value: number }
+export interface DoubleReply {
+  readonly kind: 'double';
+  readonly value: number;
+}
 /** RESP3 verbatim string (INFO, CLIENT INFO); a bulk string in RESP2. */
-export interface VerbatimReply { readonly kind: 'verbatim'; readonly format: string; readonly text: string }
+export interface VerbatimReply {
+  readonly kind: 'verbatim';
+  readonly format: string;
+  readonly text: string;
+}
 /** RESP3 set; an array in RESP2. */
-export interface SetReply { readonly kind: 'set'; readonly items: Reply[] }
+export interface SetReply {
+  readonly kind: 'set';
+  readonly items: Reply[];
+}
+
+/** RESP3 boolean (`#t`/`#f`); the integer 1 or 0 in RESP2 (a script's boolean after redis.setresp(3)). */
+export interface BoolReply {
+  readonly kind: 'bool';
+  readonly value: boolean;
+}
 
 /** RESP3 push (`>`, pub/sub messages and confirmations); an array in RESP2. */
-export interface PushReply { readonly kind: 'push'; readonly items: Reply[] }
+export interface PushReply {
+  readonly kind: 'push';
+  readonly items: Reply[];
+}
 /** Several top-level replies from one command (SUBSCRIBE a b answers once per channel). */
-export interface RepliesReply { readonly kind: 'replies'; readonly replies: Reply[] }
+export interface RepliesReply {
+  readonly kind: 'replies';
+  readonly replies: Reply[];
+}
 
 /** Nothing goes on the wire (CLIENT REPLY OFF|SKIP). */
-export interface NoReply { readonly kind: 'none' }
+export interface NoReply {
+  readonly kind: 'none';
+}
 
 export const NO_REPLY: NoReply = { kind: 'none' };
 export const OK: SimpleString = { kind: 'simple', value: 'OK' };

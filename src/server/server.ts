@@ -16,6 +16,8 @@ import { acceptsPeer, TlsConfigError, tlsServerOptions, type TlsOptions } from '
 import { WatchRegistry } from './watch-registry';
 import { VERSION } from '../version';
 import { DEFAULT_LIMITS, DEFAULTS } from '../settings';
+import { REDIS_COMPAT_VERSION } from '../commands/connection';
+import { Scripting } from '../scripting/service';
 import { PubSubHub } from '../pubsub/hub';
 import { parseNotifyFlags } from '../commands/notify';
 import { PostgresBus } from '../pubsub/postgres-bus';
@@ -83,6 +85,12 @@ export interface RespqlOptions {
   notifyKeyspaceEvents?: string;
   /** Called after CONFIG SET changed settings (the CLI's logger follows `loglevel`). */
   onConfigChange?: (config: RuntimeConfig) => void;
+  /** busy-reply-threshold (alias lua-time-limit): ms a script runs before other clients get BUSY. Default 5000. */
+  busyReplyThresholdMs?: number;
+  /** lua-memory-limit: the script worker's heap limit, MB. Default 256. */
+  luaMemoryMb?: number;
+  /** redis.log lines of scripts (level 0-3, Redis's LOG_*). */
+  onScriptLog?: (level: number, message: string) => void;
 }
 
 export { DEFAULT_LIMITS, DEFAULTS } from '../settings';
@@ -127,7 +135,15 @@ export class RespqlServer {
     const databaseUrl = options.databaseUrl ?? DEFAULTS.databaseUrl;
     this.ownsKnex = !options.knex;
     const databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULTS.databaseTimeoutMs;
-    const knex = options.knex ?? createKnex(knexConfigFor(databaseUrl, { poolSize: options.poolSize, timeoutMs: databaseTimeoutMs, preparedStatements: options.preparedStatements }));
+    const knex =
+      options.knex ??
+      createKnex(
+        knexConfigFor(databaseUrl, {
+          poolSize: options.poolSize,
+          timeoutMs: databaseTimeoutMs,
+          preparedStatements: options.preparedStatements,
+        }),
+      );
     const clock = options.clock ?? Date.now;
     this.config = {
       port: options.port === null ? 0 : (options.port ?? DEFAULTS.port),
@@ -143,6 +159,8 @@ export class RespqlServer {
       protectedMode: options.protectedMode ?? true,
       notifyKeyspaceEvents: parseNotifyFlags(options.notifyKeyspaceEvents ?? '') ?? 0,
       limits: { ...DEFAULT_LIMITS, ...options.limits, outputBuffer: { ...DEFAULT_LIMITS.outputBuffer, ...options.limits?.outputBuffer } },
+      busyReplyThresholdMs: options.busyReplyThresholdMs ?? DEFAULT_BUSY_REPLY_THRESHOLD_MS,
+      luaMemoryBytes: (options.luaMemoryMb ?? DEFAULT_LUA_MEMORY_MB) * 1024 * 1024,
     };
     this.migrateOnListen = options.migrate ?? true;
     this.limits = this.config.limits;
@@ -161,7 +179,12 @@ export class RespqlServer {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.expiredEvents = new ExpiredEvents(
-      this.engine, this.pubsub, this.config, this.sweeper.stats.instanceId, options.expiredEventsIntervalMs ?? 100, options.onError,
+      this.engine,
+      this.pubsub,
+      this.config,
+      this.sweeper.stats.instanceId,
+      options.expiredEventsIntervalMs ?? 100,
+      options.onError,
     );
     this.context = {
       version: VERSION,
@@ -180,6 +203,12 @@ export class RespqlServer {
       watches: this.watches,
       pubsub: this.pubsub,
       call: (spec, argv, client, store) => this.pipeline.call(spec, argv, client, store),
+      scripting: new Scripting({
+        redisVersion: REDIS_COMPAT_VERSION,
+        memoryMb: options.luaMemoryMb ?? DEFAULT_LUA_MEMORY_MB,
+        busyThresholdMs: () => this.config.busyReplyThresholdMs,
+        log: options.onScriptLog,
+      }),
       now: clock,
       killClient: (id) => {
         const conn = this.connections.get(id);
@@ -287,6 +316,8 @@ export class RespqlServer {
 
   private async shutdown(): Promise<void> {
     const wasListening = this.tcp.listening;
+    // A running script ends now (as SHUTDOWN NOSAVE ends it in Redis): its writes roll back.
+    this.context.scripting.runner.stop('ERR the server is shutting down');
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     const tlsStopped = this.tlsServer?.listening ? new Promise<void>((resolve) => this.tlsServer!.close(() => resolve())) : null;
     // Graceful: every in-flight command replies and every client's socket is flushed and closed.
@@ -298,6 +329,7 @@ export class RespqlServer {
     this.context.rates.stop();
     await this.metrics?.close();
     await this.engine.whenIdle();
+    await this.context.scripting.close();
     this.engine.close();
     if (wasListening) await stopped;
     await tlsStopped;
@@ -319,13 +351,21 @@ function pgConnection(knex: Knex): ClientConfig {
 export class DatabaseUnavailableError extends Error {}
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = DEFAULTS.shutdownTimeoutMs;
+export const DEFAULT_BUSY_REPLY_THRESHOLD_MS = 5000;
+export const DEFAULT_LUA_MEMORY_MB = 256;
 
 /** Whether `promise` settles within `ms` (it is left running either way). */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -64,7 +64,9 @@ export function tlsServerOptions(o: TlsOptions): tls.TlsOptions {
   try {
     tls.createSecureContext({ cert, key, ca });
   } catch (err) {
-    throw new TlsConfigError(`invalid --tls-key-file '${o.keyFile}': ${(err as Error).message.split('\n')[0]} (does it belong to --tls-cert-file?)`);
+    throw new TlsConfigError(
+      `invalid --tls-key-file '${o.keyFile}': ${(err as Error).message.split('\n')[0]} (does it belong to --tls-cert-file?)`,
+    );
   }
   return {
     cert,

@@ -76,7 +76,8 @@ function cutAtValueBytes(batch: readonly PlannedWork[], group: number[]): Step[]
   let bytes = 0;
   for (const i of group) {
     const op = batch[i].plain!;
-    const size = op.kind === 'put' ? op.value.length : op.kind === 'hwrite' ? op.pairs.reduce((n, [f, v]) => n + f.length + v.length, 0) : 0;
+    const size =
+      op.kind === 'put' ? op.value.length : op.kind === 'hwrite' ? op.pairs.reduce((n, [f, v]) => n + f.length + v.length, 0) : 0;
     if (current.length && bytes + size > MERGED_VALUES_MAX_BYTES) {
       steps.push({ plain: current });
       current = [];

@@ -2,6 +2,14 @@ import type { Reply } from '../protocol/reply';
 import type { ExpiredKeys } from './expired-keys';
 import type { PlainOp, Store } from './store';
 
+export interface TransactionOptions {
+  /**
+   * The work may run longer than the database timeout (a script: BUSY and SCRIPT KILL bound
+   * it): its batch's deadline waits while it runs, and counts again from its end.
+   */
+  unbounded?: boolean;
+}
+
 /** Counters an engine keeps for INFO and the metrics endpoint. */
 export interface EngineStats {
   transactions: number;
@@ -36,7 +44,7 @@ export interface Engine {
    * Runs `work` in a transaction shared with other callers' work (group commit); settles
    * after COMMIT is durable. A read-only transaction takes no write lock.
    */
-  transaction<T>(work: (store: Store) => Promise<T>, readOnly?: boolean): Promise<T>;
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly?: boolean, options?: TransactionOptions): Promise<T>;
   /** One plain operation, merged with its neighbours; `executed` gets the keys it changed. */
   plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Reply>;
 }

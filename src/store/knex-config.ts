@@ -24,7 +24,11 @@ export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}):
   const timeoutMs = settings.timeoutMs ?? 5000;
   const dialect = DIALECTS.find((d) => d.acceptsUrl(databaseUrl))!;
   return {
-    ...dialect.knexConfig(databaseUrl, { poolSize: settings.poolSize ?? 10, timeoutMs, preparedStatements: settings.preparedStatements ?? 'auto' }),
+    ...dialect.knexConfig(databaseUrl, {
+      poolSize: settings.poolSize ?? 10,
+      timeoutMs,
+      preparedStatements: settings.preparedStatements ?? 'auto',
+    }),
     acquireConnectionTimeout: timeoutMs,
     // respql reports database errors itself, as one line; Knex would print stack traces.
     log: { warn() {}, error() {}, deprecate() {}, debug() {} },

@@ -5,7 +5,7 @@ import { RespError } from '../protocol/errors';
 import { planBatch } from './batch-plan';
 import { CommitFlusher } from './commit-flusher';
 import { dialectOf, type Dialect, type SqlConnection } from './dialect';
-import type { Engine } from './engine';
+import type { Engine, TransactionOptions } from './engine';
 import { ExpiredKeys } from './expired-keys';
 import { migrateLatest } from './migrations';
 import { SqlStore, type PlainResult } from './sql-store';
@@ -22,6 +22,8 @@ interface QueuedWork {
   executed?: (changed: readonly string[]) => void;
   /** When it was queued (performance.now()): its answer is due within the database timeout. */
   since: number;
+  /** May run past the deadline (see TransactionOptions.unbounded). */
+  unbounded?: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -65,6 +67,8 @@ export class SqlEngine implements Engine {
   /** Set when the dialect's COMMIT does not flush (SQLite): replies wait for it. */
   private flusher: CommitFlusher | null = null;
   private pending: QueuedWork[] = [];
+  /** When the last unbounded work (a script) ended (performance.now()). */
+  private unboundedEnd = 0;
   private running = false;
   private idleWaiters: (() => void)[] = [];
   /** INFO's expired_keys. */
@@ -119,8 +123,8 @@ export class SqlEngine implements Engine {
    * Runs `work` atomically in the next group commit; resolves after COMMIT. `readOnly`: it only
    * reads (a command flagged `readonly`), so a batch of only such work writes nothing.
    */
-  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false): Promise<T> {
-    return this.enqueue(work, undefined, undefined, readOnly);
+  transaction<T>(work: (store: Store) => Promise<T>, readOnly = false, options?: TransactionOptions): Promise<T> {
+    return this.enqueue(work, undefined, undefined, readOnly, options?.unbounded);
   }
 
   /**
@@ -133,10 +137,25 @@ export class SqlEngine implements Engine {
     return this.enqueue(undefined, op, executed, plainReads(op));
   }
 
-  private enqueue<T>(work: QueuedWork['work'], plain: PlainOp | undefined, executed: QueuedWork['executed'], readOnly: boolean): Promise<T> {
+  private enqueue<T>(
+    work: QueuedWork['work'],
+    plain: PlainOp | undefined,
+    executed: QueuedWork['executed'],
+    readOnly: boolean,
+    unbounded = false,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
-      this.pending.push({ work, plain, readOnly, executed, since: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({
+        work,
+        plain,
+        readOnly,
+        executed,
+        since: performance.now(),
+        unbounded,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.running) {
         this.running = true;
         // Let every connection's data of this I/O turn join the batch.
@@ -164,7 +183,8 @@ export class SqlEngine implements Engine {
       const batch = this.pending;
       this.pending = [];
       // Every caller is answered within the timeout of its arrival: the batch gets its oldest caller's deadline.
-      const deadline = batch[0].since + this.timeoutMs;
+      // Work that waited behind a script counts its time from the script's end.
+      const deadline = Math.max(batch[0].since, this.unboundedEnd) + this.timeoutMs;
       try {
         await this.runRetrying(batch, deadline);
       } catch (err) {
@@ -196,7 +216,8 @@ export class SqlEngine implements Engine {
         return await this.runBatch(batch, deadline, progress);
       } catch (err) {
         const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
-        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline) throw err;
+        if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline)
+          throw err;
         this.stats.retries++;
         await sleep(pause);
       }
@@ -219,17 +240,25 @@ export class SqlEngine implements Engine {
       throw this.timeoutError();
     }
     const abandon = new AbortController();
-    const attempt = this.attempt(batch, deadline, abandon.signal, progress);
+    // Unbounded work (a script) moves the deadline: see TransactionOptions.unbounded.
+    const limit = { deadline, unbounded: 0 };
+    const attempt = this.attempt(batch, limit, abandon.signal, progress);
     // An abandoned attempt still settles: its statements fail once the connection is cut.
     attempt.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const check = () => {
+        const wait = limit.deadline - performance.now();
+        if (limit.unbounded > 0 || wait > 0) {
+          timer = setTimeout(check, Math.max(wait, limit.unbounded > 0 ? this.timeoutMs : 0));
+          return;
+        }
         this.stats.timeouts++;
         const error = this.timeoutError();
         abandon.abort(error);
         reject(error);
-      }, left);
+      };
+      timer = setTimeout(check, left);
     });
     try {
       await Promise.race([attempt, expired]);
@@ -266,7 +295,12 @@ export class SqlEngine implements Engine {
     }
   }
 
-  private async attempt(batch: QueuedWork[], deadline: number, signal: AbortSignal, progress: { committed: boolean }): Promise<void> {
+  private async attempt(
+    batch: QueuedWork[],
+    limit: { deadline: number; unbounded: number },
+    signal: AbortSignal,
+    progress: { committed: boolean },
+  ): Promise<void> {
     const client = this.knex.client as { acquireConnection(): Promise<object>; releaseConnection(c: object): Promise<void> };
     const raw = await client.acquireConnection();
     const cut = () => this.dialect.abort(raw);
@@ -285,14 +319,20 @@ export class SqlEngine implements Engine {
         .reduce((n, step) => n + ('plain' in step && batch[step.plain[0]].plain!.kind === 'hwrite' ? 2 : 1), 0);
       const readOnly = batch.every((item) => item.readOnly);
       let autocommit = false;
-      await this.open(raw, conn, () => {
-        // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
-        const setup = this.dialect.transactionSetup?.(raw) ?? null;
-        autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
-        if (autocommit) return null;
-        const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
-        return setup ? `${begin}; ${setup}` : begin;
-      }, deadline, signal);
+      await this.open(
+        raw,
+        conn,
+        () => {
+          // Known once the connection is set up: behind a transaction pooler, settings go with each transaction.
+          const setup = this.dialect.transactionSetup?.(raw) ?? null;
+          autocommit = !setup && plainOnly && (writes === 0 || (writes === 1 && this.dialect.autocommitOneStatement));
+          if (autocommit) return null;
+          const begin = readOnly ? this.dialect.beginRead : this.dialect.begin;
+          return setup ? `${begin}; ${setup}` : begin;
+        },
+        limit.deadline,
+        signal,
+      );
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
@@ -315,12 +355,20 @@ export class SqlEngine implements Engine {
             });
             continue;
           }
+          const unbounded = batch[step.work].unbounded;
+          if (unbounded) limit.unbounded++;
           try {
             outcomes[step.work] = { ok: true, value: await batch[step.work].work!(store) };
           } catch (err) {
             // A command's own error (wrong type, syntax...) does not abort the others.
             if (!(err instanceof RespError)) throw new WorkFailed(err);
             outcomes[step.work] = { ok: false, value: err };
+          } finally {
+            if (unbounded) {
+              limit.unbounded--;
+              this.unboundedEnd = performance.now();
+              limit.deadline = Math.max(limit.deadline, this.unboundedEnd + this.timeoutMs);
+            }
           }
         }
         // Past the deadline its callers have their error already: it must not commit.
@@ -337,7 +385,7 @@ export class SqlEngine implements Engine {
       const answer = () => batch.forEach((item, i) => (outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value)));
       // The next batch may run while this one waits for its flush: the disk and the event loop work side by side.
       const durable = this.flusher?.durable(!readOnly, batch.length);
-      if (durable) this.untilDeadline(durable, deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
+      if (durable) this.untilDeadline(durable, limit.deadline).then(answer, (err) => batch.forEach((item) => item.reject(err)));
       else answer();
     } finally {
       signal.removeEventListener('abort', cut);
@@ -349,10 +397,13 @@ export class SqlEngine implements Engine {
   private untilDeadline(durable: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.stats.timeouts++;
-        reject(this.timeoutError());
-      }, Math.max(0, deadline - performance.now()));
+      timer = setTimeout(
+        () => {
+          this.stats.timeouts++;
+          reject(this.timeoutError());
+        },
+        Math.max(0, deadline - performance.now()),
+      );
     });
     return Promise.race([durable, expired]).finally(() => clearTimeout(timer));
   }
@@ -393,7 +444,16 @@ export class SqlEngine implements Engine {
     if (!this.dialect.sideConnections) return this.transaction(work);
     // Beside the group commit, on a connection of its own: a long DELETE does not delay the clients' batches.
     return new Promise<T>((resolve, reject) => {
-      const item: QueuedWork = { work, plain: undefined, readOnly: false, executed: undefined, since: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const item: QueuedWork = {
+        work,
+        plain: undefined,
+        readOnly: false,
+        executed: undefined,
+        since: performance.now(),
+        unbounded: false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
   }

@@ -9,6 +9,7 @@ import type { Entry, PlainOp, ScanPage, SetOptions, SetOutcome, Store } from './
 import { RespError } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { hashReadReply, keyTypeOf, TypedStore, wrongType } from './typed-store';
+import { sqlScriptTable, type ScriptTable } from './scripts';
 
 const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
@@ -68,9 +69,9 @@ export class SqlStore implements Store {
     return rows[0].type === null ? toBuffer(rows[0].data) : wrongType();
   }
 
-  /** MGET: a key of another type reads as absent. */
-  async getMany(keys: string[]): Promise<(Buffer | null)[]> {
-    return (await this.readMany(keys)).map((v) => (v instanceof RespError ? null : v));
+  /** MGET: a key of another type is WRONGTYPE here (found: a read lookup's hit), null in MGET's reply. */
+  getMany(keys: string[]): Promise<(Buffer | null | RespError)[]> {
+    return this.readMany(keys);
   }
 
   private async readMany(keys: string[]): Promise<(Buffer | null | RespError)[]> {
@@ -115,7 +116,8 @@ export class SqlStore implements Store {
     if (positions.length < keys.length) {
       // Some missed: which of them are expired rows (counted), not absent ones.
       const missed = keys.filter((_, i) => values[i] === null);
-      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now])) this.expired.found(r.token as string, toNumber(r.expiry_ms));
+      for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now]))
+        this.expired.found(r.token as string, toNumber(r.expiry_ms));
     }
     return values;
   }
@@ -137,7 +139,10 @@ export class SqlStore implements Store {
     if (kind === 'hread') {
       const ops = run as (PlainOp & { kind: 'hread' })[];
       const found = await this.typed.hashReadMany(ops);
-      return ops.map((op, i) => ({ value: hashReadReply(op, found[i]), changed: UNCHANGED }));
+      return ops.map((op, i) => {
+        op.found = found[i] !== null;
+        return { value: hashReadReply(op, found[i]), changed: UNCHANGED };
+      });
     }
     if (kind === 'hwrite') {
       const ops = run as (PlainOp & { kind: 'hwrite' })[];
@@ -323,6 +328,36 @@ export class SqlStore implements Store {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.conn.run(this.sql.releaseLease, [name, holder]);
+  }
+
+  // The script cache and function libraries (src/store/scripts.ts), in this transaction.
+  private scriptTable: ScriptTable | null = null;
+  private get scripts(): ScriptTable {
+    return (this.scriptTable ??= sqlScriptTable(this.conn, this.sql.scripts));
+  }
+  getScript(sha: string) {
+    return this.scripts.getScript(sha);
+  }
+  putScript(sha: string, body: Buffer) {
+    return this.scripts.putScript(sha, body);
+  }
+  hasScripts(shas: string[]) {
+    return this.scripts.hasScripts(shas);
+  }
+  flushScripts() {
+    return this.scripts.flushScripts();
+  }
+  libraries() {
+    return this.scripts.libraries();
+  }
+  putLibrary(name: string, code: Buffer) {
+    return this.scripts.putLibrary(name, code);
+  }
+  deleteLibrary(name: string) {
+    return this.scripts.deleteLibrary(name);
+  }
+  flushLibraries() {
+    return this.scripts.flushLibraries();
   }
 
   async randomKey(): Promise<string | null> {

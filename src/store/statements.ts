@@ -3,6 +3,7 @@
  * which supplies the pieces where databases differ.
  */
 import type { Dialect } from './dialect';
+import { scriptStatements } from './scripts';
 import { leaseTable } from './migrations';
 import { typedTables } from './migrations/typed-keys';
 import { typedStatements } from './typed-store';
@@ -16,6 +17,8 @@ export function statements(table: string, d: Dialect) {
   // type = NULL: a string replaces a key of any type (a trigger drops a hash's fields, see migrations/typed-keys.ts).
   const upsert = `INSERT INTO ${t} (token, data, expiry) VALUES (?, ?, ${E}) ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry, type = NULL`;
   return {
+    /** The script cache and function libraries (scripts.ts). */
+    scripts: scriptStatements(table),
     // An expired row comes back without its data, so that the read counts it (ExpiredKeys).
     get: `SELECT CASE WHEN ${live} THEN data END AS data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE token = ?`,
     getMany: `SELECT token, CASE WHEN ${live} THEN data END AS data, type, ${d.expiryMs('expiry')} AS expiry_ms FROM ${t} WHERE ${d.tokenInList}`,

@@ -1,4 +1,6 @@
+import type { RespError } from '../protocol/errors';
 import type { KeyType, TypedStore } from './typed-store';
+import type { ScriptTable } from './scripts';
 
 /**
  * The storage interface, shaped like the operations commands need, not like tables.
@@ -37,7 +39,7 @@ export interface ScanPage {
   cursor: number;
 }
 
-export interface Store {
+export interface Store extends ScriptTable {
   /** The clock of this transaction (ms); one reading per command batch item. */
   readonly now: number;
   /**
@@ -48,7 +50,8 @@ export interface Store {
   /** Whether flush() ran. */
   readonly flushed: boolean;
   get(key: string): Promise<Buffer | null>;
-  getMany(keys: string[]): Promise<(Buffer | null)[]>;
+  /** Strings' values, null where absent, WRONGTYPE (returned) for another type: MGET answers it null, but it was found. */
+  getMany(keys: string[]): Promise<(Buffer | null | RespError)[]>;
   /**
    * Value and expiry; with forUpdate, the row is locked for the rest of the transaction. A key
    * that is not a string is WRONGTYPE, unless `anyType` (TTL, WATCH: what the key row says).
@@ -126,8 +129,12 @@ export type PlainOp =
   | { kind: 'put'; key: string; value: Buffer; expiry: number | null }
   | { kind: 'expire'; key: string; expiry: number }
   | { kind: 'delete'; keys: string[] }
-  /** HGETALL (fields null), HMGET, HGET (`one`): read as one statement with the batch's other hash reads. */
-  | { kind: 'hread'; key: string; fields: Buffer[] | null; shape: 'map' | 'array' | 'one' }
+  /**
+   * HGETALL (fields null), HMGET, HGET (`one`): read as one statement with the batch's other hash reads.
+   * `found` is the store's answer beside the reply: whether the key was there (a hash, or another type),
+   * which INFO's keyspace_hits counts and the reply alone cannot tell (HGET of a missing field is null too).
+   */
+  | { kind: 'hread'; key: string; fields: Buffer[] | null; shape: 'map' | 'array' | 'one'; found?: boolean }
   /** HSET / HMSET (`ok`): written with the batch's other HSETs (one statement on PostgreSQL). */
   | { kind: 'hwrite'; key: string; pairs: [Buffer, Buffer][]; ok: boolean };
 

@@ -85,7 +85,9 @@ for (const backend of BACKENDS) {
       this.timeout(60_000);
       // connect-redis's methods take a callback and also return a promise (ignored here).
       const call = <T>(fn: (cb: (err: unknown, v?: T) => void) => unknown) =>
-        new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(v as T))));
+        new Promise<T>((resolve, reject) =>
+          fn((err, v) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(v as T))),
+        );
       const sess = (n: number) => ({ cookie: { originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000) }, n }) as never;
       await call<void>((cb) => store.clear(cb));
       for (let i = 0; i < 1200; i++) await call<void>((cb) => store.set(`id${i}`, sess(i), cb));

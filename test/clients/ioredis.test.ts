@@ -51,7 +51,11 @@ for (const backend of PGBOUNCER_BACKENDS) {
 
     it('runs multi() atomically', async () => {
       const results = await redis.multi().set('m', 'a').get('m').del('m').exec();
-      expect(results).to.deep.equal([[null, 'OK'], [null, 'a'], [null, 1]]);
+      expect(results).to.deep.equal([
+        [null, 'OK'],
+        [null, 'a'],
+        [null, 1],
+      ]);
     });
 
     it('reports errors with Redis texts', async () => {

@@ -69,7 +69,13 @@ for (const backend of BACKENDS) {
 
     it('ioredis multi() runs atomically and reports per-command errors', async () => {
       const replies = await ioredis.multi().set('m:1', '5').incrby('m:1', 10).get('m:1').expire('m:1', 100).ttl('m:1').exec();
-      expect(replies).to.deep.equal([[null, 'OK'], [null, 15], [null, '15'], [null, 1], [null, 100]]);
+      expect(replies).to.deep.equal([
+        [null, 'OK'],
+        [null, 15],
+        [null, '15'],
+        [null, 1],
+        [null, 100],
+      ]);
       const mixed = await ioredis.multi().set('m:2', 'text').incr('m:2').get('m:2').exec();
       expect(mixed![0]).to.deep.equal([null, 'OK']);
       expect((mixed![1][0] as Error).message).to.equal('ERR value is not an integer or out of range');
@@ -93,7 +99,12 @@ for (const backend of BACKENDS) {
 
     it('redis-cli --scan --pattern lists exactly the session keys', async () => {
       const { stdout } = await run('redis-cli', ['-p', String(respql.port), '--scan', '--pattern', 'sess:*'], { timeout: 60_000 });
-      expect(stdout.split('\n').filter((l) => l).sort()).to.deep.equal(expected);
+      expect(
+        stdout
+          .split('\n')
+          .filter((l) => l)
+          .sort(),
+      ).to.deep.equal(expected);
     });
 
     it('redis-cli --bigkeys finds the biggest string and sums every key', async () => {

@@ -10,7 +10,10 @@ const CURSOR = err('ERR invalid cursor');
 describe('key commands: parse', function () {
   parseTable(exists, [
     [['exists', 'a'], ['a']],
-    [['exists', 'a', 'a', 'b'], ['a', 'a', 'b']],
+    [
+      ['exists', 'a', 'a', 'b'],
+      ['a', 'a', 'b'],
+    ],
     [['exists', 'caf\u00e9'], ['caf\u00e9']],
   ]);
   parseTable(type, [[['type', 'k'], 'k']]);
@@ -77,7 +80,10 @@ describe('key commands: parse', function () {
     [['flushdb', 'now'], SYNTAX],
     [['flushdb', 'sync', 'async'], SYNTAX],
   ]);
-  parseTable(flushall, [[['flushall', 'ASYNC'], null], [['flushall', 'x'], SYNTAX]]);
+  parseTable(flushall, [
+    [['flushall', 'ASYNC'], null],
+    [['flushall', 'x'], SYNTAX],
+  ]);
   parseTable(rename, [[['rename', 'a', 'b'], { from: 'a', to: 'b' }]]);
 
   parseTable(copy, [

@@ -28,7 +28,9 @@ describe('long double emulation (INCRBYFLOAT)', function () {
   it('prints every integer digit of large values', function () {
     const text = formatLongDouble(parseLongDouble(Buffer.from('1e300'))!);
     expect(text).to.have.length(301);
-    expect(text.startsWith('1000000000000000000008997324079559193870523944273290747938260082321265646596180935755849152083750497')).to.equal(true);
+    expect(
+      text.startsWith('1000000000000000000008997324079559193870523944273290747938260082321265646596180935755849152083750497'),
+    ).to.equal(true);
   });
   it('overflows to infinity only beyond the long double range', function () {
     const big = parseLongDouble(Buffer.from('1e308'))!;

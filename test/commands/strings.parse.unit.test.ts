@@ -9,7 +9,13 @@ const SYNTAX = err('ERR syntax error');
 describe('string commands: parse', function () {
   parseTable(mset, [
     [['mset', 'a', '1'], [['a', b('1')]]],
-    [['mset', 'a', '1', 'a', '2'], [['a', b('1')], ['a', b('2')]]],
+    [
+      ['mset', 'a', '1', 'a', '2'],
+      [
+        ['a', b('1')],
+        ['a', b('2')],
+      ],
+    ],
     [['mset', 'a', '1', 'b'], err("ERR wrong number of arguments for 'mset' command")],
   ]);
   parseTable(msetnx, [[['msetnx', 'a', '1', 'b'], err("ERR wrong number of arguments for 'msetnx' command")]]);
@@ -35,7 +41,10 @@ describe('string commands: parse', function () {
 
   parseTable(getrange, [
     [['getrange', 'k', '0', '-1'], { key: 'k', start: 0n, end: -1n }],
-    [['getrange', 'k', '-9223372036854775808', '9223372036854775807'], { key: 'k', start: -9223372036854775808n, end: 9223372036854775807n }],
+    [
+      ['getrange', 'k', '-9223372036854775808', '9223372036854775807'],
+      { key: 'k', start: -9223372036854775808n, end: 9223372036854775807n },
+    ],
     [['getrange', 'k', 'a', '1'], NOT_INT],
     [['getrange', 'k', '0', '9223372036854775808'], NOT_INT],
   ]);

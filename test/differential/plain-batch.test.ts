@@ -57,10 +57,24 @@ for (const backend of BACKENDS) {
 
     it('WATCH sees an EXPIRE or DEL that changed the key, and not one that found no key', async () => {
       const script = [
-        ['DEL', 'w:gone', 'w:here', 'w:x'], ['SET', 'w:here', 'v'],
-        ['WATCH', 'w:gone'], ['EXPIRE', 'w:gone', '100'], ['DEL', 'w:gone'], ['MULTI'], ['SET', 'w:x', '1'], ['EXEC'],
-        ['WATCH', 'w:here'], ['EXPIRE', 'w:here', '100'], ['MULTI'], ['SET', 'w:x', '2'], ['EXEC'],
-        ['WATCH', 'w:here'], ['DEL', 'w:gone', 'w:here'], ['MULTI'], ['SET', 'w:x', '3'], ['EXEC'],
+        ['DEL', 'w:gone', 'w:here', 'w:x'],
+        ['SET', 'w:here', 'v'],
+        ['WATCH', 'w:gone'],
+        ['EXPIRE', 'w:gone', '100'],
+        ['DEL', 'w:gone'],
+        ['MULTI'],
+        ['SET', 'w:x', '1'],
+        ['EXEC'],
+        ['WATCH', 'w:here'],
+        ['EXPIRE', 'w:here', '100'],
+        ['MULTI'],
+        ['SET', 'w:x', '2'],
+        ['EXEC'],
+        ['WATCH', 'w:here'],
+        ['DEL', 'w:gone', 'w:here'],
+        ['MULTI'],
+        ['SET', 'w:x', '3'],
+        ['EXEC'],
         ['GET', 'w:x'],
       ];
       const expected = await runPipelined(peers.redis.port, script);
@@ -74,7 +88,10 @@ for (const backend of BACKENDS) {
         const sessions = Array.from({ length: 20 }, (_, i) => `s:${i}`);
         for (const key of sessions) await client.send('SET', key, 'data', 'EX', '60');
         // The request of 20 users at once: read the session, then touch it (connect-redis's GET and EXPIRE).
-        const script = sessions.flatMap((key) => [['GET', key], ['EXPIRE', key, '3600']]);
+        const script = sessions.flatMap((key) => [
+          ['GET', key],
+          ['EXPIRE', key, '3600'],
+        ]);
         const replies: unknown[] = [];
         const { statements, batches } = await sqlWorkDuring(client, async () => {
           client.sendRaw(Buffer.concat(script.map((argv) => encodeCommand(argv))));

@@ -145,7 +145,15 @@ const SEEDS = process.env.RANDOM_SEED ? [Number(process.env.RANDOM_SEED)] : [1, 
 
 describe('the random sequence generator', () => {
   it('is deterministic per seed and mixes the command families', () => {
-    expect(generate(7).slice(0, 50).map((c) => c[0])).to.deep.equal(generate(7).slice(0, 50).map((c) => c[0]));
+    expect(
+      generate(7)
+        .slice(0, 50)
+        .map((c) => c[0]),
+    ).to.deep.equal(
+      generate(7)
+        .slice(0, 50)
+        .map((c) => c[0]),
+    );
     const names = new Set(SEEDS.flatMap((s) => generate(s).map((c) => c[0])));
     for (const name of ['SET', 'GETEX', 'COPY', 'RENAME', 'EXPIRE', 'MULTI', 'EXEC', 'SETRANGE', 'INCRBY']) expect(names).to.include(name);
   });

@@ -20,55 +20,181 @@ interface WatchCase {
 }
 
 const cases: WatchCase[] = [
-  { name: 'GET and EXISTS do not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['GET', 'k'], ['EXISTS', 'k'], ['TTL', 'k']] },
+  {
+    name: 'GET and EXISTS do not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['GET', 'k'],
+      ['EXISTS', 'k'],
+      ['TTL', 'k'],
+    ],
+  },
   { name: 'SET of the same value touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['SET', 'k', 'v']] },
-  { name: 'SET NX on a live key does not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['SET', 'k', 'w', 'NX'], ['SETNX', 'k', 'w']] },
-  { name: 'SET XX on an absent key does not touch', setup: [], watch: ['k'], other: [['SET', 'k', 'w', 'XX'], ['SET', 'k', 'w', 'XX', 'GET']] },
+  {
+    name: 'SET NX on a live key does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['SET', 'k', 'w', 'NX'],
+      ['SETNX', 'k', 'w'],
+    ],
+  },
+  {
+    name: 'SET XX on an absent key does not touch',
+    setup: [],
+    watch: ['k'],
+    other: [
+      ['SET', 'k', 'w', 'XX'],
+      ['SET', 'k', 'w', 'XX', 'GET'],
+    ],
+  },
   { name: 'SET NX on an absent key touches', setup: [], watch: ['k'], other: [['SET', 'k', 'w', 'NX']] },
   { name: 'COPY touches only the destination (source watched)', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['COPY', 'k', 'd']] },
   { name: 'COPY touches the destination', setup: [['SET', 'k', 'v']], watch: ['d'], other: [['COPY', 'k', 'd']] },
-  { name: 'COPY onto an existing key without REPLACE touches nothing', setup: [['SET', 'k', 'v'], ['SET', 'd', 'x']], watch: ['d'], other: [['COPY', 'k', 'd']] },
-  { name: 'COPY REPLACE touches the destination', setup: [['SET', 'k', 'v'], ['SET', 'd', 'x']], watch: ['d'], other: [['COPY', 'k', 'd', 'REPLACE']] },
-  { name: 'EXPIRE NX on a key with a TTL does not touch', setup: [['SET', 'k', 'v', 'EX', '1000']], watch: ['k'], other: [['EXPIRE', 'k', '500', 'NX']] },
-  { name: 'EXPIRE GT on a key without TTL does not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['EXPIRE', 'k', '500', 'GT'], ['EXPIRE', 'k', '500', 'XX']] },
+  {
+    name: 'COPY onto an existing key without REPLACE touches nothing',
+    setup: [
+      ['SET', 'k', 'v'],
+      ['SET', 'd', 'x'],
+    ],
+    watch: ['d'],
+    other: [['COPY', 'k', 'd']],
+  },
+  {
+    name: 'COPY REPLACE touches the destination',
+    setup: [
+      ['SET', 'k', 'v'],
+      ['SET', 'd', 'x'],
+    ],
+    watch: ['d'],
+    other: [['COPY', 'k', 'd', 'REPLACE']],
+  },
+  {
+    name: 'EXPIRE NX on a key with a TTL does not touch',
+    setup: [['SET', 'k', 'v', 'EX', '1000']],
+    watch: ['k'],
+    other: [['EXPIRE', 'k', '500', 'NX']],
+  },
+  {
+    name: 'EXPIRE GT on a key without TTL does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['EXPIRE', 'k', '500', 'GT'],
+      ['EXPIRE', 'k', '500', 'XX'],
+    ],
+  },
   { name: 'EXPIRE LT that applies touches', setup: [['SET', 'k', 'v', 'EX', '1000']], watch: ['k'], other: [['EXPIRE', 'k', '500', 'LT']] },
-  { name: 'EXPIRE on an absent key does not touch', setup: [], watch: ['k'], other: [['EXPIRE', 'k', '500'], ['PEXPIRE', 'k', '-1']] },
+  {
+    name: 'EXPIRE on an absent key does not touch',
+    setup: [],
+    watch: ['k'],
+    other: [
+      ['EXPIRE', 'k', '500'],
+      ['PEXPIRE', 'k', '-1'],
+    ],
+  },
   { name: 'EXPIRE with the same TTL touches', setup: [['SET', 'k', 'v', 'EX', '1000']], watch: ['k'], other: [['EXPIRE', 'k', '1000']] },
   { name: 'EXPIRE in the past deletes and touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['EXPIRE', 'k', '-1']] },
-  { name: 'PERSIST without TTL does not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['PERSIST', 'k'], ['GETEX', 'k', 'PERSIST'], ['GETEX', 'k']] },
+  {
+    name: 'PERSIST without TTL does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['PERSIST', 'k'],
+      ['GETEX', 'k', 'PERSIST'],
+      ['GETEX', 'k'],
+    ],
+  },
   { name: 'PERSIST with a TTL touches', setup: [['SET', 'k', 'v', 'EX', '1000']], watch: ['k'], other: [['PERSIST', 'k']] },
   { name: 'GETEX EX touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['GETEX', 'k', 'EX', '100']] },
-  { name: 'RENAME onto itself does not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['RENAME', 'k', 'k'], ['RENAMENX', 'k', 'k']] },
+  {
+    name: 'RENAME onto itself does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['RENAME', 'k', 'k'],
+      ['RENAMENX', 'k', 'k'],
+    ],
+  },
   { name: 'RENAME touches the source', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['RENAME', 'k', 'd']] },
   { name: 'RENAME touches the destination', setup: [['SET', 'k', 'v']], watch: ['d'], other: [['RENAME', 'k', 'd']] },
-  { name: 'RENAMENX onto a live key touches nothing', setup: [['SET', 'k', 'v'], ['SET', 'd', 'x']], watch: ['k', 'd'], other: [['RENAMENX', 'k', 'd']] },
+  {
+    name: 'RENAMENX onto a live key touches nothing',
+    setup: [
+      ['SET', 'k', 'v'],
+      ['SET', 'd', 'x'],
+    ],
+    watch: ['k', 'd'],
+    other: [['RENAMENX', 'k', 'd']],
+  },
   { name: 'RENAME of an absent key touches nothing', setup: [], watch: ['k', 'd'], other: [['RENAME', 'k', 'd']] },
-  { name: 'DEL of absent keys does not touch', setup: [['SET', 'other', 'v']], watch: ['k'], other: [['DEL', 'k', 'other'], ['UNLINK', 'k'], ['GETDEL', 'k']] },
+  {
+    name: 'DEL of absent keys does not touch',
+    setup: [['SET', 'other', 'v']],
+    watch: ['k'],
+    other: [
+      ['DEL', 'k', 'other'],
+      ['UNLINK', 'k'],
+      ['GETDEL', 'k'],
+    ],
+  },
   { name: 'DEL of a watched key touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['DEL', 'x', 'k']] },
   { name: 'GETDEL touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['GETDEL', 'k']] },
   { name: 'MSETNX that fails touches nothing', setup: [['SET', 'd', 'x']], watch: ['k'], other: [['MSETNX', 'k', '1', 'd', '2']] },
   { name: 'MSET touches each key', setup: [], watch: ['k'], other: [['MSET', 'a', '1', 'k', '2']] },
-  { name: 'SETRANGE with an empty value does not touch', setup: [['SET', 'k', 'v']], watch: ['k', 'n'], other: [['SETRANGE', 'k', '0', ''], ['SETRANGE', 'n', '3', '']] },
+  {
+    name: 'SETRANGE with an empty value does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k', 'n'],
+    other: [
+      ['SETRANGE', 'k', '0', ''],
+      ['SETRANGE', 'n', '3', ''],
+    ],
+  },
   { name: 'APPEND of nothing touches', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['APPEND', 'k', '']] },
   { name: 'INCRBY 0 touches', setup: [['SET', 'k', '5']], watch: ['k'], other: [['INCRBY', 'k', '0']] },
-  { name: 'INCR of a non-integer fails and touches nothing', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['INCR', 'k'], ['INCRBYFLOAT', 'k', '1']] },
+  {
+    name: 'INCR of a non-integer fails and touches nothing',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['INCR', 'k'],
+      ['INCRBYFLOAT', 'k', '1'],
+    ],
+  },
   { name: 'FLUSHALL does not touch a watched absent key', setup: [['SET', 'other', 'v']], watch: ['k'], other: [['FLUSHALL']] },
   { name: 'FLUSHDB touches a watched live key', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['FLUSHDB']] },
-  { name: 'a write to another key does not touch', setup: [['SET', 'k', 'v']], watch: ['k'], other: [['SET', 'k2', 'v'], ['DEL', 'k3']] },
+  {
+    name: 'a write to another key does not touch',
+    setup: [['SET', 'k', 'v']],
+    watch: ['k'],
+    other: [
+      ['SET', 'k2', 'v'],
+      ['DEL', 'k3'],
+    ],
+  },
   {
     name: 'MULTI/EXEC of the other client touches what it wrote',
     setup: [['SET', 'k', 'v']],
     watch: ['k'],
     other: [['MULTI'], ['SET', 'k', 'v', 'NX'], ['SET', 'x', 'y'], ['EXEC']],
   },
-  { name: 'MULTI/EXEC of the other client that writes the key touches', setup: [], watch: ['k'], other: [['MULTI'], ['INCR', 'k'], ['EXEC']] },
+  {
+    name: 'MULTI/EXEC of the other client that writes the key touches',
+    setup: [],
+    watch: ['k'],
+    other: [['MULTI'], ['INCR', 'k'], ['EXEC']],
+  },
 ];
 
 /** Runs one case on a server; returns every reply in order, for comparison. */
 async function runCase(port: number, c: WatchCase): Promise<unknown[]> {
   const [watcher, other] = await Promise.all([RawClient.connect(port), RawClient.connect(port)]);
   const out: unknown[] = [];
-  const send = async (client: RawClient, argv: string[]) => out.push(`${argv.join(' ')} -> ${JSON.stringify(toStrings(await client.send(...argv)))}`);
+  const send = async (client: RawClient, argv: string[]) =>
+    out.push(`${argv.join(' ')} -> ${JSON.stringify(toStrings(await client.send(...argv)))}`);
   try {
     for (const argv of [['FLUSHALL'], ...c.setup]) await send(other, argv);
     await send(watcher, ['WATCH', ...c.watch]);
@@ -103,9 +229,32 @@ for (const backend of PGBOUNCER_BACKENDS) {
     it('transactions and WATCHes pipelined back to back in one write: each EXEC ends its own MULTI, each WATCH holds for its own EXEC', async () => {
       // MULTI runs as it is read; EXEC and WATCH wait for the store: their effect on the client must not wait with them.
       const script = [
-        ['MULTI'], ['SET', 'a', '1'], ['EXEC'], ['MULTI'], ['SET', 'b', '2'], ['EXEC'],
-        ['WATCH', 'a'], ['MULTI'], ['GET', 'a'], ['EXEC'], ['WATCH', 'a'], ['SET', 'a', 'x'], ['MULTI'], ['GET', 'a'], ['EXEC'],
-        ['WATCH', 'b'], ['UNWATCH'], ['SET', 'b', 'y'], ['MULTI'], ['GET', 'b'], ['EXEC'], ['EXEC'], ['WATCH', 'a'], ['MULTI'], ['WATCH', 'b'], ['DISCARD'],
+        ['MULTI'],
+        ['SET', 'a', '1'],
+        ['EXEC'],
+        ['MULTI'],
+        ['SET', 'b', '2'],
+        ['EXEC'],
+        ['WATCH', 'a'],
+        ['MULTI'],
+        ['GET', 'a'],
+        ['EXEC'],
+        ['WATCH', 'a'],
+        ['SET', 'a', 'x'],
+        ['MULTI'],
+        ['GET', 'a'],
+        ['EXEC'],
+        ['WATCH', 'b'],
+        ['UNWATCH'],
+        ['SET', 'b', 'y'],
+        ['MULTI'],
+        ['GET', 'b'],
+        ['EXEC'],
+        ['EXEC'],
+        ['WATCH', 'a'],
+        ['MULTI'],
+        ['WATCH', 'b'],
+        ['DISCARD'],
       ];
       const expected = await runPipelined(peers.redis.port, script);
       expect(await runPipelined(peers.respql.port, script)).to.deep.equal(expected);

@@ -25,7 +25,20 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
     try {
       const out = path.join(tmp.dir, 'BENCHMARKS.md');
       writeFileSync(out, '# Benchmarks\n\n<!-- block:profile-notes -->\nNotes written by hand.\n<!-- /block:profile-notes -->\n');
-      const args = ['--requests', '2000', '--requests-pipelined', '4000', '--reps', '1', '--pgbench-seconds', '1', '--session-seconds', '1', '--out', out];
+      const args = [
+        '--requests',
+        '2000',
+        '--requests-pipelined',
+        '4000',
+        '--reps',
+        '1',
+        '--pgbench-seconds',
+        '1',
+        '--session-seconds',
+        '1',
+        '--out',
+        out,
+      ];
       const result = await run(process.execPath, [BENCH, ...args, '--postgres-setting', 'shared_buffers=64MB'], { timeoutMs: 140_000 });
       expect(result.code, result.stderr).to.equal(0);
       const report = readFileSync(out, 'utf8');
@@ -39,14 +52,24 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
         }
       }
       for (const target of targets) {
-        expect(opsPerSecond(report, target, 'session traffic (GET, then EXPIRE or SET EX)', '-P 1'), `${target} session traffic`).to.be.greaterThan(0);
-        expect(opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'), `${target} hash session traffic`).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'session traffic (GET, then EXPIRE or SET EX)', '-P 1'),
+          `${target} session traffic`,
+        ).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'hash session traffic (HGETALL, then HSET of 2 fields and EXPIRE)', '-P 1'),
+          `${target} hash session traffic`,
+        ).to.be.greaterThan(0);
+        expect(
+          opsPerSecond(report, target, 'lock traffic (SET NX PX, then EVALSHA of the release script)', '-P 1'),
+          `${target} lock traffic`,
+        ).to.be.greaterThan(0);
       }
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'upsert', '–')).to.be.greaterThan(0);
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'select', '–')).to.be.greaterThan(0);
 
       const ratios = report.split('\n').filter((line) => / \/ .* \| [\d.]+ % \|$/.test(line));
-      expect(ratios).to.have.length(12);
+      expect(ratios).to.have.length(14);
 
       // How to repeat it: the servers' command lines, the extra setting among them, and the versions.
       expect(report).to.match(/pg_ctl .*-c synchronous_commit=on .*-c shared_buffers=64MB/);
@@ -63,6 +86,8 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
   it('refuses a malformed PostgreSQL setting in one line, before starting anything', async () => {
     const result = await run(process.execPath, [BENCH, '--postgres-setting', 'fsync=off; DROP'], { timeoutMs: 10_000 });
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.equal("bench: --postgres-setting takes name=value settings (letters, digits, _ and .), got 'fsync=off; DROP'\n");
+    expect(result.stderr).to.equal(
+      "bench: --postgres-setting takes name=value settings (letters, digits, _ and .), got 'fsync=off; DROP'\n",
+    );
   });
 });

@@ -18,7 +18,9 @@ import { cli, freePort, ROOT, run, startProcess, tempDir } from './helpers';
 function seedLocalPrebuild(dir: string): NodeJS.ProcessEnv {
   const addon = path.join(ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
   if (!existsSync(addon)) return {};
-  const version = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const stage = path.join(dir, 'stage');
   mkdirSync(path.join(stage, 'build', 'Release'), { recursive: true });
   copyFileSync(addon, path.join(stage, 'build', 'Release', 'better_sqlite3.node'));
@@ -72,7 +74,11 @@ describe('container image build (scripts/build-image.sh)', function () {
       RESPQL_PORT: String(port),
       RESPQL_BIND: '0.0.0.0',
       RESPQL_PROTECTED_MODE: 'no',
-      RESPQL_TABLE: '', RESPQL_REQUIREPASS: '', RESPQL_LOGLEVEL: '', RESPQL_LOG_FORMAT: '', RESPQL_MIGRATE: '',
+      RESPQL_TABLE: '',
+      RESPQL_REQUIREPASS: '',
+      RESPQL_LOGLEVEL: '',
+      RESPQL_LOG_FORMAT: '',
+      RESPQL_MIGRATE: '',
     };
     const server = await startProcess(process.execPath, [cliPath, 'serve'], /ready on/, { env: imageEnv, cwd: data });
     try {

@@ -8,8 +8,16 @@ import { cli, freePort, logLines, startProcess, tempDir, BUILT_CLI } from './hel
 
 // Settings from the developer's shell must not leak into these runs.
 const CLEAN_ENV: NodeJS.ProcessEnv = {
-  RESPQL_PORT: '', RESPQL_BIND: '', DATABASE_URL: '', RESPQL_TABLE: '', RESPQL_REQUIREPASS: '',
-  RESPQL_LOGLEVEL: '', RESPQL_LOG_FORMAT: '', RESPQL_MIGRATE: '', RESPQL_CLEANUP_INTERVAL: '', RESPQL_PROTECTED_MODE: '',
+  RESPQL_PORT: '',
+  RESPQL_BIND: '',
+  DATABASE_URL: '',
+  RESPQL_TABLE: '',
+  RESPQL_REQUIREPASS: '',
+  RESPQL_LOGLEVEL: '',
+  RESPQL_LOG_FORMAT: '',
+  RESPQL_MIGRATE: '',
+  RESPQL_CLEANUP_INTERVAL: '',
+  RESPQL_PROTECTED_MODE: '',
 };
 
 function expectOneLineNaming(result: { code: number | null; stdout: string; stderr: string }, setting: string) {
@@ -32,12 +40,24 @@ describe('respql command line', function () {
       const r = await cli(['--help'], { env: CLEAN_ENV });
       expect(r.code).to.equal(0);
       expect(r.stdout).to.match(/^Usage: respql \[command\] \[options\]/);
-      for (const word of ['migrate', 'ping', 'import', '--port', 'RESPQL_PORT', '--database-url', 'DATABASE_URL', '--loglevel', 'RESPQL_LOGLEVEL']) {
+      for (const word of [
+        'migrate',
+        'ping',
+        'import',
+        '--port',
+        'RESPQL_PORT',
+        '--database-url',
+        'DATABASE_URL',
+        '--loglevel',
+        'RESPQL_LOGLEVEL',
+      ]) {
         expect(r.stdout).to.include(word);
       }
       // Every server setting of the table, with its default as the table gives it.
       for (const s of SETTINGS.filter((x) => x.commands.includes('serve'))) {
-        expect(r.stdout).to.match(new RegExp(`--${s.name} <value> .*\\(env ${envName(s)}, default ${defaultText(s).replace(/[()]/g, '\\$&')}\\)`));
+        expect(r.stdout).to.match(
+          new RegExp(`--${s.name} <value> .*\\(env ${envName(s)}, default ${defaultText(s).replace(/[()]/g, '\\$&')}\\)`),
+        );
       }
       expect(r.stdout).to.include('(env RESPQL_PROTO_MAX_BULK_LEN, default 512mb)');
     });
@@ -94,9 +114,16 @@ describe('respql command line', function () {
     });
 
     it('Redis limits by Redis names: --maxclients, --timeout, --proto-max-bulk-len, ... (flags and env)', async () => {
-      expect(parseCommandLine(['--maxclients', '5', '--timeout', '30'], {}).options.limits).to.deep.equal({ maxClients: 5, idleTimeoutSeconds: 30 });
-      expect(parseCommandLine([], { RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT: 'normal 1mb 512kb 10' }).options.limits?.outputBuffer?.normal).to.deep.equal({
-        hard: 1048576, soft: 524288, seconds: 10,
+      expect(parseCommandLine(['--maxclients', '5', '--timeout', '30'], {}).options.limits).to.deep.equal({
+        maxClients: 5,
+        idleTimeoutSeconds: 30,
+      });
+      expect(
+        parseCommandLine([], { RESPQL_CLIENT_OUTPUT_BUFFER_LIMIT: 'normal 1mb 512kb 10' }).options.limits?.outputBuffer?.normal,
+      ).to.deep.equal({
+        hard: 1048576,
+        soft: 524288,
+        seconds: 10,
       });
       expectOneLineNaming(await cli(['--maxclients', '0'], { env: CLEAN_ENV }), '--maxclients');
       expectOneLineNaming(await cli(['--proto-max-bulk-len', '1k'], { env: CLEAN_ENV }), '--proto-max-bulk-len');
@@ -112,9 +139,13 @@ describe('respql command line', function () {
       expect(limits([])).to.equal(undefined);
       const r = await cli(['--proto-max-bulk-len', '1000'], { env: CLEAN_ENV });
       expectOneLineNaming(r, '--proto-max-bulk-len');
-      expect(r.stderr).to.equal("respql: invalid --proto-max-bulk-len '1000': argument must be between 1048576 and 9223372036854775807 inclusive\n");
+      expect(r.stderr).to.equal(
+        "respql: invalid --proto-max-bulk-len '1000': argument must be between 1048576 and 9223372036854775807 inclusive\n",
+      );
       expect(() => parseCommandLine(['--proto-max-bulk-len', '2 mb'], {})).to.throw('argument must be a memory value');
-      expect(() => parseCommandLine([], { RESPQL_TIMEOUT: '05' })).to.throw("invalid RESPQL_TIMEOUT '05': argument couldn't be parsed into an integer");
+      expect(() => parseCommandLine([], { RESPQL_TIMEOUT: '05' })).to.throw(
+        "invalid RESPQL_TIMEOUT '05': argument couldn't be parsed into an integer",
+      );
       expect(() => parseCommandLine(['--protected-mode', 'on'], {})).to.throw("argument must be 'yes' or 'no'");
     });
 
@@ -126,7 +157,13 @@ describe('respql command line', function () {
 
     it('parses redis:// URLs for import', () => {
       expect(parseRedisUrl('redis://h')).to.deep.equal({ host: 'h', port: 6379, username: null, password: null, db: 0 });
-      expect(parseRedisUrl('redis://u:p%40ss@10.0.0.1:6380/3')).to.deep.equal({ host: '10.0.0.1', port: 6380, username: 'u', password: 'p@ss', db: 3 });
+      expect(parseRedisUrl('redis://u:p%40ss@10.0.0.1:6380/3')).to.deep.equal({
+        host: '10.0.0.1',
+        port: 6380,
+        username: 'u',
+        password: 'p@ss',
+        db: 3,
+      });
       expect(parseRedisUrl('redis://[::1]:7000')?.host).to.equal('::1');
       expect(parseRedisUrl('rediss://h')).to.equal(null);
       expect(parseRedisUrl('redis://h/x')).to.equal(null);
@@ -140,12 +177,21 @@ describe('respql command line', function () {
       expect(first.code, first.stdout + first.stderr).to.equal(0);
       const [line] = logLines(first.stdout);
       expect(line.level).to.equal('notice');
-      expect(line.applied).to.deep.equal(['001_create_sessions', '002_create_sweeper_lease', '003_partial_expiry_index', '004_typed_keys']);
+      expect(line.applied).to.deep.equal([
+        '001_create_sessions',
+        '002_create_sweeper_lease',
+        '003_partial_expiry_index',
+        '004_typed_keys',
+        '005_create_scripts',
+      ]);
       expect(line.msg).to.include('001_create_sessions').and.include('web_sessions');
 
       const db = new Database(file, { readonly: true });
       try {
-        const columns = db.prepare(`PRAGMA table_info(web_sessions)`).all().map((c) => (c as { name: string }).name);
+        const columns = db
+          .prepare(`PRAGMA table_info(web_sessions)`)
+          .all()
+          .map((c) => (c as { name: string }).name);
         expect(columns).to.include.members(['token', 'data', 'expiry']);
       } finally {
         db.close();
@@ -187,7 +233,9 @@ describe('respql command line', function () {
         expect(noAuth.code).to.equal(1);
         expect(noAuth.stderr).to.match(/^respql: ping failed: .*NOAUTH/);
 
-        const ok = await cli(['ping', '--port', String(port), '--bind', '0.0.0.0'], { env: { ...CLEAN_ENV, RESPQL_REQUIREPASS: 'topsecret' } });
+        const ok = await cli(['ping', '--port', String(port), '--bind', '0.0.0.0'], {
+          env: { ...CLEAN_ENV, RESPQL_REQUIREPASS: 'topsecret' },
+        });
         expect(ok.code, ok.stderr).to.equal(0);
         expect(ok.stdout).to.equal('PONG\n');
       } finally {
@@ -241,7 +289,17 @@ describe('respql command line', function () {
       const port = await freePort();
       const server = await startProcess(
         process.execPath,
-        [BUILT_CLI, '--port', String(port), '--database-url', path.join(tmp.dir, 't.sqlite'), '--loglevel', 'debug', '--log-format', 'text'],
+        [
+          BUILT_CLI,
+          '--port',
+          String(port),
+          '--database-url',
+          path.join(tmp.dir, 't.sqlite'),
+          '--loglevel',
+          'debug',
+          '--log-format',
+          'text',
+        ],
         /ready on/,
         { env: CLEAN_ENV },
       );

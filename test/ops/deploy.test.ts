@@ -97,7 +97,13 @@ describe('README deployment guide', () => {
   });
 
   it('names files that exist', () => {
-    for (const file of ['deploy/respql.service', 'deploy/respql.env', 'docker-compose.yml', 'scripts/build-image.sh', 'examples/express-connect-redis']) {
+    for (const file of [
+      'deploy/respql.service',
+      'deploy/respql.env',
+      'docker-compose.yml',
+      'scripts/build-image.sh',
+      'examples/express-connect-redis',
+    ]) {
       expect(readme).to.include(file);
       expect(existsSync(path.join(ROOT, file)), file).to.equal(true);
     }

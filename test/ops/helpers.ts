@@ -55,7 +55,10 @@ export function run(
 }
 
 /** Runs the CLI (by default the one built in this checkout). */
-export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; cliPath?: string } = {}): Promise<RunResult> {
+export function cli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; cliPath?: string } = {},
+): Promise<RunResult> {
   return run(process.execPath, [options.cliPath ?? BUILT_CLI, ...args], options);
 }
 

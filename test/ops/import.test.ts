@@ -61,9 +61,18 @@ describe('respql import', function () {
     const elapsed = Date.now() - started;
     expect(first.code, first.stdout + first.stderr).to.equal(0);
     const s1 = summaryOf(first.stdout);
-    expect(s1).to.include({ scanned: KEYS + 6, copied: KEYS + 1, withTtl: KEYS / 2, skippedNonString: 4, skippedNotText: 1, expiredInFlight: 0 });
+    expect(s1).to.include({
+      scanned: KEYS + 6,
+      copied: KEYS + 1,
+      withTtl: KEYS / 2,
+      skippedNonString: 4,
+      skippedNotText: 1,
+      expiredInFlight: 0,
+    });
     expect(s1.skippedTypes).to.deep.equal({ hash: 2, list: 1, set: 1 });
-    expect(String(s1.msg)).to.match(/copied 100001 key\(s\) \(50000 with TTL\), skipped 4 non-string \((\d \w+(, )?){3}\), 1 not UTF-8 text, 0 expired in flight/);
+    expect(String(s1.msg)).to.match(
+      /copied 100001 key\(s\) \(50000 with TTL\), skipped 4 non-string \((\d \w+(, )?){3}\), 1 not UTF-8 text, 0 expired in flight/,
+    );
     // Informational: how long 100k keys took on this machine.
     console.log(`      (import of ${KEYS} keys: ${elapsed} ms including process start)`);
 
@@ -74,7 +83,9 @@ describe('respql import', function () {
     expect(summaryOf(second.stdout)).to.include({ copied: KEYS + 1, skippedNonString: 4 });
 
     const port = await freePort();
-    const server = await startProcess(process.execPath, [BUILT_CLI, '--port', String(port), '--database-url', file], /ready on/, { env: CLEAN_ENV });
+    const server = await startProcess(process.execPath, [BUILT_CLI, '--port', String(port), '--database-url', file], /ready on/, {
+      env: CLEAN_ENV,
+    });
     const target = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
     try {
       expect(await target.dbsize()).to.equal(KEYS + 1);
@@ -108,7 +119,10 @@ describe('respql import', function () {
 
   it('--match copies only the matching keys, into the table given', async () => {
     const file = path.join(tmp.dir, 'match.sqlite');
-    const r = await cli(['import', '--from', redis.url, '--match', 'sess:1234*', '--database-url', file, '--table', 'web'], { env: CLEAN_ENV, timeoutMs: 60_000 });
+    const r = await cli(['import', '--from', redis.url, '--match', 'sess:1234*', '--database-url', file, '--table', 'web'], {
+      env: CLEAN_ENV,
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     // sess:1234, sess:12340-12349, sess:123400-... (none: < 100000) => 11 keys.
     expect(summaryOf(r.stdout)).to.include({ copied: 11, skippedNonString: 0 });
@@ -116,13 +130,18 @@ describe('respql import', function () {
 
   it('fails with one line when Redis cannot be reached, or refuses the password', async () => {
     const dead = await freePort();
-    const r = await cli(['import', '--from', `redis://:pw@127.0.0.1:${dead}`, '--database-url', path.join(tmp.dir, 'x.sqlite')], { env: CLEAN_ENV });
+    const r = await cli(['import', '--from', `redis://:pw@127.0.0.1:${dead}`, '--database-url', path.join(tmp.dir, 'x.sqlite')], {
+      env: CLEAN_ENV,
+    });
     expect(r.code).to.equal(1);
     const [line] = logLines(r.stdout);
     expect(line.msg).to.match(/^import failed: cannot connect to Redis at 127\.0\.0\.1:\d+/);
     expect(r.stdout).to.not.include(':pw@');
 
-    const auth = await cli(['import', '--from', `redis://:wrongpw@127.0.0.1:${redis.port}`, '--database-url', path.join(tmp.dir, 'x.sqlite')], { env: CLEAN_ENV });
+    const auth = await cli(
+      ['import', '--from', `redis://:wrongpw@127.0.0.1:${redis.port}`, '--database-url', path.join(tmp.dir, 'x.sqlite')],
+      { env: CLEAN_ENV },
+    );
     expect(auth.code).to.equal(1);
     expect(logLines(auth.stdout)[0].msg).to.match(/^import failed: .*AUTH/);
     expect(auth.stdout).to.not.include('wrongpw');

@@ -26,7 +26,9 @@ describe('ops logger', () => {
   });
 
   it('formats text lines like redis-server', () => {
-    const line = formatTextLine(JSON.stringify({ level: 'warning', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), pid: 42, msg: 'disk', table: 's', note: 'a b' }));
+    const line = formatTextLine(
+      JSON.stringify({ level: 'warning', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), pid: 42, msg: 'disk', table: 's', note: 'a b' }),
+    );
     expect(line).to.match(/^42:M 0\d Jan 2026 \d\d:04:05\.006 # disk table=s note="a b"\n$/);
     const { lines } = (() => {
       const c = capture('notice', 'text');
@@ -40,6 +42,8 @@ describe('ops logger', () => {
     expect(redactUrl('postgres://app:pw@db:5432/x')).to.equal('postgres://app:***@db:5432/x');
     expect(redactUrl('postgres://app@db/x')).to.equal('postgres://app@db/x');
     expect(redactUrl('/data/respql.sqlite')).to.equal('/data/respql.sqlite');
-    expect(redactText('failed for redis://:pw@h:1 and postgres://u:p@h/d')).to.equal('failed for redis://:***@h:1 and postgres://u:***@h/d');
+    expect(redactText('failed for redis://:pw@h:1 and postgres://u:p@h/d')).to.equal(
+      'failed for redis://:***@h:1 and postgres://u:***@h/d',
+    );
   });
 });

@@ -163,7 +163,10 @@ describe('INFO stats: instantaneous_ops_per_sec', function () {
       while (flowing) await client.send('PING');
     })();
     try {
-      await until('instantaneous_ops_per_sec > 0', async () => Number((await info(respql.port, 'stats')).get('instantaneous_ops_per_sec')) > 0);
+      await until(
+        'instantaneous_ops_per_sec > 0',
+        async () => Number((await info(respql.port, 'stats')).get('instantaneous_ops_per_sec')) > 0,
+      );
       const kbps = Number((await info(respql.port, 'stats')).get('instantaneous_input_kbps'));
       expect(kbps).to.be.greaterThan(0);
     } finally {
@@ -183,7 +186,9 @@ describe('redis-cli --stat reads respql', function () {
       const client = await RawClient.connect(respql.port);
       for (let i = 0; i < 5; i++) await client.send('SET', `k${i}`, 'v');
       // stdbuf: redis-cli's stdout is a pipe here, which stdio would buffer by 4 KiB.
-      const stat = spawn('stdbuf', ['-oL', 'redis-cli', '-p', String(respql.port), '--stat', '-i', '0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const stat = spawn('stdbuf', ['-oL', 'redis-cli', '-p', String(respql.port), '--stat', '-i', '0.1'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       stat.stdout.on('data', (d) => (out += d));
       try {
@@ -194,7 +199,11 @@ describe('redis-cli --stat reads respql', function () {
       }
       await client.close();
       expect(out).to.match(/keys\s+mem\s+clients\s+blocked\s+requests\s+connections/);
-      const first = out.split('\n').find((l) => /^\d/.test(l))!.trim().split(/\s+/);
+      const first = out
+        .split('\n')
+        .find((l) => /^\d/.test(l))!
+        .trim()
+        .split(/\s+/);
       expect(first[0]).to.equal('5'); // keys
       expect(first[2]).to.equal('2'); // clients: ours and redis-cli
       expect(Number(first[4])).to.be.at.least(5); // requests (total_commands_processed)
@@ -248,12 +257,19 @@ for (const backend of BACKENDS) {
         expect(sample(body, 'respql_command_duration_seconds_count{command="set"}')).to.equal(53);
         expect(sample(body, 'respql_command_duration_seconds_sum{command="set"}')).to.be.greaterThan(0);
         expect(sample(body, 'respql_command_duration_seconds_bucket{le="+Inf",command="set"}')).to.equal(53);
-        const buckets = body.split('\n').filter((l) => l.startsWith('respql_command_duration_seconds_bucket{') && l.includes('command="set"'));
+        const buckets = body
+          .split('\n')
+          .filter((l) => l.startsWith('respql_command_duration_seconds_bucket{') && l.includes('command="set"'));
         const counts = buckets.map((l) => Number(l.split(' ')[1]));
         expect(counts).to.have.length(16);
         expect(counts).to.deep.equal([...counts].sort((a, b) => a - b)); // cumulative
         // The counters are INFO's figures.
-        const setStat = Object.fromEntries(fields.get('cmdstat_set')!.split(',').map((p) => p.split('=')));
+        const setStat = Object.fromEntries(
+          fields
+            .get('cmdstat_set')!
+            .split(',')
+            .map((p) => p.split('=')),
+        );
         expect(Number(setStat.calls)).to.equal(53);
         expect(sample(body, 'respql_connected_clients')).to.equal(Number(fields.get('connected_clients')) - 1);
         expect(sample(body, 'respql_connected_clients')).to.equal(1);

@@ -30,7 +30,10 @@ describe('protocol: request decoder', () => {
   it('keeps bulk payloads binary-safe', () => {
     const payload = Buffer.from([0, 255, 13, 10, 42, 36]);
     const got: Buffer[][] = [];
-    const d = new RequestDecoder((argv) => got.push(argv), () => undefined);
+    const d = new RequestDecoder(
+      (argv) => got.push(argv),
+      () => undefined,
+    );
     d.feed(Buffer.concat([Buffer.from('*2\r\n$3\r\nset\r\n$6\r\n'), payload, Buffer.from('\r\n')]));
     expect(got[0][1].equals(payload)).to.equal(true);
   });

@@ -69,7 +69,18 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
   /** Runs the load, takes the database away with `down`, brings it back with `up`, and checks all the promises. */
   async function outage(table: string, down: () => Promise<void> | void, up: () => Promise<void> | void): Promise<string> {
     // Two connections: cut ones must be given back to the pool for it to serve again.
-    respql = await spawnRespql(['--database-url', cluster.url, '--table', table, '--database-timeout', `${TIMEOUT_MS}ms`, '--pool-size', '2', '--cleanup-interval', '0']);
+    respql = await spawnRespql([
+      '--database-url',
+      cluster.url,
+      '--table',
+      table,
+      '--database-timeout',
+      `${TIMEOUT_MS}ms`,
+      '--pool-size',
+      '2',
+      '--cleanup-interval',
+      '0',
+    ]);
     const load = new WriteLoad(20);
     await load.start(respql.port);
     await waitFor('acknowledged writes before the outage', () => load.acknowledged >= 100);
@@ -79,8 +90,10 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
     // At least two rounds of errors for every client: the outage outlasts the bound.
     await waitFor('error replies from the load', () => load.errors.length >= 2 * load.clients);
     const during = await timed(respql.port, 'SET', 'outage:new-connection', 'x');
-    expect(during.reply).to.have.property('error').that.matches(/^ERR database unavailable: /);
-    expect(during.ms, 'a new connection\'s SET during the outage, ms').to.be.below(TIMEOUT_MS + SLACK_MS);
+    expect(during.reply)
+      .to.have.property('error')
+      .that.matches(/^ERR database unavailable: /);
+    expect(during.ms, "a new connection's SET during the outage, ms").to.be.below(TIMEOUT_MS + SLACK_MS);
     expect((await timed(respql.port, 'PING')).reply?.toString()).to.equal('PONG');
     const errorsDuring = load.errors.length;
 
@@ -108,7 +121,11 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
 
   it('pg_ctl stop under load: -ERR "database unavailable" in time, connections still accepted, serving within 5 s of the restart, nothing acknowledged lost', async function () {
     this.timeout(120_000);
-    const summary = await outage('outage_stop', () => cluster.halt(), () => cluster.resume());
+    const summary = await outage(
+      'outage_stop',
+      () => cluster.halt(),
+      () => cluster.resume(),
+    );
     console.log(`      pg_ctl stop: ${summary}`);
   });
 
@@ -135,20 +152,34 @@ describe('database outage (PostgreSQL, a cluster of its own)', () => {
 
   it('a statement stuck on a lock another client holds: -ERR at --database-timeout, and the database stops waiting too', async function () {
     this.timeout(60_000);
-    respql = await spawnRespql(['--database-url', cluster.url, '--table', 'outage_lock', '--database-timeout', '1s', '--cleanup-interval', '0']);
+    respql = await spawnRespql([
+      '--database-url',
+      cluster.url,
+      '--table',
+      'outage_lock',
+      '--database-timeout',
+      '1s',
+      '--cleanup-interval',
+      '0',
+    ]);
     expect((await timed(respql.port, 'SET', 'k', '1')).reply?.toString()).to.equal('OK');
     const holder = new Client({ connectionString: cluster.url });
     await holder.connect();
     const waiting = async () =>
-      Number((await holder.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'respql' AND wait_event_type = 'Lock'`)).rows[0].n);
+      Number(
+        (await holder.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'respql' AND wait_event_type = 'Lock'`))
+          .rows[0].n,
+      );
     try {
       await holder.query('BEGIN');
       await holder.query(`SELECT * FROM outage_lock WHERE token = 'k' FOR UPDATE`);
       const stuck = await timed(respql.port, 'SET', 'k', '2');
-      expect(stuck.reply).to.have.property('error').that.matches(/^ERR database unavailable: /);
+      expect(stuck.reply)
+        .to.have.property('error')
+        .that.matches(/^ERR database unavailable: /);
       expect(stuck.ms).to.be.below(1000 + SLACK_MS);
       // statement_timeout: respql's backend gives up its lock wait while the lock is still held.
-      await waitFor('respql\'s backend to stop waiting for the lock', async () => (await waiting()) === 0, 10_000);
+      await waitFor("respql's backend to stop waiting for the lock", async () => (await waiting()) === 0, 10_000);
       await holder.query('ROLLBACK');
       expect(await timeToRecover(respql.port)).to.be.below(RECOVERY_MS);
       expect((await timed(respql.port, 'GET', 'k')).reply?.toString(), 'the write that failed').to.equal('1');

@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { freshDatabase } from '../support/postgres';
-import { isErrorReply, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { isErrorReply, RawClient, toStrings } from '../support/resp-client';
 import { startRespql, type RunningRespql } from '../support/respql';
 import { info } from '../scaleout/helpers';
 
@@ -88,8 +88,8 @@ describe('batches the database undid run again (PostgreSQL)', function () {
   async function expectAllThere(port: number, result: Awaited<ReturnType<typeof incrAndAppend>>): Promise<void> {
     const client = await RawClient.connect(port);
     try {
-      expect(toStrings((await client.send('GET', 'counter')) as Reply)).to.equal(String(result.increments));
-      for (const [key, value] of result.appended) expect(toStrings((await client.send('GET', key)) as Reply), key).to.equal(value);
+      expect(toStrings(await client.send('GET', 'counter'))).to.equal(String(result.increments));
+      for (const [key, value] of result.appended) expect(toStrings(await client.send('GET', key)), key).to.equal(value);
     } finally {
       await client.close();
     }

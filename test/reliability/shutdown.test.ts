@@ -23,7 +23,8 @@ async function within<T>(what: string, promise: Promise<T>, ms: number): Promise
   }
 }
 
-const exited = (p: RespqlProcess) => new Promise<number | null>((resolve) => (p.proc.exitCode !== null ? resolve(p.proc.exitCode) : p.proc.once('exit', resolve)));
+const exited = (p: RespqlProcess) =>
+  new Promise<number | null>((resolve) => (p.proc.exitCode !== null ? resolve(p.proc.exitCode) : p.proc.once('exit', resolve)));
 
 for (const backend of BACKENDS) {
   describe(`graceful shutdown (${backend})`, () => {

@@ -59,11 +59,17 @@ describe('SQLite file faults', () => {
     chmodSync(file, 0o444);
     chmodSync(dir, 0o555);
     const user = unprivileged();
-    for (const args of [['--database-url', file], ['--database-url', file, '--migrate', 'no'], ['--database-url', path.join(dir, 'new.sqlite')]]) {
+    for (const args of [
+      ['--database-url', file],
+      ['--database-url', file, '--migrate', 'no'],
+      ['--database-url', path.join(dir, 'new.sqlite')],
+    ]) {
       const { code, lines } = await runUntilExit(args, user);
       expect(code, lines.join('\n')).to.equal(1);
       expect(lines, 'one line').to.have.length(1);
-      expect(lines[0]).to.match(/cannot start: database \/tmp\/respql-faults-\w+\/(respql|new)\.sqlite is unavailable: (attempt to write a readonly database|unable to open database file)/);
+      expect(lines[0]).to.match(
+        /cannot start: database \/tmp\/respql-faults-\w+\/(respql|new)\.sqlite is unavailable: (attempt to write a readonly database|unable to open database file)/,
+      );
     }
   });
 
@@ -144,7 +150,9 @@ describe('SQLite file faults', () => {
       try {
         expect(db.prepare('SELECT count(*) AS n FROM sessions').get()).to.deep.equal({ n: values.length });
         for (const i of [0, 1234, values.length - 1]) {
-          expect((db.prepare('SELECT data FROM sessions WHERE token = ?').get(`k${i}`) as { data: Buffer }).data.equals(values[i])).to.equal(true);
+          expect(
+            (db.prepare('SELECT data FROM sessions WHERE token = ?').get(`k${i}`) as { data: Buffer }).data.equals(values[i]),
+          ).to.equal(true);
         }
       } finally {
         db.close();
@@ -172,7 +180,11 @@ describe('SQLite file faults', () => {
       expect(existsSync(`${file}-wal`)).to.equal(true);
       rmSync(`${file}-wal`);
       const failed = await client.send('SET', 'after', 'x');
-      expect(failed).to.have.property('error').that.matches(/^ERR database unavailable: could not flush the write-ahead log to disk: \/tmp\/respql-faults-\w+\/respql\.sqlite-wal was deleted$/);
+      expect(failed)
+        .to.have.property('error')
+        .that.matches(
+          /^ERR database unavailable: could not flush the write-ahead log to disk: \/tmp\/respql-faults-\w+\/respql\.sqlite-wal was deleted$/,
+        );
       expect(await client.send('GET', 'k1')).to.deep.equal(failed);
       expect(String(await client.send('PING'))).to.equal('PONG');
     } finally {

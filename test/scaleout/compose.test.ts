@@ -30,7 +30,8 @@ function parseYaml(text: string): Yaml {
   const block = (indent: number): Yaml => {
     if (lines[i].content.startsWith('- ')) {
       const list: Yaml[] = [];
-      while (i < lines.length && lines[i].indent === indent && lines[i].content.startsWith('- ')) list.push(scalar(lines[i++].content.slice(2)));
+      while (i < lines.length && lines[i].indent === indent && lines[i].content.startsWith('- '))
+        list.push(scalar(lines[i++].content.slice(2)));
       return list;
     }
     const map: { [key: string]: Yaml } = {};

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { createServer, type RespqlServer } from '../../src';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, freshDatabaseUrl } from '../support/respql';
 import { sleep } from './helpers';
 
@@ -16,13 +16,13 @@ const TTL_MS = 200;
 /** Subscribes to expired key events and records, per key, when each event arrived. */
 async function expiredListener(port: number): Promise<{ client: RawClient; events: { key: string; at: number }[] }> {
   const client = await RawClient.connect(port);
-  expect(toStrings((await client.send('CONFIG', 'SET', 'notify-keyspace-events', 'Ex')) as Reply)).to.equal('OK');
+  expect(toStrings(await client.send('CONFIG', 'SET', 'notify-keyspace-events', 'Ex'))).to.equal('OK');
   client.sendRaw(Buffer.from('SUBSCRIBE __keyevent@0__:expired\r\n'));
   await client.readReply();
   const events: { key: string; at: number }[] = [];
   const read = async (): Promise<void> => {
     for (;;) {
-      const m = toStrings((await client.readReply()) as Reply) as string[];
+      const m = toStrings(await client.readReply()) as string[];
       events.push({ key: m[2], at: Date.now() });
     }
   };

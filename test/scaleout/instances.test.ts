@@ -127,7 +127,7 @@ for (const backend of PGBOUNCER_BACKENDS) {
       try {
         await Promise.all(
           clients.map(async (client) => {
-            for (let done = 0; done < each; ) {
+            for (let done = 0; done < each;) {
               await client.send('WATCH', 'counter');
               const value = Number(String(await client.send('GET', 'counter')));
               await client.send('MULTI');
@@ -183,6 +183,7 @@ for (const backend of PGBOUNCER_BACKENDS) {
             '002_create_sweeper_lease',
             '003_partial_expiry_index',
             '004_typed_keys',
+            '005_create_scripts',
           ]);
         } finally {
           for (const s of servers) await s.close();

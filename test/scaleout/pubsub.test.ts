@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { createServer, type RespqlServer } from '../../src';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { freshDatabaseUrl } from '../support/respql';
 import { spawnRespql, type RespqlProcess } from '../support/respql-process';
 import { waitFor } from './helpers';
@@ -25,7 +25,7 @@ async function subscriber(
     client,
     async next(n) {
       const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(toStrings((await client.readReply()) as Reply));
+      for (let i = 0; i < n; i++) out.push(toStrings(await client.readReply()));
       return out;
     },
   };

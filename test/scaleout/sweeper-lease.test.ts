@@ -123,7 +123,9 @@ for (const backend of BACKENDS) {
           return undefined;
         });
         const takeoverMs = Date.now() - killedAt;
-        console.log(`      (${backend}) takeover after SIGKILL: ${takeoverMs} ms (interval ${KILL_INTERVAL_MS} ms, lease ${2 * KILL_INTERVAL_MS} ms)`);
+        console.log(
+          `      (${backend}) takeover after SIGKILL: ${takeoverMs} ms (interval ${KILL_INTERVAL_MS} ms, lease ${2 * KILL_INTERVAL_MS} ms)`,
+        );
         const [row] = await leaseRows(db);
         expect(row.holder).to.not.equal(holderId);
         expect(row.holder).to.equal((await info(next.port)).sweeper_instance);

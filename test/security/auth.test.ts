@@ -25,7 +25,8 @@ const USERS = { alice: 'wonder land:1', 'svc.session': 'sEss!on$-p@ss' };
 const SECRETS = [REQUIREPASS, ...Object.values(USERS)];
 
 /** redis-server's equivalent of respql --user name:pass. */
-const redisUserArgs = (users: Record<string, string>) => Object.entries(users).flatMap(([name, pass]) => ['--user', name, 'on', `>${pass}`, '~*', '+@all']);
+const redisUserArgs = (users: Record<string, string>) =>
+  Object.entries(users).flatMap(([name, pass]) => ['--user', name, 'on', `>${pass}`, '~*', '+@all']);
 
 /** Runs argv lines on one connection; HELLO's reply and CLIENT INFO are reduced to what both servers share. */
 async function transcript(port: number, script: string[][]): Promise<string[]> {
@@ -172,14 +173,22 @@ for (const backend of BACKENDS) {
         ok.disconnect();
       }
       const bad = new Redis({
-        port: respql.port, host: '127.0.0.1', username: 'alice', password: 'wrong',
-        lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0,
+        port: respql.port,
+        host: '127.0.0.1',
+        username: 'alice',
+        password: 'wrong',
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
       });
       // ioredis reports the failed HELLO AUTH as an 'error' event, then closes the connection.
       const errors: string[] = [];
       bad.on('error', (err: Error) => errors.push(String(err)));
       try {
-        await bad.connect().then(() => bad.get('sess:io')).catch(() => undefined);
+        await bad
+          .connect()
+          .then(() => bad.get('sess:io'))
+          .catch(() => undefined);
         expect(errors.join('\n')).to.match(/WRONGPASS invalid username-password pair/);
       } finally {
         bad.disconnect();
@@ -205,10 +214,24 @@ for (const backend of BACKENDS) {
       }
       const wrong6 = createClient6({ url: respql.url, username: 'alice', password: 'nope', RESP: 3, socket: { reconnectStrategy: false } });
       wrong6.on('error', () => undefined);
-      expect(String(await wrong6.connect().then(() => null, (err: Error) => err))).to.match(/WRONGPASS/);
+      expect(
+        String(
+          await wrong6.connect().then(
+            () => null,
+            (err: Error) => err,
+          ),
+        ),
+      ).to.match(/WRONGPASS/);
       const wrong4 = createClient4({ url: respql.url, username: 'alice', password: 'nope', socket: { reconnectStrategy: false } });
       wrong4.on('error', () => undefined);
-      expect(String(await wrong4.connect().then(() => null, (err: Error) => err))).to.match(/WRONGPASS/);
+      expect(
+        String(
+          await wrong4.connect().then(
+            () => null,
+            (err: Error) => err,
+          ),
+        ),
+      ).to.match(/WRONGPASS/);
     });
 
     it('redis-cli --user --pass', async () => {
@@ -229,10 +252,11 @@ describe('access: the respql command line keeps passwords to itself', function (
   const CLEAN_ENV = { RESPQL_USERS: '', RESPQL_REQUIREPASS: '', RESPQL_LOG_FORMAT: '', RESPQL_LOGLEVEL: '' };
 
   it('--user and RESPQL_USERS: users log in; no password in the log, even at debug level', async () => {
-    const respql = await spawnRespql(
-      ['--database-url', ':memory:', '--loglevel', 'debug', '--user', `alice:${USERS.alice}`],
-      { ...CLEAN_ENV, RESPQL_USERS: `svc.session:${USERS['svc.session']},bob:b0b-pw`, RESPQL_REQUIREPASS: REQUIREPASS },
-    );
+    const respql = await spawnRespql(['--database-url', ':memory:', '--loglevel', 'debug', '--user', `alice:${USERS.alice}`], {
+      ...CLEAN_ENV,
+      RESPQL_USERS: `svc.session:${USERS['svc.session']},bob:b0b-pw`,
+      RESPQL_REQUIREPASS: REQUIREPASS,
+    });
     try {
       const lines = await transcript(respql.port, [
         ['PING'],

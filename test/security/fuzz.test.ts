@@ -52,7 +52,8 @@ class Fuzzer {
   }
   /** Fuzz keys only: the well-formed clients use `wf:` keys that no generator produces. */
   key(): string | Buffer {
-    if (this.chance(0.05)) return this.pick(['fz:ü€😀', 'fz:\0nul', Buffer.from([0x66, 0x7a, 0x3a, 0xff, 0xfe]), "fz:'; DROP TABLE sessions; --", 'fz:%_\\']);
+    if (this.chance(0.05))
+      return this.pick(['fz:ü€😀', 'fz:\0nul', Buffer.from([0x66, 0x7a, 0x3a, 0xff, 0xfe]), "fz:'; DROP TABLE sessions; --", 'fz:%_\\']);
     return `fz:${this.int(0, 999)}`;
   }
   value(): string | Buffer {
@@ -60,7 +61,20 @@ class Fuzzer {
     return this.chance(0.5) ? this.bytes(this.int(0, 40)) : this.printable(this.int(0, 40));
   }
   num(): string {
-    return this.pick(['0', '1', '-1', '10', '100000', '-9223372036854775808', '9223372036854775807', '99999999999999999999', '1.5', 'x', '', ' 1']);
+    return this.pick([
+      '0',
+      '1',
+      '-1',
+      '10',
+      '100000',
+      '-9223372036854775808',
+      '9223372036854775807',
+      '99999999999999999999',
+      '1.5',
+      'x',
+      '',
+      ' 1',
+    ]);
   }
 
   /** A well-formed request with random arguments (the server answers it, often with an error). */
@@ -95,7 +109,14 @@ class Fuzzer {
       () => ['COPY', k(), k(), ...(this.chance(0.5) ? ['REPLACE'] : [])],
       () => ['GETDEL', k()],
       () => ['GETEX', k(), this.pick(['PERSIST', 'EX', 'PX'])],
-      () => ['SCAN', this.pick(['0', '1', '-1', 'x', '18446744073709551616']), 'MATCH', this.pick(['fz:1*', '*', 'fz:[0-3]?', '[', '\\', 'fz:%']), 'COUNT', this.pick(['10', '0', '-1', '1000'])],
+      () => [
+        'SCAN',
+        this.pick(['0', '1', '-1', 'x', '18446744073709551616']),
+        'MATCH',
+        this.pick(['fz:1*', '*', 'fz:[0-3]?', '[', '\\', 'fz:%']),
+        'COUNT',
+        this.pick(['10', '0', '-1', '1000']),
+      ],
       () => ['KEYS', this.pick(['fz:1*', 'fz:99?', 'fz:[^0-8]*', 'fz:\\*', 'nomatch*'])],
       () => ['DBSIZE'],
       () => ['TIME'],
@@ -134,14 +155,46 @@ class Fuzzer {
       case 2:
         return Buffer.concat([Buffer.from([this.int(0, 255)]), valid.subarray(1)]);
       case 3: {
-        const len = this.pick(['-1', '-2', '-100', '0', '536870911', '536870913', '2147483648', '9999999999999999999999', '', 'abc', '+5', '05', ' 5', '5 ']);
+        const len = this.pick([
+          '-1',
+          '-2',
+          '-100',
+          '0',
+          '536870911',
+          '536870913',
+          '2147483648',
+          '9999999999999999999999',
+          '',
+          'abc',
+          '+5',
+          '05',
+          ' 5',
+          '5 ',
+        ]);
         const text = valid.toString('latin1');
         return Buffer.from(this.chance(0.5) ? text.replace(/^\*\d+/, `*${len}`) : text.replace(/\$\d+/, `$${len}`), 'latin1');
       }
       case 4:
-        return Buffer.from(`*2\r\n${this.pick(['*1\r\n$4\r\nPING\r\n', '*0\r\n', ':1\r\n', '+OK\r\n', '%1\r\n$1\r\na\r\n$1\r\nb\r\n'])}$4\r\nPING\r\n`);
+        return Buffer.from(
+          `*2\r\n${this.pick(['*1\r\n$4\r\nPING\r\n', '*0\r\n', ':1\r\n', '+OK\r\n', '%1\r\n$1\r\na\r\n$1\r\nb\r\n'])}$4\r\nPING\r\n`,
+        );
       case 5:
-        return Buffer.from(this.pick(['%1\r\n', '~2\r\n', '>1\r\n', '_\r\n', '#t\r\n', ',1.5\r\n', '(123\r\n', '=5\r\ntxt:x\r\n', '|1\r\n', ':1\r\n', '+PING\r\n', '-ERR\r\n']));
+        return Buffer.from(
+          this.pick([
+            '%1\r\n',
+            '~2\r\n',
+            '>1\r\n',
+            '_\r\n',
+            '#t\r\n',
+            ',1.5\r\n',
+            '(123\r\n',
+            '=5\r\ntxt:x\r\n',
+            '|1\r\n',
+            ':1\r\n',
+            '+PING\r\n',
+            '-ERR\r\n',
+          ]),
+        );
       case 6: {
         const quote = this.pick(['"', "'", '']);
         return Buffer.from(`${this.printable(this.int(0, 60))}${quote}${this.pick(['\\x4', '\\', '"a"b', "'x'y", ''])}\r\n`);
@@ -220,7 +273,7 @@ function fuzzConnection(port: number, f: Fuzzer, figures: Figures): Promise<void
     };
     const pump = async () => {
       // Random piece sizes exercise partial frames on the server side.
-      for (let at = 0; at < payload.length && !socket.destroyed; ) {
+      for (let at = 0; at < payload.length && !socket.destroyed;) {
         const n = f.int(1, 8192);
         const ok = socket.write(payload.subarray(at, at + n));
         at += n;
@@ -250,7 +303,8 @@ async function wellFormedClient(port: number, id: number, f: Fuzzer, stop: () =>
   const client = await RawClient.connect(port, '127.0.0.1', 20_000);
   const expectReply = (reply: Reply, expected: string | number, what: string) => {
     const got = Buffer.isBuffer(reply) ? reply.toString('latin1') : isErrorReply(reply) ? `error ${reply.error}` : reply;
-    if (got !== expected) throw new Error(`well-formed client ${id}: ${what} replied ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+    if (got !== expected)
+      throw new Error(`well-formed client ${id}: ${what} replied ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
   };
   try {
     let counter = 0;
@@ -258,12 +312,14 @@ async function wellFormedClient(port: number, id: number, f: Fuzzer, stop: () =>
       const key = `wf:${id}:${i % 64}`;
       const value = f.value();
       const valueText = Buffer.isBuffer(value) ? value.toString('latin1') : Buffer.from(value).toString('latin1');
-      client.sendRaw(Buffer.concat([
-        encodeCommand(['SET', key, value]),
-        encodeCommand(['GET', key]),
-        encodeCommand(['INCR', `wf:${id}:counter`]),
-        encodeCommand(['ECHO', `wf-${id}-${i}`]),
-      ]));
+      client.sendRaw(
+        Buffer.concat([
+          encodeCommand(['SET', key, value]),
+          encodeCommand(['GET', key]),
+          encodeCommand(['INCR', `wf:${id}:counter`]),
+          encodeCommand(['ECHO', `wf-${id}-${i}`]),
+        ]),
+      );
       expectReply(await client.readReply(), 'OK', `SET ${key}`);
       expectReply(await client.readReply(), valueText, `GET ${key}`);
       expectReply(await client.readReply(), ++counter, 'INCR');
@@ -284,7 +340,8 @@ describe('fuzz: random and mutated frames against the respql process', function 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'respql-fuzz-'));
     respql = await spawnRespql(['--database-url', path.join(dir, 'fuzz.sqlite'), '--cleanup-interval', '0'], {
-      RESPQL_REQUIREPASS: '', RESPQL_USERS: '',
+      RESPQL_REQUIREPASS: '',
+      RESPQL_USERS: '',
     });
   });
   after(async () => {
@@ -297,8 +354,16 @@ describe('fuzz: random and mutated frames against the respql process', function 
     const pid = respql!.proc.pid!;
     const port = respql!.port;
     const figures: Figures = {
-      framesSent: 0, mutatedFrames: 0, bytesSent: 0, connections: 0, closedByServer: 0, protocolErrors: 0, errorReplies: 0,
-      wellFormedOps: 0, peakRssMb: 0, baselineRssMb: rssMb(pid),
+      framesSent: 0,
+      mutatedFrames: 0,
+      bytesSent: 0,
+      connections: 0,
+      closedByServer: 0,
+      protocolErrors: 0,
+      errorReplies: 0,
+      wellFormedOps: 0,
+      peakRssMb: 0,
+      baselineRssMb: rssMb(pid),
     };
     const sampler = setInterval(() => {
       figures.peakRssMb = Math.max(figures.peakRssMb, rssMb(pid));

@@ -10,7 +10,13 @@ export function redisStringMatch(pattern: Buffer, string: Buffer): boolean {
 }
 
 function matchImpl(
-  pat: Buffer, p: number, patternLen: number, str: Buffer, s: number, stringLen: number, state: { skipLongerMatches: boolean },
+  pat: Buffer,
+  p: number,
+  patternLen: number,
+  str: Buffer,
+  s: number,
+  stringLen: number,
+  state: { skipLongerMatches: boolean },
 ): boolean {
   const at = (i: number) => (i < pat.length ? pat[i] : 0);
   while (patternLen && stringLen) {

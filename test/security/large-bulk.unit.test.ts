@@ -14,14 +14,19 @@ describe('decoder: large bulks arriving in pieces', () => {
     value[size - 1] = 0x7a;
     const wire = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${size}\r\n`), value, Buffer.from('\r\n')]);
     const received: Buffer[][] = [];
-    const decoder = new RequestDecoder((argv) => received.push(argv), (err) => { throw err; });
+    const decoder = new RequestDecoder(
+      (argv) => received.push(argv),
+      (err) => {
+        throw err;
+      },
+    );
     const concat = Buffer.concat;
     let copied = 0;
-    Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+    Buffer.concat = (list: readonly Uint8Array[], length?: number) => {
       const out = concat(list, length);
       copied += out.length;
       return out;
-    });
+    };
     try {
       for (let at = 0; at < wire.length; at += 64 * 1024) {
         decoder.feed(wire.subarray(at, at + 64 * 1024));

@@ -22,12 +22,77 @@ import { redisStringMatch } from './glob-reference';
 import { prng } from '../support/prng';
 
 const FRAGMENTS = [
-  '%', '_', "'", "''", '"', '\\', '\\\\', ';', '--', '/*', '*/', '*', '?', '[', ']', '[^', '-', '^', '$1', ':name', '%s', '\\%', '\\_',
-  "'; DROP TABLE sessions; --", '" OR 1=1 --', "') OR ('1'='1", 'sessions', 'token', ' ', '\t', '\n', '\r\n', 'é', 'ü', '中文', '😀', 'a', 'b', 'Z', '0', '9',
+  '%',
+  '_',
+  "'",
+  "''",
+  '"',
+  '\\',
+  '\\\\',
+  ';',
+  '--',
+  '/*',
+  '*/',
+  '*',
+  '?',
+  '[',
+  ']',
+  '[^',
+  '-',
+  '^',
+  '$1',
+  ':name',
+  '%s',
+  '\\%',
+  '\\_',
+  "'; DROP TABLE sessions; --",
+  '" OR 1=1 --',
+  "') OR ('1'='1",
+  'sessions',
+  'token',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  'é',
+  'ü',
+  '中文',
+  '😀',
+  'a',
+  'b',
+  'Z',
+  '0',
+  '9',
 ];
 const FIXED_KEYS = [
-  "'; DROP TABLE sessions; --", 'sess:%', 'sess:_', 'sess:\\', 'sess:\\%', "it's", 'a"b', 'x;y', '--', '*', '?', '[', ']', '[a-z]', '\\*', 'sess:*',
-  'ünïcödé', '😀key', '', ' ', 'SESS:a', 'sess:a', 'sess:aa', 'sess:b%', 'sess:b_c', 'sess:bXc', '%%', '__',
+  "'; DROP TABLE sessions; --",
+  'sess:%',
+  'sess:_',
+  'sess:\\',
+  'sess:\\%',
+  "it's",
+  'a"b',
+  'x;y',
+  '--',
+  '*',
+  '?',
+  '[',
+  ']',
+  '[a-z]',
+  '\\*',
+  'sess:*',
+  'ünïcödé',
+  '😀key',
+  '',
+  ' ',
+  'SESS:a',
+  'sess:a',
+  'sess:aa',
+  'sess:b%',
+  'sess:b_c',
+  'sess:bXc',
+  '%%',
+  '__',
 ];
 
 describe('likePrefix: the one function that escapes client text for SQL', () => {
@@ -45,7 +110,31 @@ describe('likePrefix: the one function that escapes client text for SQL', () => 
       try {
         const knex = respql.server.engine.knex;
         const prefixes = ['', 'a', '%', '_', '\\', 'a%', 'a_b', 'x\\%', '\\\\', "'", "';--", 'é', '😀', 'sess:'];
-        const candidates = ['', 'a', 'A', 'ab', 'a%', 'a%b', 'aXb', 'a_b', '%', '_', 'x', '\\', '\\\\', 'x\\%', 'x\\a', 'x%', "'", "';-- x", 'é', 'É', '😀!', 'sess:1', 'SESS:1'];
+        const candidates = [
+          '',
+          'a',
+          'A',
+          'ab',
+          'a%',
+          'a%b',
+          'aXb',
+          'a_b',
+          '%',
+          '_',
+          'x',
+          '\\',
+          '\\\\',
+          'x\\%',
+          'x\\a',
+          'x%',
+          "'",
+          "';-- x",
+          'é',
+          'É',
+          '😀!',
+          'sess:1',
+          'SESS:1',
+        ];
         for (const p of prefixes) {
           for (const c of candidates) {
             const rows = (await knex.raw(`SELECT CASE WHEN ? LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END AS m`, [c, likePrefix(p)])) as unknown;
@@ -71,9 +160,33 @@ describe('redisStringMatch (the reference) agrees with redis-server on tricky pa
     const client = await RawClient.connect(redis.port);
     try {
       for (const k of FIXED_KEYS) await client.send('SET', k, 'v');
-      for (const pattern of ['**', '*', '?', '[', '[]', '[]]', '[^]', '[a-', '[a-]', '\\', 'sess:\\', 'sess:[\\%]', '[z-a]*', '*[', '*\\', 'sess:?', '[^s]*', '*%*', '*_', '\\*', '?*?']) {
+      for (const pattern of [
+        '**',
+        '*',
+        '?',
+        '[',
+        '[]',
+        '[]]',
+        '[^]',
+        '[a-',
+        '[a-]',
+        '\\',
+        'sess:\\',
+        'sess:[\\%]',
+        '[z-a]*',
+        '*[',
+        '*\\',
+        'sess:?',
+        '[^s]*',
+        '*%*',
+        '*_',
+        '\\*',
+        '?*?',
+      ]) {
         const got = (toStrings(await client.send('KEYS', pattern)) as string[]).sort();
-        const expected = (pattern === '*' ? FIXED_KEYS : FIXED_KEYS.filter((k) => redisStringMatch(Buffer.from(pattern), Buffer.from(k)))).slice().sort();
+        const expected = (pattern === '*' ? FIXED_KEYS : FIXED_KEYS.filter((k) => redisStringMatch(Buffer.from(pattern), Buffer.from(k))))
+          .slice()
+          .sort();
         expect(got, `KEYS ${pattern}`).to.deep.equal(expected);
       }
     } finally {
@@ -98,7 +211,7 @@ for (const backend of BACKENDS) {
     });
     after(async () => Promise.all([redis?.stop(), respql?.stop()]));
 
-    it('replies equal redis-server\'s, KEYS/SCAN equal the reference, and the table holds exactly the expected rows', async () => {
+    it("replies equal redis-server's, KEYS/SCAN equal the reference, and the table holds exactly the expected rows", async () => {
       const seed = Number(process.env.RESPQL_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
       const r = prng(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -132,7 +245,21 @@ for (const backend of BACKENDS) {
       }
       const live = [...model.keys()];
       // Patterns: literal prefixes (the LIKE path), glob classes and escapes built from hostile text.
-      const patterns = new Set<string>(['*', '**', '?', 'sess:*', 'sess:\\%', 'sess:[%_]', "'*", '*--*', '*;*', 'renamed:*', '*\\*', '[', '\\']);
+      const patterns = new Set<string>([
+        '*',
+        '**',
+        '?',
+        'sess:*',
+        'sess:\\%',
+        'sess:[%_]',
+        "'*",
+        '*--*',
+        '*;*',
+        'renamed:*',
+        '*\\*',
+        '[',
+        '\\',
+      ]);
       for (let i = 0; i < 60; i++) {
         const k = pick(live);
         const cut = Math.floor(r() * (k.length + 1));
@@ -144,7 +271,9 @@ for (const backend of BACKENDS) {
 
       const [expectedReplies, actualReplies] = await Promise.all([runSteps(redis.port, steps), runSteps(respql.port, steps)]);
       for (let i = 0; i < steps.length; i++) {
-        expect(actualReplies[i], `${steps[i].argv.map((a) => JSON.stringify(a)).join(' ')} (seed ${seed})`).to.deep.equal(expectedReplies[i]);
+        expect(actualReplies[i], `${steps[i].argv.map((a) => JSON.stringify(a)).join(' ')} (seed ${seed})`).to.deep.equal(
+          expectedReplies[i],
+        );
       }
 
       // KEYS and a full SCAN MATCH iteration equal the reference applied to the model.
@@ -171,7 +300,9 @@ for (const backend of BACKENDS) {
       const rows = await knex<{ token: string; data: Buffer }>('sessions').select('token', 'data');
       expect(new Map(rows.map((row) => [row.token, Buffer.from(row.data).toString('utf8')]))).to.deep.equal(model);
       expect(await tables()).to.deep.equal(tablesBefore);
-      console.log(`      seed ${seed}: ${keys.length} hostile keys, ${patterns.size} patterns, ${steps.length} commands, ${rows.length} rows after`);
+      console.log(
+        `      seed ${seed}: ${keys.length} hostile keys, ${patterns.size} patterns, ${steps.length} commands, ${rows.length} rows after`,
+      );
     });
   });
 }
@@ -195,6 +326,8 @@ async function listTables(knex: Knex, backend: string): Promise<string[]> {
     const rows = await knex.raw<{ name: string }[]>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
     return rows.map((row) => row.name);
   }
-  const result = await knex.raw<{ rows: { tablename: string }[] }>(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`);
+  const result = await knex.raw<{ rows: { tablename: string }[] }>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`,
+  );
   return result.rows.map((row) => row.tablename);
 }

@@ -52,8 +52,24 @@ async function makeCertificates(): Promise<Certs> {
     await key(`${name}.key`);
     await openssl(dir, 'req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
     writeFileSync(path.join(dir, `${name}.ext`), ext);
-    await openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial',
-      '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+    await openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   await Promise.all([ca('ca'), ca('rogue-ca')]);
   await Promise.all([
@@ -63,8 +79,15 @@ async function makeCertificates(): Promise<Certs> {
   ]);
   const p = (name: string) => path.join(dir, name);
   return {
-    dir, ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key'),
-    rogueCert: p('rogue.crt'), rogueKey: p('rogue.key'), file: (name) => readFileSync(p(name)),
+    dir,
+    ca: p('ca.crt'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCert: p('client.crt'),
+    clientKey: p('client.key'),
+    rogueCert: p('rogue.crt'),
+    rogueKey: p('rogue.key'),
+    file: (name) => readFileSync(p(name)),
   };
 }
 
@@ -113,7 +136,11 @@ describe('TLS', function () {
   after(() => rmSync(certs.dir, { recursive: true, force: true }));
 
   const tlsOptions = (authClients?: TlsAuthClients) => ({
-    port: 0, certFile: certs.serverCert, keyFile: certs.serverKey, caCertFile: certs.ca, ...(authClients ? { authClients } : {}),
+    port: 0,
+    certFile: certs.serverCert,
+    keyFile: certs.serverKey,
+    caCertFile: certs.ca,
+    ...(authClients ? { authClients } : {}),
   });
   const withClientCert = () => ({ ca: certs.file('ca.crt'), cert: certs.file('client.crt'), key: certs.file('client.key') });
 
@@ -139,7 +166,11 @@ describe('TLS', function () {
       });
 
       it('node-redis with rediss:// and a client certificate', async () => {
-        const client = createClient({ url: `rediss://127.0.0.1:${tlsPort}`, password: 'tls-pass', socket: { tls: true, ...withClientCert() } });
+        const client = createClient({
+          url: `rediss://127.0.0.1:${tlsPort}`,
+          password: 'tls-pass',
+          socket: { tls: true, ...withClientCert() },
+        });
         await client.connect();
         try {
           expect(await client.get('sess:tls-io')).to.equal('a');
@@ -150,13 +181,27 @@ describe('TLS', function () {
       });
 
       it('redis-cli --tls --cacert --cert --key', async () => {
-        const out = await redisCli(tlsPort, ['--cacert', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey, '--pass', 'tls-pass', '--no-auth-warning', 'GET', 'sess:tls-nr']);
+        const out = await redisCli(tlsPort, [
+          '--cacert',
+          certs.ca,
+          '--cert',
+          certs.clientCert,
+          '--key',
+          certs.clientKey,
+          '--pass',
+          'tls-pass',
+          '--no-auth-warning',
+          'GET',
+          'sess:tls-nr',
+        ]);
         expect(out).to.equal('b\n');
       });
 
       it('refuses a client without a certificate, or with one from another CA', async () => {
         expect(await tlsPing(tlsPort, { ca: certs.file('ca.crt') })).to.not.match(/PONG|NOAUTH/);
-        expect(await tlsPing(tlsPort, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') })).to.not.match(/PONG|NOAUTH/);
+        expect(
+          await tlsPing(tlsPort, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') }),
+        ).to.not.match(/PONG|NOAUTH/);
         expect(await tlsPing(tlsPort, withClientCert())).to.equal('-NOAUTH Authentication required.\r\n');
         const out = await redisCli(tlsPort, ['--cacert', certs.ca, '--pass', 'tls-pass', '--no-auth-warning', 'PING']);
         expect(out).to.not.include('PONG');
@@ -190,7 +235,9 @@ describe('TLS', function () {
         const port = respql.server.tlsAddress()!.port;
         expect(await tlsPing(port, { ca: certs.file('ca.crt') })).to.equal('+PONG\r\n');
         expect(await tlsPing(port, withClientCert())).to.equal('+PONG\r\n');
-        expect(await tlsPing(port, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') })).to.not.include('PONG');
+        expect(
+          await tlsPing(port, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') }),
+        ).to.not.include('PONG');
         expect(await redisCli(port, ['--cacert', certs.ca, 'PING'])).to.equal('PONG\n');
       } finally {
         await respql.stop();
@@ -198,11 +245,15 @@ describe('TLS', function () {
     });
 
     it('no: needs no CA, and client certificates are not asked for', async () => {
-      const respql = await startRespql('sqlite', { tls: { port: 0, certFile: certs.serverCert, keyFile: certs.serverKey, authClients: 'no' } });
+      const respql = await startRespql('sqlite', {
+        tls: { port: 0, certFile: certs.serverCert, keyFile: certs.serverKey, authClients: 'no' },
+      });
       try {
         const port = respql.server.tlsAddress()!.port;
         expect(await tlsPing(port, { ca: certs.file('ca.crt') })).to.equal('+PONG\r\n');
-        expect(await tlsPing(port, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') })).to.equal('+PONG\r\n');
+        expect(await tlsPing(port, { ca: certs.file('ca.crt'), cert: certs.file('rogue.crt'), key: certs.file('rogue.key') })).to.equal(
+          '+PONG\r\n',
+        );
         expect(await redisCli(port, ['--cacert', certs.ca, 'PING'])).to.equal('PONG\n');
         // The client checks the server too: a client trusting another CA gives up.
         expect(await tlsPing(port, { ca: certs.file('rogue-ca.crt') })).to.match(/^error: /);
@@ -211,7 +262,7 @@ describe('TLS', function () {
       }
     });
 
-    it('port null (the CLI\'s --port 0): TLS only', async () => {
+    it("port null (the CLI's --port 0): TLS only", async () => {
       const respql = await startRespql('sqlite', { port: null, tls: tlsOptions('no') });
       try {
         expect(respql.server.address()).to.equal(null);
@@ -224,20 +275,39 @@ describe('TLS', function () {
   });
 
   describe('the respql command line', () => {
-    const CLEAN_ENV = { RESPQL_PORT: '', RESPQL_TLS_PORT: '', RESPQL_TLS_CERT_FILE: '', RESPQL_TLS_KEY_FILE: '', RESPQL_TLS_CA_CERT_FILE: '', RESPQL_TLS_AUTH_CLIENTS: '' };
+    const CLEAN_ENV = {
+      RESPQL_PORT: '',
+      RESPQL_TLS_PORT: '',
+      RESPQL_TLS_CERT_FILE: '',
+      RESPQL_TLS_KEY_FILE: '',
+      RESPQL_TLS_CA_CERT_FILE: '',
+      RESPQL_TLS_AUTH_CLIENTS: '',
+    };
 
     it('serves TLS with --tls-* flags (and only TLS with --port 0)', async () => {
       const port = await freePort();
       const respql = await spawnRespql(
-        ['--database-url', ':memory:', '--port', '0', '--tls-port', String(port), '--tls-cert-file', certs.serverCert,
-          '--tls-key-file', certs.serverKey, '--tls-ca-cert-file', certs.ca],
+        [
+          '--database-url',
+          ':memory:',
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          certs.serverCert,
+          '--tls-key-file',
+          certs.serverKey,
+          '--tls-ca-cert-file',
+          certs.ca,
+        ],
         CLEAN_ENV,
       );
       try {
         expect(respql.output()).to.include(`ready on 127.0.0.1:${port} (TLS)`);
-        expect(await redisCli(port, ['--cacert', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey, 'CONFIG', 'GET', 'tls-*'])).to.equal(
-          `tls-port\n${port}\ntls-auth-clients\nyes\n`,
-        );
+        expect(
+          await redisCli(port, ['--cacert', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey, 'CONFIG', 'GET', 'tls-*']),
+        ).to.equal(`tls-port\n${port}\ntls-auth-clients\nyes\n`);
       } finally {
         expect(await respql.stop()).to.equal(0);
       }
@@ -248,7 +318,13 @@ describe('TLS', function () {
       writeFileSync(garbage, 'not a certificate\n');
       const base = ['--database-url', ':memory:', '--port', '0', '--tls-port', '0'];
       const files = (cert: string, key: string, ca?: string) => [
-        '--tls-port', '1', '--tls-cert-file', cert, '--tls-key-file', key, ...(ca ? ['--tls-ca-cert-file', ca] : []),
+        '--tls-port',
+        '1',
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        ...(ca ? ['--tls-ca-cert-file', ca] : []),
       ];
       for (const [args, setting] of [
         [files(path.join(certs.dir, 'missing.crt'), certs.serverKey, certs.ca), '--tls-cert-file'],
@@ -272,10 +348,9 @@ describe('TLS', function () {
     });
 
     it('the library throws TlsConfigError', () => {
-      expect(() => createServer({ databaseUrl: ':memory:', tls: { port: 0, certFile: certs.serverCert, keyFile: certs.serverKey } })).to.throw(
-        TlsConfigError,
-        /--tls-ca-cert-file/,
-      );
+      expect(() =>
+        createServer({ databaseUrl: ':memory:', tls: { port: 0, certFile: certs.serverCert, keyFile: certs.serverKey } }),
+      ).to.throw(TlsConfigError, /--tls-ca-cert-file/);
     });
   });
 });

@@ -30,12 +30,18 @@ for (const backend of BACKENDS) {
     let respql: RunningRespql;
     before(async () => {
       respql = await startRespql(backend, {
-        limits: { maxClients: 3, protoMaxBulkLen: 200 * 1024, queryBufferLimit: 64 * 1024, outputBuffer: { normal: { hard: 1024 * 1024, soft: 0, seconds: 0 } }, idleTimeoutSeconds: 1 },
+        limits: {
+          maxClients: 3,
+          protoMaxBulkLen: 200 * 1024,
+          queryBufferLimit: 64 * 1024,
+          outputBuffer: { normal: { hard: 1024 * 1024, soft: 0, seconds: 0 } },
+          idleTimeoutSeconds: 1,
+        },
       });
     });
     after(async () => respql.stop());
 
-    it('maxclients: one too many gets Redis\'s error and is closed; the others keep working', async () => {
+    it("maxclients: one too many gets Redis's error and is closed; the others keep working", async () => {
       const a = await RawClient.connect(respql.port);
       const b = await RawClient.connect(respql.port);
       const c = await RawClient.connect(respql.port);

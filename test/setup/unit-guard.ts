@@ -9,7 +9,9 @@ import childProcess from 'node:child_process';
 import net from 'node:net';
 
 function forbid(what: string): never {
-  throw new Error(`the unit tier (npm run test:unit) has no ${what}: name this test *.test.ts, not *.unit.test.ts, so that only npm test runs it`);
+  throw new Error(
+    `the unit tier (npm run test:unit) has no ${what}: name this test *.test.ts, not *.unit.test.ts, so that only npm test runs it`,
+  );
 }
 
 const cp = childProcess as unknown as Record<string, unknown>;

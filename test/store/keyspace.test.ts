@@ -228,6 +228,29 @@ describe('key and string commands: several respql instances on one PostgreSQL da
     expect(await c.send('STRLEN', 'range')).to.equal(rounds);
   });
 
+  it('SPOP, SMOVE and SUNIONSTORE take each member once across instances', async function () {
+    const members = Array.from({ length: 160 }, (_, i) => `m${i}`);
+    await clients[0].send('SADD', 'pool', ...members);
+    await clients[0].send('SADD', 'moving', ...members);
+    const popped = await Promise.all(
+      clients.map(async (c, i) => {
+        const pending: Promise<unknown>[] = [];
+        for (let n = 0; n < members.length / clients.length; n++) {
+          pending.push(c.send('SPOP', 'pool'), c.send('SMOVE', 'moving', `moved:${i}`, members[n * clients.length + i]));
+          pending.push(c.send('SUNIONSTORE', 'union', 'union', `moved:${i}`));
+        }
+        const replies = await Promise.all(pending);
+        expect(replies.filter(isErrorReply)).to.deep.equal([]);
+        return replies.filter((_, k) => k % 3 === 0).map((r) => String(toStrings(r as never)));
+      }),
+    );
+    const all = popped.flat();
+    // Every member popped once: a pop that two instances both made would repeat one.
+    expect(new Set(all).size).to.equal(members.length);
+    expect(await clients[0].send('EXISTS', 'pool', 'moving')).to.equal(0);
+    expect(await clients[0].send('SCARD', 'union')).to.equal(members.length);
+  });
+
   it('MSETNX and RENAMENX let exactly one contender win', async function () {
     const replies = await Promise.all(clients.map((c, i) => c.send('MSETNX', 'lock:a', String(i), 'lock:b', String(i))));
     expect(replies.filter((r) => r === 1)).to.have.length(1);

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPgbouncer, type Pgbouncer } from '../support/pgbouncer';
 import { freshDatabase, sharedPostgres } from '../support/postgres';
-import { isErrorReply, RawClient, toStrings, type Reply } from '../support/resp-client';
+import { isErrorReply, RawClient, toStrings } from '../support/resp-client';
 import { startRespql, type RunningRespql } from '../support/respql';
 import type { PreparedStatements } from '../../src/store/dialect';
 
@@ -74,7 +74,7 @@ describe('behind PgBouncer in transaction mode', function () {
     const { errors, counters } = await load([a, b, c], 30);
     expect(errors).to.deep.equal([]);
     const client = await RawClient.connect(a.port);
-    expect(toStrings((await client.send('GET', 'counter')) as Reply)).to.equal(String(counters));
+    expect(toStrings(await client.send('GET', 'counter'))).to.equal(String(counters));
     await client.close();
   });
 
@@ -106,7 +106,7 @@ describe('behind PgBouncer in transaction mode', function () {
     const r = await startRespql('postgres', { databaseUrl: bouncer.through(db), databaseTimeoutMs: 1000, poolSize: 2 });
     running.push(r);
     const client = await RawClient.connect(r.port);
-    expect(toStrings((await client.send('SET', 'locked', '1')) as Reply)).to.equal('OK');
+    expect(toStrings(await client.send('SET', 'locked', '1'))).to.equal('OK');
     // A direct session holds the row lock that INCR's read-modify-write waits for.
     const holder = new Client({ connectionString: db });
     await holder.connect();
@@ -125,7 +125,7 @@ describe('behind PgBouncer in transaction mode', function () {
       while ((await waiting()) > 0 && Date.now() < deadline) await sleep(100);
       expect(await waiting()).to.equal(0);
       await holder.query('ROLLBACK');
-      expect(toStrings((await client.send('INCR', 'locked')) as Reply)).to.equal(2);
+      expect(toStrings(await client.send('INCR', 'locked'))).to.equal(2);
     } finally {
       await holder.end();
       await client.close();

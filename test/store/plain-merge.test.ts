@@ -25,7 +25,7 @@ for (const backend of BACKENDS) {
       };
       set('empty', Buffer.alloc(0));
       set('all-bytes', Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
-      set("quote'\\key", Buffer.from("'\\x00,{}\""));
+      set("quote'\\key", Buffer.from('\'\\x00,{}"'));
       for (let i = 0; i < 60; i++) {
         const value = Buffer.alloc(Math.floor(random() * 3000));
         for (let j = 0; j < value.length; j++) value[j] = Math.floor(random() * 256);
@@ -45,25 +45,30 @@ for (const backend of BACKENDS) {
       keys.forEach((key, i) => expect((got[i] as Buffer).equals(values.get(key)!), key).to.equal(true));
     });
 
-    it(backend === 'postgres' ? 'sends a batch of only SETs as its one statement, without BEGIN and COMMIT' : 'wraps a batch of only SETs in BEGIN IMMEDIATE and COMMIT', async function () {
-      const commands = Array.from({ length: 30 }, (_, i) => encodeCommand(['SET', `alone${i}`, `v${i}`]));
-      const { statements, batches } = await sqlWorkDuring(client, async () => {
-        client.sendRaw(Buffer.concat(commands));
-        for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
-        await client.send('SET', 'alone-last', 'v'); // and one SET on its own
-      });
-      expect(batches).to.be.within(2, 31);
-      if (backend === 'postgres') {
-        // One merged upsert per batch, committing on its own (and the set-up of a connection the
-        // pool may have opened meanwhile); with BEGIN and COMMIT it would be 3 per batch.
-        expect(statements).to.be.within(batches, batches + 1);
-      } else {
-        // BEGIN IMMEDIATE and COMMIT around each batch, and one upsert per SET.
-        expect(statements).to.equal(2 * batches + commands.length + 1);
-      }
-      const got = (await client.send('MGET', 'alone0', 'alone29', 'alone-last')) as Buffer[];
-      expect(toStrings(got)).to.deep.equal(['v0', 'v29', 'v']);
-    });
+    it(
+      backend === 'postgres'
+        ? 'sends a batch of only SETs as its one statement, without BEGIN and COMMIT'
+        : 'wraps a batch of only SETs in BEGIN IMMEDIATE and COMMIT',
+      async function () {
+        const commands = Array.from({ length: 30 }, (_, i) => encodeCommand(['SET', `alone${i}`, `v${i}`]));
+        const { statements, batches } = await sqlWorkDuring(client, async () => {
+          client.sendRaw(Buffer.concat(commands));
+          for (const _ of commands) expect(toStrings(await client.readReply())).to.equal('OK');
+          await client.send('SET', 'alone-last', 'v'); // and one SET on its own
+        });
+        expect(batches).to.be.within(2, 31);
+        if (backend === 'postgres') {
+          // One merged upsert per batch, committing on its own (and the set-up of a connection the
+          // pool may have opened meanwhile); with BEGIN and COMMIT it would be 3 per batch.
+          expect(statements).to.be.within(batches, batches + 1);
+        } else {
+          // BEGIN IMMEDIATE and COMMIT around each batch, and one upsert per SET.
+          expect(statements).to.equal(2 * batches + commands.length + 1);
+        }
+        const got = (await client.send('MGET', 'alone0', 'alone29', 'alone-last')) as Buffer[];
+        expect(toStrings(got)).to.deep.equal(['v0', 'v29', 'v']);
+      },
+    );
 
     it('merges SETEX and PSETEX with SETs into the same run, each key keeping its own expiry', async function () {
       const commands = [

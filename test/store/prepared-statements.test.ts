@@ -29,7 +29,7 @@ describe('prepared statements on postgres', function () {
     const { rows } = await respql.server.engine.knex.raw('SELECT name, statement FROM pg_prepared_statements WHERE NOT from_sql');
     const texts = (rows as { statement: string }[]).map((r) => r.statement);
     expect(texts).to.include(
-      'SELECT CASE WHEN (expiry IS NULL OR expiry > (timestamptz \'epoch\' + $1::bigint * interval \'1 millisecond\')) THEN data END AS data, type, (extract(epoch from expiry) * 1000)::bigint AS expiry_ms FROM "sessions" WHERE token = $2',
+      "SELECT CASE WHEN (expiry IS NULL OR expiry > (timestamptz 'epoch' + $1::bigint * interval '1 millisecond')) THEN data END AS data, type, (extract(epoch from expiry) * 1000)::bigint AS expiry_ms FROM \"sessions\" WHERE token = $2",
     );
     expect(texts.some((t) => t.startsWith('INSERT INTO "sessions" (token, data, expiry) VALUES ($1, $2,'))).to.equal(true);
     // One name per text: the GET run twice was prepared once.

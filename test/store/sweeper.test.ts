@@ -49,7 +49,9 @@ for (const backend of PGBOUNCER_BACKENDS) {
             return await trx.raw<{ rows: Record<string, string>[] }>(`EXPLAIN ${sweep}`, [Date.now()]);
           });
           plan = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
-          definition = (await knex.raw<{ rows: { indexdef: string }[] }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'sessions_expiry_idx'`)).rows[0].indexdef;
+          definition = (
+            await knex.raw<{ rows: { indexdef: string }[] }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'sessions_expiry_idx'`)
+          ).rows[0].indexdef;
         }
         expect(definition).to.match(/WHERE \(?expiry IS NOT NULL\)?$/);
         expect(plan).to.match(/sessions_expiry_idx/);

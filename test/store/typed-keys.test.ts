@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { encodeCommand, RawClient, rawExchange, toStrings, type Reply } from '../support/resp-client';
+import { encodeCommand, RawClient, rawExchange, toStrings } from '../support/resp-client';
 import { BACKENDS, sqlWorkDuring, startRespql, type RunningRespql } from '../support/respql';
 
 const T0 = 1_700_000_000_000;
@@ -19,7 +19,7 @@ for (const backend of BACKENDS) {
     let respql: RunningRespql;
     let client: RawClient;
     let knex: Knex;
-    const send = async (...argv: (string | Buffer)[]): Promise<unknown> => toStrings((await client.send(...argv)) as Reply);
+    const send = async (...argv: (string | Buffer)[]): Promise<unknown> => toStrings(await client.send(...argv));
     const rows = async (table: string, token: string): Promise<number> =>
       Number((await knex(table).where({ token }).count({ n: '*' }))[0].n);
 
@@ -102,7 +102,7 @@ for (const backend of BACKENDS) {
       // A pipeline of GETs is one merged statement: each key still gets its own answer.
       client.sendRaw(Buffer.from('GET s\r\nGET h\r\nGET nokey\r\nGET z\r\n'));
       const merged = [];
-      for (let i = 0; i < 4; i++) merged.push(toStrings((await client.readReply()) as Reply));
+      for (let i = 0; i < 4; i++) merged.push(toStrings(await client.readReply()));
       expect(merged).to.deep.equal(['v', WRONGTYPE, null, WRONGTYPE]);
       expect(await send('MGET', 's', 'h', 'z')).to.deep.equal(['v', null, null]);
       expect(await send('TYPE', 'z')).to.equal('set');
@@ -224,7 +224,7 @@ for (const backend of BACKENDS) {
       const { statements } = await sqlWorkDuring(client, async () => {
         client.sendRaw(Buffer.concat(pipeline.map((argv) => encodeCommand(argv))));
         const replies: unknown[] = [];
-        for (const _ of pipeline) replies.push(toStrings((await client.readReply()) as Reply));
+        for (const _ of pipeline) replies.push(toStrings(await client.readReply()));
         expect(replies.slice(0, 20)).to.deep.equal(Array(20).fill(2));
         expect(replies.slice(20, 23)).to.deep.equal([WRONGTYPE, 1, 'OK']);
         for (let i = 0; i < 20; i++) {
@@ -269,7 +269,7 @@ for (const backend of BACKENDS) {
       const other = await RawClient.connect(respql.port);
       try {
         expect(await send('WATCH', 'h')).to.equal('OK');
-        expect(toStrings((await other.send('HSET', 'h', 'f', '2')) as Reply)).to.equal(0);
+        expect(toStrings(await other.send('HSET', 'h', 'f', '2'))).to.equal(0);
         await send('MULTI');
         await send('HGET', 'h', 'f');
         expect(await send('EXEC')).to.equal(null);

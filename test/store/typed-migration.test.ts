@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { knex as createKnex, type Knex } from 'knex';
 import { dialectFromConfig, knexConfigFor } from '../../src/store/knex-config';
 import { migrationConfig } from '../../src/store/migrations';
-import { RawClient, toStrings, type Reply } from '../support/resp-client';
+import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, freshDatabaseUrl, startRespql } from '../support/respql';
 
 const ROWS = 1_000_000;
@@ -64,7 +64,7 @@ for (const backend of BACKENDS) {
 
       const respql = await startRespql(backend, { databaseUrl: fresh.url });
       const client = await RawClient.connect(respql.port);
-      const send = async (...argv: string[]) => toStrings((await client.send(...argv)) as Reply);
+      const send = async (...argv: string[]) => toStrings(await client.send(...argv));
       try {
         expect(await send('GET', 'sess:1')).to.equal('value 1');
         expect(await send('TYPE', `sess:${ROWS}`)).to.equal('string');

@@ -72,7 +72,9 @@ describe('test harness', function () {
     it('resolves error replies as values, nested ones too', async function () {
       client = await RawClient.connect(server.port);
       const reply = await client.send('NOSUCHCOMMAND');
-      expect(reply).to.have.property('error').that.matches(/^ERR unknown command/);
+      expect(reply)
+        .to.have.property('error')
+        .that.matches(/^ERR unknown command/);
       await client.send('SET', 's', 'x');
       await client.send('MULTI');
       await client.send('INCR', 's');
@@ -100,7 +102,9 @@ describe('test harness', function () {
 
     it('rawExchange captures RESP3 replies byte for byte', async function () {
       const bytes = await rawExchange(server.port, 'HELLO 3\r\nGET missing\r\n', { untilBytes: '_\r\n' });
-      expect(bytes.toString('latin1')).to.match(/^%7\r\n/).and.match(/_\r\n$/);
+      expect(bytes.toString('latin1'))
+        .to.match(/^%7\r\n/)
+        .and.match(/_\r\n$/);
     });
   });
 });

@@ -91,7 +91,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   const logFile = join(dir, 'postgres.log');
   // Synchronous so that it can also run from a process 'exit' handler.
   const cleanupSync = (): void => {
-    if (existsSync(join(dataDir, 'postmaster.pid'))) spawnSync(PG_CTL, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], { ...spawnOptions(runAs, dir), stdio: 'ignore' });
+    if (existsSync(join(dataDir, 'postmaster.pid')))
+      spawnSync(PG_CTL, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], { ...spawnOptions(runAs, dir), stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -101,9 +102,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     // server itself runs with fsync=on. Locale C: a minimal machine may have
     // no other locale, and tests must not depend on one.
     const locale = options.inheritLocale ? [] : ['--locale=C'];
-    await run(runAs, dir, INITDB, [
-      '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', ...locale, '--no-sync', '--no-instructions',
-    ], options);
+    await run(
+      runAs,
+      dir,
+      INITDB,
+      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', ...locale, '--no-sync', '--no-instructions'],
+      options,
+    );
 
     let port = 0;
     let serverOptions = '';
@@ -157,7 +162,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       freeze(frozen) {
         const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
         const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).stdout ?? '';
-        const pids = [postmaster, ...children.split('\n').filter((l) => l.trim()).map(Number)];
+        const pids = [
+          postmaster,
+          ...children
+            .split('\n')
+            .filter((l) => l.trim())
+            .map(Number),
+        ];
         for (const pid of pids) process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
       },
     };
@@ -180,7 +191,11 @@ function postgresAccount(): RunAs | undefined {
   }
 }
 
-function spawnOptions(runAs: RunAs | undefined, cwd: string, inheritLocale = false): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
+function spawnOptions(
+  runAs: RunAs | undefined,
+  cwd: string,
+  inheritLocale = false,
+): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
   // cwd: the postgres account may not be able to enter our own working directory.
   // LC_ALL=C: keep messages in English and independent of the caller's locale.
   return { ...runAs, cwd, env: inheritLocale ? process.env : { ...process.env, LC_ALL: 'C' } };
@@ -257,7 +272,10 @@ export async function freshDatabase(): Promise<string> {
   // RESPQL_TEST_PG_ISOLATION=serializable: the suite as on a distributed SQL database, where
   // every transaction is serializable (CockroachDB's default) and may fail with 40001.
   const isolation = process.env.RESPQL_TEST_PG_ISOLATION;
-  if (isolation) await withClient(url, (client) => client.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${isolation.replace(/'/g, '')}'`));
+  if (isolation)
+    await withClient(url, (client) =>
+      client.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${isolation.replace(/'/g, '')}'`),
+    );
   if (process.env.TEST_DATABASE_URL) externalDatabases.push(name);
   const fresh = new URL(url);
   fresh.pathname = `/${name}`;

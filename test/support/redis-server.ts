@@ -68,12 +68,18 @@ export async function startRedisServer(opts: { args?: string[] } = {}): Promise<
 
 async function launch(port: number, dir: string, extraArgs: string[]): Promise<RedisServer> {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
-    '--dir', dir,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
     // Last, so a test's own arguments override the defaults above.
     ...extraArgs,
   ];
@@ -124,7 +130,9 @@ async function launch(port: number, dir: string, extraArgs: string[]): Promise<R
       child.kill('SIGKILL');
       await exited;
     }
-    throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}\n--- redis-server output ---\n${log}`, { cause: err });
+    throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}\n--- redis-server output ---\n${log}`, {
+      cause: err,
+    });
   }
 
   return { port, url: `redis://127.0.0.1:${port}`, log: () => log, stop };

@@ -28,8 +28,10 @@ export interface RunningRespql {
 /** A database URL for a backend: a new SQLite path or a new PostgreSQL database. */
 export async function freshDatabaseUrl(backend: Backend): Promise<{ url: string; cleanup(): void }> {
   // RESPQL_TEST_POSTGRES_VIA=pgbouncer: the whole PostgreSQL suite through PgBouncer (not in CI: see .ci/run).
-  if (backend === 'postgres' && process.env.RESPQL_TEST_POSTGRES_VIA !== 'pgbouncer') return { url: await freshDatabase(), cleanup: () => undefined };
-  if (backend === 'postgres' || backend === 'pgbouncer') return { url: (await sharedPgbouncer()).through(await freshDatabase()), cleanup: () => undefined };
+  if (backend === 'postgres' && process.env.RESPQL_TEST_POSTGRES_VIA !== 'pgbouncer')
+    return { url: await freshDatabase(), cleanup: () => undefined };
+  if (backend === 'postgres' || backend === 'pgbouncer')
+    return { url: (await sharedPgbouncer()).through(await freshDatabase()), cleanup: () => undefined };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'respql-test-'));
   return { url: path.join(dir, 'respql.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

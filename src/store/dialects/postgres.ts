@@ -85,7 +85,8 @@ export const postgres: Dialect = {
   // On its own connection, beside the clients' batches: bigger batches, fewer round trips.
   sweepBatchRows: 1000,
   async setUpConnection(raw, conn, timeoutMs) {
-    const settings = (scope: string) => `SET ${scope}synchronous_commit = on; SET ${scope}statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`;
+    const settings = (scope: string) =>
+      `SET ${scope}synchronous_commit = on; SET ${scope}statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`;
     if (await behindPooler(raw as PgClient, conn)) {
       // A session SET would stay on whichever server connection ran it, for other clients.
       pooled.set(raw as object, settings('LOCAL '));

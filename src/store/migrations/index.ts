@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../dialect';
 import * as typedKeys from './typed-keys';
+import { createScriptsTable, scriptsTable } from '../scripts';
 
 /**
  * Migrations are listed here in code (not discovered on disk), so the compiled server,
@@ -36,6 +37,12 @@ const migrations: Migration[] = [
     name: '004_typed_keys',
     up: (knex, table, dialect) => typedKeys.up(knex, table, dialect.name),
     down: (knex, table, dialect) => typedKeys.down(knex, table, dialect.name),
+  },
+  {
+    // The script cache and function libraries, shared by the instances on one database.
+    name: '005_create_scripts',
+    up: (knex, table) => createScriptsTable(knex, table),
+    down: (knex, table) => knex.schema.dropTable(scriptsTable(table)),
   },
 ];
 
