@@ -6,8 +6,10 @@ import type { Store } from '../store/store';
 import { int64, key, LLONG_MAX, LLONG_MIN, parseInt64, scanCursor, word } from './args';
 import { globMatch } from './glob';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, type LongDouble } from './longdouble';
+import { absentBeforeWrite, goneAfterRemove } from './notify';
 import { readOf } from './context';
 import { command } from './types';
+import type { CommandContext } from './context';
 
 /**
  * Redis's hash-max-listpack-entries / -value defaults: past them a hash is a hashtable (OBJECT ENCODING, HSCAN).
@@ -45,6 +47,12 @@ const keyField = (argv: Buffer[]): KeyField => ({ key: key(argv[1]), field: argv
 const keyFields = (argv: Buffer[]): KeyFields => ({ key: key(argv[1]), fields: argv.slice(2) });
 const keyOnly = (argv: Buffer[]): string => key(argv[1]);
 
+/** Redis's events of a hash write: `new` when hashTypeLookupWriteOrCreate created the key, then the command's own. */
+function notifyHashWrite(ctx: Pick<CommandContext, 'notify'>, k: string, event: string, fresh: boolean): void {
+  if (fresh) ctx.notify('new', 'new', k);
+  ctx.notify('hash', event, k);
+}
+
 export const hset = command<HashSetArgs>({
   name: 'hset',
   arity: -4,
@@ -56,7 +64,12 @@ export const hset = command<HashSetArgs>({
   since: '2.0.0',
   parse: (argv) => parsePairs(argv, 'hset'),
   plain: (a) => ({ kind: 'hwrite', key: a.key, pairs: a.pairs, ok: false }),
-  run: (a, { store }) => store.typed.hashSet(a.key, a.pairs),
+  async run(a, ctx) {
+    const fresh = await absentBeforeWrite(ctx, a.key);
+    const added = await ctx.store.typed.hashSet(a.key, a.pairs);
+    notifyHashWrite(ctx, a.key, 'hset', fresh);
+    return added;
+  },
 });
 
 export const hmset = command<HashSetArgs>({
@@ -70,8 +83,11 @@ export const hmset = command<HashSetArgs>({
   since: '2.0.0',
   parse: (argv) => parsePairs(argv, 'hmset'),
   plain: (a) => ({ kind: 'hwrite', key: a.key, pairs: a.pairs, ok: true }),
-  async run(a, { store }) {
-    await store.typed.hashSet(a.key, a.pairs);
+  async run(a, ctx) {
+    const fresh = await absentBeforeWrite(ctx, a.key);
+    await ctx.store.typed.hashSet(a.key, a.pairs);
+    // HMSET is hsetCommand: its event is hset.
+    notifyHashWrite(ctx, a.key, 'hset', fresh);
     return OK;
   },
 });
@@ -86,11 +102,15 @@ export const hsetnx = command<HashSetArgs>({
   group: 'hash',
   since: '2.0.0',
   parse: (argv) => ({ key: key(argv[1]), pairs: [[argv[2], argv[3]]] }),
-  async run(a, { store }) {
+  async run(a, ctx) {
+    const { store } = ctx;
     // A field that exists leaves the hash as it was: no write, no version change.
     const [present] = (await store.typed.hashGet(a.key, [a.pairs[0][0]])) ?? [null];
     if (present !== null) return 0;
-    return store.typed.hashSet(a.key, a.pairs, true);
+    const fresh = await absentBeforeWrite(ctx, a.key);
+    const added = await store.typed.hashSet(a.key, a.pairs, true);
+    notifyHashWrite(ctx, a.key, 'hset', fresh);
+    return added;
   },
 });
 
@@ -172,7 +192,14 @@ export const hdel = command<KeyFields>({
   group: 'hash',
   since: '2.0.0',
   parse: keyFields,
-  run: (a, { store }) => store.typed.remove(a.key, 'hash', a.fields),
+  async run(a, ctx) {
+    const removed = await ctx.store.typed.remove(a.key, 'hash', a.fields);
+    if (removed > 0) {
+      ctx.notify('hash', 'hdel', a.key);
+      if (await goneAfterRemove(ctx, a.key)) ctx.notify('generic', 'del', a.key);
+    }
+    return removed;
+  },
 });
 
 export const hexists = command<KeyField>({
@@ -234,13 +261,16 @@ export const hincrby = command<KeyField & { by: bigint }>({
   group: 'hash',
   since: '2.0.0',
   parse: (argv) => ({ ...keyField(argv), by: int64(argv[3]) }),
-  async run(a, { store }) {
+  async run(a, ctx) {
+    const { store } = ctx;
     const current = await fieldForUpdate(store, a);
+    const fresh = current === null && (await absentBeforeWrite(ctx, a.key));
     const old = current === null ? 0n : parseInt64(current);
     if (old === null) throw new RespError('ERR hash value is not an integer');
     if ((a.by < 0n && old < 0n && a.by < LLONG_MIN - old) || (a.by > 0n && old > 0n && a.by > LLONG_MAX - old)) throw Errors.overflow();
     const value = old + a.by;
     await store.typed.hashSet(a.key, [[a.field, Buffer.from(value.toString())]]);
+    notifyHashWrite(ctx, a.key, 'hincrby', fresh);
     return value;
   },
 });
@@ -263,14 +293,17 @@ export const hincrbyfloat = command<KeyField & { by: LongDouble }>({
     if (!isFiniteLongDouble(by)) throw new RespError('ERR value is NaN or Infinity');
     return { ...keyField(argv), by };
   },
-  async run(a, { store }) {
+  async run(a, ctx) {
+    const { store } = ctx;
     const current = await fieldForUpdate(store, a);
+    const fresh = current === null && (await absentBeforeWrite(ctx, a.key));
     const old = current === null ? ZERO : parseLongDouble(current);
     if (!old) throw new RespError('ERR hash value is not a float');
     const sum = addLongDouble(old, a.by);
     if (!sum || !isFiniteLongDouble(sum)) throw Errors.nanOrInfinity();
     const text = formatLongDouble(sum);
     await store.typed.hashSet(a.key, [[a.field, Buffer.from(text)]]);
+    notifyHashWrite(ctx, a.key, 'hincrbyfloat', fresh);
     return bulk(text);
   },
 });

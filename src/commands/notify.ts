@@ -129,6 +129,9 @@ export function plainEvents(op: PlainOp, changed: readonly string[]): KeyEvent[]
       return changed.map((key) => ({ type: 'generic', event: 'del', key }));
     case 'expire':
       return changed.length ? [{ type: 'generic', event: 'expire', key: op.key }] : [];
+    case 'hwrite':
+      // HSET and HMSET raise hset whatever they changed (a WRONGTYPE changes no key, raises nothing).
+      return changed.length ? [{ type: 'hash', event: 'hset', key: op.key }] : [];
     default:
       return [];
   }
@@ -141,6 +144,24 @@ export function plainEvents(op: PlainOp, changed: readonly string[]): KeyEvent[]
 export async function absentBeforeWrite(ctx: Pick<CommandContext, 'server' | 'store'>, key: string): Promise<boolean> {
   if (!notifying(ctx.server.config.notifyKeyspaceEvents, 'new')) return false;
   return (await ctx.store.countExisting([key])) === 0;
+}
+
+/**
+ * For `del` after a write that removes members (HDEL, SREM, SPOP, SMOVE's source): whether it
+ * left `key` absent (the last member went with it), read only when generic events are on.
+ */
+export async function goneAfterRemove(ctx: Pick<CommandContext, 'server' | 'store'>, key: string): Promise<boolean> {
+  if (!notifying(ctx.server.config.notifyKeyspaceEvents, 'generic')) return false;
+  return (await ctx.store.countExisting([key])) === 0;
+}
+
+/**
+ * For the `del` of SINTERSTORE and the like with an empty result (Redis's dbDelete on the
+ * destination): whether `key` is live before the write, read only when generic events are on.
+ */
+export async function liveBeforeWrite(ctx: Pick<CommandContext, 'server' | 'store'>, key: string): Promise<boolean> {
+  if (!notifying(ctx.server.config.notifyKeyspaceEvents, 'generic')) return false;
+  return (await ctx.store.countExisting([key])) > 0;
 }
 
 /** Whether `new` events are on: the merged plain writes cannot tell a new key, so commands take their full path. */

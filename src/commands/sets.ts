@@ -5,8 +5,10 @@ import type { Store } from '../store/store';
 import { distinct, wrongType, type MemberStats } from '../store/typed-store';
 import { int64, key, keys, LLONG_MAX, parseInt64, word } from './args';
 import { memberScanOptions, memberScanReply, parseMemberScan, randomPicks, rangeCount, type MemberScanArgs } from './hashes';
+import { absentBeforeWrite, goneAfterRemove, liveBeforeWrite } from './notify';
 import { readOf, type KeyLookups } from './context';
 import { command } from './types';
+import type { CommandContext } from './context';
 
 /** Redis 7.0's set-max-intset-entries: a set of only integers up to this size is an intset (sorted, OBJECT ENCODING). */
 export const SET_MAX_INTSET_ENTRIES = 512;
@@ -37,6 +39,12 @@ interface KeyMembers {
 const keyMembers = (argv: Buffer[]): KeyMembers => ({ key: key(argv[1]), members: argv.slice(2) });
 const keyOnly = (argv: Buffer[]): string => key(argv[1]);
 
+/** The events of members removed from `k` (SREM, SPOP, SMOVE's source): the command's own, then `del` if the set went. */
+async function notifyRemoved(ctx: CommandContext, k: string, event: string): Promise<void> {
+  ctx.notify('set', event, k);
+  if (await goneAfterRemove(ctx, k)) ctx.notify('generic', 'del', k);
+}
+
 export const sadd = command<KeyMembers>({
   name: 'sadd',
   arity: -3,
@@ -47,11 +55,16 @@ export const sadd = command<KeyMembers>({
   group: 'set',
   since: '1.0.0',
   parse: keyMembers,
-  async run(a, { store }) {
+  async run(a, ctx) {
+    const { store } = ctx;
     // Members already there change nothing (no version change for WATCH).
     const present = await store.typed.setHas(a.key, a.members);
     if (present && present.every(Boolean)) return 0;
-    return store.typed.setAdd(a.key, a.members);
+    const fresh = present === null && (await absentBeforeWrite(ctx, a.key));
+    const added = await store.typed.setAdd(a.key, a.members);
+    if (fresh) ctx.notify('new', 'new', a.key);
+    if (added > 0) ctx.notify('set', 'sadd', a.key);
+    return added;
   },
 });
 
@@ -65,7 +78,11 @@ export const srem = command<KeyMembers>({
   group: 'set',
   since: '1.0.0',
   parse: keyMembers,
-  run: (a, { store }) => store.typed.remove(a.key, 'set', a.members),
+  async run(a, ctx) {
+    const removed = await ctx.store.typed.remove(a.key, 'set', a.members);
+    if (removed > 0) await notifyRemoved(ctx, a.key, 'srem');
+    return removed;
+  },
 });
 
 export const smembers = command<string>({
@@ -155,18 +172,21 @@ export const spop = command<CountArgs>({
     if (count < 0n) throw positive();
     return { key: key(argv[1]), count };
   },
-  async run(a, { store }): Promise<Reply> {
+  async run(a, ctx): Promise<Reply> {
+    const { store } = ctx;
     await store.typed.lock(a.key);
     const all = await store.typed.setAll(a.key);
     if (a.count === null) {
       if (!all?.length) return null;
       const pick = all[Math.floor(Math.random() * all.length)];
       await store.typed.remove(a.key, 'set', [pick]);
+      await notifyRemoved(ctx, a.key, 'spop');
       return pick;
     }
     if (!all || a.count === 0n) return setReply([]);
     const picks = randomPicks(all, a.count);
     await store.typed.remove(a.key, 'set', picks);
+    await notifyRemoved(ctx, a.key, 'spop');
     return setReply(picks);
   },
 });
@@ -208,7 +228,8 @@ export const smove = command<MoveArgs>({
   group: 'set',
   since: '1.0.0',
   parse: (argv) => ({ from: key(argv[1]), to: key(argv[2]), member: argv[3] }),
-  async run(a, { store }) {
+  async run(a, ctx) {
+    const { store } = ctx;
     await lockAll(store, [a.from, a.to]);
     const fromType = await store.typed.keyType(a.from);
     if (fromType === null) return 0;
@@ -216,7 +237,10 @@ export const smove = command<MoveArgs>({
     if (fromType !== 'set' || (toType !== null && toType !== 'set')) throw wrongType();
     if (a.from === a.to) return (await store.typed.setHas(a.from, [a.member]))?.[0] ? 1 : 0;
     if ((await store.typed.remove(a.from, 'set', [a.member])) === 0) return 0;
-    await store.typed.setAdd(a.to, [a.member]);
+    await notifyRemoved(ctx, a.from, 'srem');
+    if (toType === null) ctx.notify('new', 'new', a.to);
+    // A member the destination had already changes nothing there.
+    if ((await store.typed.setAdd(a.to, [a.member])) > 0) ctx.notify('set', 'sadd', a.to);
     return 1;
   },
 });
@@ -295,10 +319,17 @@ function storeCommand(name: string, combine: Combine, summary: string) {
     group: 'set',
     since: '1.0.0',
     parse: (argv) => ({ to: key(argv[1]), from: keys(argv.slice(2)) }),
-    async run(a, { store, lookups }) {
+    async run(a, ctx) {
+      const { store, lookups } = ctx;
       await lockAll(store, [a.to, ...a.from]);
       const result = combine(await loadSets(store, a.from, lookups));
+      // setKey creates the destination (`new`) and raises the command's name; an empty result deletes it (`del`).
+      const fresh = result.length > 0 && (await absentBeforeWrite(ctx, a.to));
+      const existed = result.length === 0 && (await liveBeforeWrite(ctx, a.to));
       await store.typed.setReplace(a.to, result);
+      if (fresh) ctx.notify('new', 'new', a.to);
+      if (result.length) ctx.notify('set', name, a.to);
+      else if (existed) ctx.notify('generic', 'del', a.to);
       return result.length;
     },
   });

@@ -1,8 +1,7 @@
 /**
- * PENDING (rename to session-startup.test.ts when keyspace events land): Spring Session's
- * RedisIndexedSessionRepository start-up, CONFIG GET / SET notify-keyspace-events (Redis reads
- * `Egx` back as `gxE`), against respql and redis-server 7.0. It needs keyspace notifications,
- * not hashes: on main respql answers CONFIG SET notify-keyspace-events with the unknown-option error.
+ * Spring Session's RedisIndexedSessionRepository start-up, CONFIG GET / SET notify-keyspace-events
+ * (Redis reads `Egx` back as `gxE`), against respql and redis-server 7.0. The events it then
+ * listens for on session hashes (del, expired) are compared in notify-typed.test.ts.
  */
 import { springStartupScripts } from './scripts/session-clients';
 import { describeShapedDifferential } from './shapes';
