@@ -263,6 +263,44 @@ export const scripts: Script[] = [
     ],
   },
   {
+    // Laravel's DurationLimiter (ThrottleRequestsWithRedis) keeps its window in a hash.
+    name: 'hashes and sets from scripts (Laravel DurationLimiter, WRONGTYPE through pcall)',
+    commands: [
+      ...[1000, 1001, 1002, 1003, 1100].map((now) =>
+        E(
+          [
+            'local function reset()',
+            "  redis.call('HMSET', KEYS[1], 'start', ARGV[2], 'end', ARGV[2] + ARGV[3], 'count', 1)",
+            "  return redis.call('EXPIRE', KEYS[1], ARGV[3] * 2)",
+            'end',
+            "if redis.call('EXISTS', KEYS[1]) == 0 then return {reset(), ARGV[2] + ARGV[3], ARGV[4] - 1} end",
+            "if ARGV[1] >= redis.call('HGET', KEYS[1], 'start') and ARGV[1] <= redis.call('HGET', KEYS[1], 'end') then",
+            "  return {tonumber(redis.call('HINCRBY', KEYS[1], 'count', 1)) <= tonumber(ARGV[4]), redis.call('HGET', KEYS[1], 'end'), ARGV[4] - redis.call('HGET', KEYS[1], 'count')}",
+            'end',
+            'return {reset(), ARGV[2] + ARGV[3], ARGV[4] - 1}',
+          ].join('\n'),
+          '1',
+          'lua:throttle',
+          String(now),
+          String(now),
+          '60',
+          '3',
+        ),
+      ),
+      ['HGETALL', 'lua:throttle'],
+      E(
+        "redis.call('SADD', KEYS[1], 'a', 'b', 'c'); redis.call('SREM', KEYS[1], 'b'); return redis.call('SCARD', KEYS[1])",
+        '1',
+        'lua:set',
+      ),
+      E("return redis.call('SISMEMBER', KEYS[1], ARGV[1])", '1', 'lua:set', 'c'),
+      E("return redis.call('HGETALL', KEYS[1])", '1', 'lua:hashonly'),
+      E("redis.call('HSET', KEYS[1], 'f', 'v'); return redis.call('HGETALL', KEYS[1])", '1', 'lua:hashonly'),
+      E("local r = redis.pcall('GET', KEYS[1]); return r", '1', 'lua:set'),
+      E("local r = redis.pcall('SADD', KEYS[1], 'x'); return type(r) == 'table' and r.err or 'no error'", '1', 'lua:hashonly'),
+    ],
+  },
+  {
     name: 'shebang flags',
     commands: [
       E("#!lua flags=no-writes\nreturn redis.call('get', 'lua:sb')", '0'),
