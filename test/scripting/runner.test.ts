@@ -64,13 +64,15 @@ describe('scripting: the script worker', function () {
   });
 
   it('a script that wrote cannot be killed', async function () {
-    const running = evalScript("redis.call('SET', 'k', 'v') local i = 0 while i < 2e6 do i = i + 1 end return 'done'", () => ({
-      t: 'status',
-      m: 'OK',
-    }));
-    await new Promise((r) => setTimeout(r, 200));
-    runner.running!.wrote = true; // what the command layer sets on a write command
+    // The script runs until the test lets it end (its GET of 'stop' answers 1), whatever the machine's speed.
+    let stop = false;
+    const running = evalScript("redis.call('SET', 'k', 'v') while redis.call('GET', 'stop') ~= '1' do end return 'done'", (req) =>
+      Buffer.from(req.argv[0]).toString() === 'SET' ? { t: 'status', m: 'OK' } : stop ? b('1') : null,
+    );
+    while (!runner.running) await new Promise((r) => setTimeout(r, 5));
+    runner.running.wrote = true; // what the command layer sets on a write command
     expect(runner.kill('eval')?.message).to.match(/^UNKILLABLE Sorry the script already executed write commands/);
+    stop = true;
     expect(text(await running)).to.equal('done');
   });
 
