@@ -1,6 +1,6 @@
 /** Pub/sub commands (Redis 7.0): the state lives in the server's PubSubHub (src/pubsub/hub.ts). */
 import { Errors } from '../protocol/errors';
-import { bulk, simple } from '../protocol/reply';
+import { simple } from '../protocol/reply';
 import type { SubscriptionKind } from '../pubsub/hub';
 import { command, type CommandSpec } from './types';
 
@@ -169,6 +169,3 @@ export const ALLOWED_WHILE_SUBSCRIBED = new Set([
 ]);
 
 export const pubsubCommands = [subscribe, psubscribe, ssubscribe, unsubscribe, punsubscribe, sunsubscribe, publish, spublish, pubsub];
-
-/** For the PING reply in RESP2 subscribed mode. */
-export const PONG_LOWER = bulk('pong');

@@ -154,11 +154,6 @@ export class PubSubHub {
     return receivers;
   }
 
-  /** Whether anyone on this instance would receive a message on `channel` (keyspace events skip the bus otherwise). */
-  hasPatterns(): boolean {
-    return this.index.pattern.size > 0;
-  }
-
   /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: channels with subscribers on this instance. */
   channels(shard: boolean, pattern: Buffer | null): Buffer[] {
     const out: Buffer[] = [];
