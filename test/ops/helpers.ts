@@ -37,13 +37,17 @@ export function run(
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: on timeout the servers it started (the bench's) go with it.
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      // SIGTERM first, so that a command that stops its own servers on it can; then the whole group.
+      killGroup(child.pid, 'SIGTERM');
+      setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5000).unref();
       reject(new Error(`${command} ${args.join(' ')} did not finish in ${options.timeoutMs} ms\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.once('error', reject);
@@ -52,6 +56,14 @@ export function run(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** Runs the CLI (by default the one built in this checkout). */
