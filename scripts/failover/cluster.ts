@@ -215,10 +215,11 @@ export class FailoverCluster {
           retry_timeout: Math.max(1, Math.floor((ttl - 1) / 2)),
           // A crashed primary is failed over, not restarted in place.
           primary_start_timeout: 0,
-          // A commit returns once a standby has it; only that standby may be promoted; and with
-          // no standby at all, writes wait rather than commit on one node.
+          // A commit returns once a standby has it, and only that standby may be promoted. Not
+          // strict: a new primary whose standby has not caught up yet commits alone meanwhile
+          // (it cannot fail over until one has), rather than refuse writes.
           synchronous_mode: true,
-          synchronous_mode_strict: true,
+          synchronous_mode_strict: process.env.RESPQL_FAILOVER_STRICT === '1',
           postgresql: {
             use_pg_rewind: true,
             use_slots: true,

@@ -42,6 +42,10 @@ export interface KillFigures {
   recoveredMs: number;
   /** Attempts that got an error between the kill and the recovery. */
   errors: number;
+  /** From the recovery until the old primary is back as a replica and a synchronous standby is in place. */
+  rejoinMs: number;
+  /** Attempts that got an error meanwhile (the new primary waiting for its new synchronous standby). */
+  rejoinErrors: number;
 }
 
 export interface DrillResult {
@@ -52,9 +56,10 @@ export interface DrillResult {
   acknowledged: number;
   present: number;
   lost: string[];
-  /** Every attempt's latency: p99 while a failover was under way (kill to recovery) and outside. */
-  p99DuringMs: number;
-  p99OutsideMs: number;
+  /** Every attempt's latency, p99: from each kill to recovery, from recovery until the cluster was whole again, and otherwise. */
+  p99OutageMs: number;
+  p99RejoinMs: number;
+  p99SteadyMs: number;
   /** The slowest attempt of the whole run, error or not. */
   slowestMs: number;
   /** Distinct error texts the clients saw (first 70 characters). */
@@ -64,7 +69,9 @@ export interface DrillResult {
   respqlAlive: boolean;
 }
 
-/** Wall time of the drill's steps, s. */
+/** performance.now() from, to. */
+type Window = [number, number];
+
 const PROMOTION_TIMEOUT_MS = 60_000;
 const RECOVERY_TIMEOUT_MS = 30_000;
 const HEAL_TIMEOUT_MS = 90_000;
@@ -73,30 +80,40 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const { log } = options;
   const cluster = await FailoverCluster.start({ ttl: options.ttl, databaseTimeoutMs: options.databaseTimeoutMs, log });
   const load = new SessionLoad(options.clients);
-  const windows: [number, number][] = [];
+  const outages: Window[] = [];
+  const rejoins: Window[] = [];
   try {
     await load.start(cluster.respqlPort);
     await waitFor('the first acknowledged writes', 30_000, () => Promise.resolve(load.acknowledged >= 100));
     log(`${options.clients} clients writing sessions through HAProxy`);
 
     const kills: KillFigures[] = [];
-    for (let i = 0; i < options.kills; i++) {
-      const kind = KILL_ORDER[i % KILL_ORDER.length];
-      const figures = await failover(cluster, load, kind, windows);
+    for (let i = 0; i <= options.kills; i++) {
+      const kind = i < options.kills ? KILL_ORDER[i % KILL_ORDER.length] : 'switchover';
+      const { figures, killedAt, recoveredAt } = await failover(cluster, load, kind);
+      outages.push([killedAt, recoveredAt]);
+      if (kind !== 'switchover') heal(cluster, figures.from, kind);
+      await cluster.waitHealthy(`${figures.from} back as a replica`, HEAL_TIMEOUT_MS);
+      const healthyAt = performance.now();
+      rejoins.push([recoveredAt, healthyAt]);
+      figures.rejoinMs = healthyAt - recoveredAt;
+      figures.rejoinErrors = load.attempts.filter((a) => a.at >= recoveredAt && a.at <= healthyAt && a.error).length;
       kills.push(figures);
       log(describe(figures));
-      heal(cluster, figures.from, kind);
     }
-
-    const switchover = await failover(cluster, load, 'switchover', windows);
-    log(describe(switchover));
+    const switchover = kills.pop()!;
     // Every write retried through the switchover has finished (or given up) once its budget is spent.
     await sleep(9000);
-    const switchoverGivenUp = load.givenUp.filter((g) => g.at >= windows.at(-1)![0]).length;
+    const switchoverGivenUp = load.givenUp.filter((g) => g.at >= outages.at(-1)![0]).length;
     await load.stop();
 
     const check = await load.check(cluster.respqlPort);
-    const during = (a: Attempt) => windows.some(([from, to]) => a.at >= from && a.at <= to);
+    const within = (windows: Window[]) => (a: Attempt) => windows.some(([from, to]) => a.at >= from && a.at <= to);
+    const p99 = (filter: (a: Attempt) => boolean) =>
+      percentile(
+        load.attempts.filter(filter).map((a) => a.ms),
+        99,
+      );
     const result: DrillResult = {
       kills,
       switchover,
@@ -104,23 +121,19 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       acknowledged: check.acknowledged,
       present: check.present,
       lost: check.lost,
-      p99DuringMs: percentile(
-        load.attempts.filter(during).map((a) => a.ms),
-        99,
-      ),
-      p99OutsideMs: percentile(
-        load.attempts.filter((a) => !during(a)).map((a) => a.ms),
-        99,
-      ),
+      p99OutageMs: p99(within(outages)),
+      p99RejoinMs: p99(within(rejoins)),
+      p99SteadyMs: p99((a) => !within(outages)(a) && !within(rejoins)(a)),
       slowestMs: Math.max(...load.attempts.map((a) => a.ms)),
       errorTexts: [...new Set(load.attempts.flatMap((a) => (a.error ? [a.error.slice(0, 70)] : [])))],
       attempts: load.attempts.length,
       respqlAlive: cluster.respqls.every((r) => r.proc.exitCode === null && r.proc.signalCode === null),
     };
+    const ms = (n: number) => `${Math.round(n)} ms`;
     log(
-      `${result.acknowledged} writes acknowledged, ${result.present} present, ${result.lost.length} lost; ` +
-        `p99 ${Math.round(result.p99DuringMs)} ms during failovers, ${Math.round(result.p99OutsideMs)} ms outside; ` +
-        `slowest reply ${Math.round(result.slowestMs)} ms`,
+      `${result.acknowledged} writes acknowledged, ${result.present} present, ${result.lost.length} lost; p99 ` +
+        `${ms(result.p99OutageMs)} from kill to recovery, ${ms(result.p99RejoinMs)} while the old primary rejoined, ` +
+        `${ms(result.p99SteadyMs)} otherwise; slowest reply ${ms(result.slowestMs)}`,
     );
     return result;
   } finally {
@@ -134,12 +147,12 @@ function describe(f: KillFigures): string {
   return (
     `${what} ${f.from} -> ${f.to}: promoted after ${(f.promotedMs / 1000).toFixed(1)} s, ` +
     `commits ${(f.writableMs / 1000).toFixed(1)} s later, respql serving ${(f.recoveredMs / 1000).toFixed(1)} s later; ` +
-    `${f.errors} error replies meanwhile`
+    `${f.errors} error replies meanwhile; whole again ${(f.rejoinMs / 1000).toFixed(1)} s later (${f.rejoinErrors} error replies)`
   );
 }
 
 /** Takes the primary down (or switches over), and measures the promotion and respql's recovery. */
-async function failover(cluster: FailoverCluster, load: SessionLoad, kind: KillKind | 'switchover', windows: [number, number][]) {
+async function failover(cluster: FailoverCluster, load: SessionLoad, kind: KillKind | 'switchover') {
   const old = await cluster.waitHealthy('a healthy cluster before the kill', HEAL_TIMEOUT_MS);
   const killedAt = performance.now();
   let to = '';
@@ -167,8 +180,7 @@ async function failover(cluster: FailoverCluster, load: SessionLoad, kind: KillK
   await Promise.all(cluster.respqls.map((r) => writesAgain(r.port)));
   const recoveredAt = performance.now();
   const writableAt = await writable;
-  windows.push([killedAt, recoveredAt]);
-  return {
+  const figures: KillFigures = {
     kind,
     from: old.name,
     to: to || promoted!.name,
@@ -176,7 +188,10 @@ async function failover(cluster: FailoverCluster, load: SessionLoad, kind: KillK
     writableMs: writableAt - promotedAt,
     recoveredMs: recoveredAt - promotedAt,
     errors: load.attempts.filter((a) => a.at >= killedAt && a.error).length,
-  } satisfies KillFigures;
+    rejoinMs: 0,
+    rejoinErrors: 0,
+  };
+  return { figures, killedAt, recoveredAt };
 }
 
 /** Resolves once a SET on a respql instance of its own succeeds. */
