@@ -28,6 +28,8 @@ const execFileAsync = promisify(execFile);
 export interface ClusterOptions {
   /** Patroni's leader lease, s: how long a dead or frozen primary keeps the lock. */
   ttl: number;
+  /** synchronous_mode_strict: no commit at all while the primary has no synchronous standby. */
+  strict: boolean;
   /** respql's --database-timeout, ms. */
   databaseTimeoutMs: number;
   log: (line: string) => void;
@@ -215,11 +217,11 @@ export class FailoverCluster {
           retry_timeout: Math.max(1, Math.floor((ttl - 1) / 2)),
           // A crashed primary is failed over, not restarted in place.
           primary_start_timeout: 0,
-          // A commit returns once a standby has it, and only that standby may be promoted. Not
-          // strict: a new primary whose standby has not caught up yet commits alone meanwhile
-          // (it cannot fail over until one has), rather than refuse writes.
+          // A commit returns once a standby has it, and only that standby may be promoted. Unless
+          // strict, a new primary whose standby has not caught up yet commits alone meanwhile (it
+          // cannot fail over until one has) rather than refuse writes.
           synchronous_mode: true,
-          synchronous_mode_strict: process.env.RESPQL_FAILOVER_STRICT === '1',
+          synchronous_mode_strict: this.options.strict,
           postgresql: {
             use_pg_rewind: true,
             use_slots: true,

@@ -94,6 +94,7 @@ export class SessionLoad {
     this.running = this.writers.map((writer, c) => this.run(writer, c));
   }
 
+  /** Lets each client finish the write it is on (retries included), then closes the connections. */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.running);
@@ -116,7 +117,8 @@ export class SessionLoad {
         } catch (err) {
           const error = (err as Error).message;
           this.attempts.push({ at, ms: performance.now() - at, error });
-          if (performance.now() - first > RETRY_BUDGET_MS || this.stopping) {
+          // Even when stopping: a write in flight gets its whole budget, as a user's request would.
+          if (performance.now() - first > RETRY_BUDGET_MS) {
             this.givenUp.push({ at: first, error });
             break;
           }

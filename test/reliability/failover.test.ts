@@ -18,9 +18,14 @@ describe('failover: Patroni cluster, primary killed under session traffic (postg
   let result: DrillResult;
 
   before(async () => {
-    const lines: string[] = [];
-    result = await runDrill({ kills: 5, clients: 50, ttl: 6, databaseTimeoutMs: DATABASE_TIMEOUT_MS, log: (l) => lines.push(l) });
-    console.log(lines.map((l) => `      ${l}`).join('\n'));
+    // Printed as it goes: a failure's message then follows the steps that led to it.
+    result = await runDrill({
+      kills: 5,
+      clients: 50,
+      ttl: 6,
+      databaseTimeoutMs: DATABASE_TIMEOUT_MS,
+      log: (l) => console.log(`      ${l}`),
+    });
   });
 
   it('loses no acknowledged write', () => {
