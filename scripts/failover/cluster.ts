@@ -217,6 +217,9 @@ export class FailoverCluster {
           retry_timeout: Math.max(1, Math.floor((ttl - 1) / 2)),
           // A crashed primary is failed over, not restarted in place.
           primary_start_timeout: 0,
+          // The synchronous standby has every acknowledged commit: a replay backlog on a busy
+          // machine (beyond the default 1 MB) only delays its promotion, it must not forbid it.
+          maximum_lag_on_failover: 256 * 1024 * 1024,
           // A commit returns once a standby has it, and only that standby may be promoted. Unless
           // strict, a new primary whose standby has not caught up yet commits alone meanwhile (it
           // cannot fail over until one has) rather than refuse writes.
@@ -273,7 +276,7 @@ export class FailoverCluster {
     return spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', out, out], ...owner });
   }
 
-  private postgresHaproxy(dir: string, port: number): string[] {
+  private postgresHaproxy(port: number): string[] {
     return [
       'listen postgres',
       `    bind 127.0.0.1:${port}`,
@@ -286,7 +289,7 @@ export class FailoverCluster {
     ];
   }
 
-  private respqlHaproxy(dir: string, port: number): string[] {
+  private respqlHaproxy(port: number): string[] {
     return [
       'listen respql',
       `    bind 127.0.0.1:${port}`,
@@ -297,7 +300,7 @@ export class FailoverCluster {
     ];
   }
 
-  private async startHaproxy(name: string, section: (dir: string, port: number) => string[]): Promise<number> {
+  private async startHaproxy(name: string, section: (port: number) => string[]): Promise<number> {
     const port = await freePort();
     const cfg = join(this.dir, `haproxy-${name}.cfg`);
     const defaults = [
@@ -308,7 +311,7 @@ export class FailoverCluster {
       '    timeout server 1h',
       '    timeout check 1s',
     ];
-    writeFileSync(cfg, [...defaults, ...section(this.dir, port), ''].join('\n'));
+    writeFileSync(cfg, [...defaults, ...section(port), ''].join('\n'));
     const check = spawnSync(HAPROXY, ['-c', '-q', '-f', cfg], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`invalid ${cfg}:\n${check.stdout}${check.stderr}`);
     this.haproxies.push(this.spawnLogged(HAPROXY, ['-db', '-f', cfg], join(this.dir, `haproxy-${name}.log`)));
