@@ -285,6 +285,9 @@ export class FailoverCluster {
       '    http-check expect status 200',
       // A node that stops being primary loses its client connections at once.
       '    default-server inter 300ms fall 2 rise 1 on-marked-down shutdown-sessions',
+      // A refused connection (a dead postmaster not yet marked down) fails at once: each retry
+      // would wait a second first, past respql's connect timeout.
+      '    retries 0',
       ...this.nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.pgPort} maxconn 100 check port ${n.restPort}`),
     ];
   }
