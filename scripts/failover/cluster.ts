@@ -104,6 +104,8 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 }
 
 function signalGroup(group: number, signal: NodeJS.Signals): void {
+  // kill(-0) would be our own process group.
+  if (group <= 0) return;
   try {
     process.kill(-group, signal);
   } catch {

@@ -168,7 +168,10 @@ async function failover(cluster: FailoverCluster, load: SessionLoad, kind: KillK
     if (postmaster === null) throw new Error(`${old.name} has no postmaster to kill`);
     process.kill(postmaster, 'SIGKILL');
   } else if (kind === 'patroni') {
-    process.kill(-old.patroniGroup()!, 'SIGKILL');
+    const group = old.patroniGroup();
+    // (Never kill(-0): that is our own process group.)
+    if (group === null) throw new Error(`${old.name} has no Patroni to kill`);
+    process.kill(-group, 'SIGKILL');
   } else if (kind === 'freeze') {
     old.signal('SIGSTOP');
   } else {
