@@ -39,7 +39,7 @@ import { respqlCli } from './bench/targets';
 import { summarize } from './bench/results';
 import { benchmark } from './bench/workloads';
 import { profile } from './bench/profile';
-import { lockOnly } from './bench/lock-traffic';
+import { lockOnly } from './bench/lock-only';
 import { holdConnections, scale } from './bench/scale';
 import { type Block, ratiosTable, renderMain, resultsTable, writeReport } from './bench/report';
 

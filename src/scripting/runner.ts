@@ -11,8 +11,11 @@
  * of a few microseconds of Lua each), so after each message the main thread first waits for the
  * worker's answer itself, blocking for at most HANDOVER_WAIT_MS: a hand-over is then one futex
  * wake, not an event-loop turn on each side (which, on a busy machine, was most of a script's
- * time). Past that wait the answer comes as a message on the event loop, so a long script
- * leaves the server responsive (BUSY, SCRIPT KILL).
+ * time). Past that wait the answer comes as a message on the event loop, and so does every
+ * answer once the main thread has spent HANDOVER_BUDGET_MS in such waits and their handling
+ * without an event-loop turn (on SQLite a redis.call completes in microtasks: a script looping
+ * on redis.call would otherwise never let the event loop run). So a long script leaves the
+ * server responsive (BUSY, SCRIPT KILL, SHUTDOWN NOSAVE).
  *
  * A killed script (SCRIPT KILL, FUNCTION KILL, SHUTDOWN) or one that runs out of memory ends
  * with its worker: worker.terminate() stops Lua wherever it is. The next job starts a new
@@ -25,6 +28,8 @@ import { TO_MAIN, TO_WORKER, type FromWorker, type FunctionInfo, type HostReques
 
 /** How long the main thread blocks waiting for the worker's answer before it leaves it to the event loop. */
 const HANDOVER_WAIT_MS = 2;
+/** How long hand-overs may go on without an event-loop turn. */
+const HANDOVER_BUDGET_MS = 5;
 
 export interface RunnerOptions {
   redisVersion: string;
@@ -77,6 +82,8 @@ export class ScriptRunner {
   /** Why the worker is being terminated: a kill (the script's reply) or a stop (its work fails). */
   private ending: { reason: string; stop: boolean } | null = null;
   private closed = false;
+  /** When the current stretch of hand-overs without an event-loop turn began, or null (see pump). */
+  private stretchSince: number | null = null;
   running: RunningScript | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
@@ -170,8 +177,14 @@ export class ScriptRunner {
   private pump(): void {
     const worker = this.worker!;
     const port = this.fromWorker!;
+    const now = performance.now();
+    if (this.stretchSince === null) {
+      this.stretchSince = now;
+      // After the poll phase, where the port's listener takes what was not waited for here.
+      setImmediate(() => (this.stretchSince = null));
+    } else if (now - this.stretchSince > HANDOVER_BUDGET_MS) return;
     if (Atomics.wait(this.flag!, TO_MAIN, 0, HANDOVER_WAIT_MS) === 'timed-out') return;
-    for (let received; worker === this.worker && (received = receiveMessageOnPort(port)); ) {
+    for (let received; worker === this.worker && (received = receiveMessageOnPort(port));) {
       const msg = received.message as FromWorker;
       this.onMessage(worker, msg);
       if (msg.type !== 'log') return;
@@ -187,7 +200,7 @@ export class ScriptRunner {
     this.running = null;
     // What the worker posted just before it ended: log lines, and the end of a job that broke the VM itself.
     let done: JobResult | null = null;
-    for (let received; (received = receiveMessageOnPort(port)); ) {
+    for (let received; (received = receiveMessageOnPort(port));) {
       const msg = received.message as FromWorker;
       if (msg.type === 'log') this.options.log?.(msg.level, msg.message);
       else if (msg.type === 'done' && msg.id === current?.id) done = msg.result;
@@ -226,7 +239,7 @@ export class ScriptRunner {
     if (job.type === 'eval' || job.type === 'fcall') {
       this.running = { kind: job.type === 'eval' ? 'eval' : 'function', since: performance.now(), wrote: false };
     }
-    this.send({ ...job, id } as ToWorker);
+    this.send({ ...job, id });
   }
 
   /** Compiles a script (SCRIPT LOAD, EVAL's first run); throws RespError with Redis's text. */

@@ -92,7 +92,7 @@ function run(msg: ToWorker): { result: JobResult } | { fatal: string } {
   }
 }
 
-for (let msg = next() as ToWorker; ; ) {
+for (let msg = next() as ToWorker; ;) {
   const outcome = run(msg);
   if ('fatal' in outcome) {
     // The VM's state is not to be trusted any more: the host answers this job with the error
