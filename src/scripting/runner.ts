@@ -116,7 +116,7 @@ export class ScriptRunner {
     this.compiled.clear();
     // What the main thread did not wait for itself (see pump) comes here, on the event loop.
     outbox.port1.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
-    outbox.port1.unref();
+    outbox.port1.unref(); // see next()
     worker.on('error', (err) => this.onExit(worker, err));
     worker.on('exit', (code) => this.onExit(worker, new Error(`script worker exited with code ${code}`)));
     // A new worker has no libraries: load them first, ahead of any queued job.
@@ -151,6 +151,7 @@ export class ScriptRunner {
     if (!current || current.id !== msg.id) return;
     this.current = null;
     this.running = null;
+    this.fromWorker!.unref();
     current.resolve(msg.result);
     this.next();
   }
@@ -219,6 +220,8 @@ export class ScriptRunner {
     }
     this.ending = null;
     this.next();
+    // A job ended with its worker (a kill, the memory limit): the next script need not wait for a new one to load.
+    if (current) this.warm();
   }
 
   private submit(job: Job, onRequest?: RequestHandler): Promise<JobResult> {
@@ -235,6 +238,8 @@ export class ScriptRunner {
     const pending = this.queue.shift()!;
     const id = this.nextId++;
     this.current = { ...pending, id };
+    // A job's end is awaited: the process stays up for it (an idle worker does not keep it up).
+    this.fromWorker!.ref();
     const { job } = pending;
     if (job.type === 'eval' || job.type === 'fcall') {
       this.running = { kind: job.type === 'eval' ? 'eval' : 'function', since: performance.now(), wrote: false };
