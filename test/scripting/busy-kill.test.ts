@@ -33,6 +33,9 @@ async function transcript(port: number): Promise<unknown[]> {
     out.push(await looping);
     out.push(await reply(other, 'PING'));
     out.push(await reply(other, 'SCRIPT', 'KILL'));
+    // respql's next script waits for a new worker to load (up to a second on a loaded machine):
+    // done here, so that the script below has written when SCRIPT KILL comes.
+    out.push(await reply(other, 'EVAL', 'return 1', '0'));
     // A script that wrote cannot be killed; it ends by itself here (a bounded loop).
     const writing = reply(
       runner,
