@@ -18,8 +18,8 @@
  * server responsive (BUSY, SCRIPT KILL, SHUTDOWN NOSAVE).
  *
  * A killed script (SCRIPT KILL, FUNCTION KILL, SHUTDOWN) or one that runs out of memory ends
- * with its worker: worker.terminate() stops Lua wherever it is. The next job starts a new
- * worker, which gets the function libraries again; scripts are compiled again on first use.
+ * with its worker: worker.terminate() stops Lua wherever it is. A new worker starts at once,
+ * and gets the function libraries again; scripts are compiled again on first use.
  */
 import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -133,7 +133,7 @@ export class ScriptRunner {
     if (msg.type === 'log') return this.options.log?.(msg.level, msg.message);
     const current = this.current;
     if (msg.type === 'request') {
-      if (!current?.onRequest) return this.answer({ t: 'err', m: 'ERR no script is running' });
+      if (!current?.onRequest) return this.send({ t: 'err', m: 'ERR no script is running' });
       let reply: Promise<Wire> | Wire;
       try {
         reply = current.onRequest(msg.request);
@@ -142,10 +142,10 @@ export class ScriptRunner {
       }
       if (reply instanceof Promise) {
         reply.then(
-          (r) => worker === this.worker && this.answer(r),
-          (err) => worker === this.worker && this.answer({ t: 'err', m: err instanceof Error ? err.message : String(err) }),
+          (r) => worker === this.worker && this.send(r),
+          (err) => worker === this.worker && this.send({ t: 'err', m: err instanceof Error ? err.message : String(err) }),
         );
-      } else this.answer(reply);
+      } else this.send(reply);
       return;
     }
     if (!current || current.id !== msg.id) return;
@@ -154,10 +154,6 @@ export class ScriptRunner {
     this.fromWorker!.unref();
     current.resolve(msg.result);
     this.next();
-  }
-
-  private answer(reply: Wire): void {
-    this.send(reply);
   }
 
   /** Posts a job or a reply to the worker and wakes it, then waits briefly for its answer (see pump). */
