@@ -39,6 +39,7 @@ import { respqlCli } from './bench/targets';
 import { summarize } from './bench/results';
 import { benchmark } from './bench/workloads';
 import { profile } from './bench/profile';
+import { lockOnly } from './bench/lock-only';
 import { holdConnections, scale } from './bench/scale';
 import { type Block, ratiosTable, renderMain, resultsTable, writeReport } from './bench/report';
 
@@ -59,6 +60,10 @@ async function main(): Promise<void> {
     });
   }
   try {
+    if (options.lockOnly) {
+      process.stdout.write(`\n${await lockOnly(options, tmp)}\n`);
+      return;
+    }
     const produced: Partial<Record<Block, string>> = {};
     if (!options.profileOnly && !options.scaleOnly) {
       const commands = recordCommands();

@@ -28,6 +28,8 @@ export interface Options {
   profileOnly: boolean;
   scale: boolean;
   scaleOnly: boolean;
+  /** Only the lock-traffic test (Lua scripts) against every target; prints its table, writes nothing. */
+  lockOnly: boolean;
   /** Rows in the large table of the scale measurements (and expired rows to sweep). */
   scaleRows: number;
   /** Rows in the small table the large one is compared with. */
@@ -54,6 +56,8 @@ export const OPTION_HELP = `Options (flag / environment variable, default):
   --scale                                            also the scale measurements (3–6 min more): 1M rows vs 10k rows,
                                                      sweeping 1M expired rows under load, 10k idle connections
   --scale-only                                       only the scale measurements; rewrites only the report's scale blocks
+  --lock-only                                        only the lock-traffic test (Lua scripts), --reps times for
+                                                     --session-seconds each, on every target; prints, writes nothing
   --scale-rows N           BENCH_SCALE_ROWS          rows in the large table, and expired rows to sweep (1000000)
   --scale-small-rows N     BENCH_SCALE_SMALL_ROWS    rows in the small table it is compared with (10000)
   --idle-connections N     BENCH_IDLE_CONNECTIONS    idle connections held open (10000)
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     profileOnly: false,
     scale: false,
     scaleOnly: false,
+    lockOnly: false,
     scaleRows: positive('BENCH_SCALE_ROWS', env.BENCH_SCALE_ROWS ?? '1000000'),
     scaleSmallRows: positive('BENCH_SCALE_SMALL_ROWS', env.BENCH_SCALE_SMALL_ROWS ?? '10000'),
     idleConnections: positive('BENCH_IDLE_CONNECTIONS', env.BENCH_IDLE_CONNECTIONS ?? '10000'),
@@ -97,6 +102,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--profile-only') o.profile = o.profileOnly = true;
     else if (flag === '--scale') o.scale = true;
     else if (flag === '--scale-only') o.scale = o.scaleOnly = true;
+    else if (flag === '--lock-only') o.lockOnly = true;
     else if (flag === '--scale-rows') o.scaleRows = positive(flag, value());
     else if (flag === '--scale-small-rows') o.scaleSmallRows = positive(flag, value());
     else if (flag === '--idle-connections') o.idleConnections = positive(flag, value());

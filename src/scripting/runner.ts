@@ -3,20 +3,33 @@
  * LOAD, FCALL), answers the script's redis.call requests while it runs, and knows which script
  * is running and for how long (BUSY, SCRIPT KILL).
  *
- * The handshake, per redis.call: the worker posts {request} on its parentPort and blocks in
- * Atomics.wait on a shared Int32; the main thread gets the message on its event loop, runs the
- * command (asynchronously: PostgreSQL's driver, other clients meanwhile), posts the reply on a
- * MessagePort the worker owns the other end of, then stores 1 into the Int32 and notifies.
- * The worker wakes and takes the reply with receiveMessageOnPort. No polling on either side.
+ * The handshake, per redis.call: the worker posts {request} on its outbox port, sets the shared
+ * TO_MAIN flag and blocks in Atomics.wait; the main thread runs the command (asynchronously:
+ * PostgreSQL's driver, other clients meanwhile), posts the reply on the worker's inbox port, then
+ * sets TO_WORKER and notifies. The worker wakes and takes the reply with receiveMessageOnPort.
+ * Jobs and their ends go the same way. A script's turns are short (a lock release is two calls
+ * of a few microseconds of Lua each), so after each message the main thread first waits for the
+ * worker's answer itself, blocking for at most HANDOVER_WAIT_MS: a hand-over is then one futex
+ * wake, not an event-loop turn on each side (which, on a busy machine, was most of a script's
+ * time). Past that wait the answer comes as a message on the event loop, and so does every
+ * answer once the main thread has spent HANDOVER_BUDGET_MS in such waits and their handling
+ * without an event-loop turn (on SQLite a redis.call completes in microtasks: a script looping
+ * on redis.call would otherwise never let the event loop run). So a long script leaves the
+ * server responsive (BUSY, SCRIPT KILL, SHUTDOWN NOSAVE).
  *
  * A killed script (SCRIPT KILL, FUNCTION KILL, SHUTDOWN) or one that runs out of memory ends
- * with its worker: worker.terminate() stops Lua wherever it is. The next job starts a new
- * worker, which gets the function libraries again; scripts are compiled again on first use.
+ * with its worker: worker.terminate() stops Lua wherever it is. A new worker starts at once,
+ * and gets the function libraries again; scripts are compiled again on first use.
  */
 import path from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { RespError } from '../protocol/errors';
-import type { FromWorker, FunctionInfo, HostRequest, JobResult, ToWorker, Wire } from './wire';
+import { TO_MAIN, TO_WORKER, type FromWorker, type FunctionInfo, type HostRequest, type JobResult, type ToWorker, type Wire } from './wire';
+
+/** How long the main thread blocks waiting for the worker's answer before it leaves it to the event loop. */
+const HANDOVER_WAIT_MS = 2;
+/** How long hand-overs may go on without an event-loop turn. */
+const HANDOVER_BUDGET_MS = 5;
 
 export interface RunnerOptions {
   redisVersion: string;
@@ -56,7 +69,9 @@ export const KILLED_MESSAGE = 'ERR Script killed by user with SCRIPT KILL...';
 export class ScriptRunner {
   private worker: Worker | null = null;
   private flag: Int32Array | null = null;
-  private replies: MessagePort | null = null;
+  /** The worker's inbox (jobs, replies) and outbox (requests, job ends, log lines). */
+  private toWorker: MessagePort | null = null;
+  private fromWorker: MessagePort | null = null;
   private nextId = 1;
   private queue: Pending[] = [];
   private current: (Pending & { id: number }) | null = null;
@@ -67,6 +82,8 @@ export class ScriptRunner {
   /** Why the worker is being terminated: a kill (the script's reply) or a stop (its work fails). */
   private ending: { reason: string; stop: boolean } | null = null;
   private closed = false;
+  /** When the current stretch of hand-overs without an event-loop turn began, or null (see pump). */
+  private stretchSince: number | null = null;
   running: RunningScript | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
@@ -77,11 +94,12 @@ export class ScriptRunner {
   }
 
   private spawn(): void {
-    const signal = new SharedArrayBuffer(4);
-    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    const inbox = new MessageChannel();
+    const outbox = new MessageChannel();
     const worker = new Worker(path.join(__dirname, 'worker.js'), {
-      workerData: { signal, replies: port2, redisVersion: this.options.redisVersion },
-      transferList: [port2],
+      workerData: { signal, inbox: inbox.port2, outbox: outbox.port2, redisVersion: this.options.redisVersion },
+      transferList: [inbox.port2, outbox.port2],
       resourceLimits: {
         maxOldGenerationSizeMb: this.options.memoryMb,
         maxYoungGenerationSizeMb: Math.min(32, Math.max(4, this.options.memoryMb >> 3)),
@@ -93,9 +111,12 @@ export class ScriptRunner {
     worker.unref();
     this.worker = worker;
     this.flag = new Int32Array(signal);
-    this.replies = port1;
+    this.toWorker = inbox.port1;
+    this.fromWorker = outbox.port1;
     this.compiled.clear();
-    worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
+    // What the main thread did not wait for itself (see pump) comes here, on the event loop.
+    outbox.port1.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
+    outbox.port1.unref(); // see next()
     worker.on('error', (err) => this.onExit(worker, err));
     worker.on('exit', (code) => this.onExit(worker, new Error(`script worker exited with code ${code}`)));
     // A new worker has no libraries: load them first, ahead of any queued job.
@@ -112,7 +133,7 @@ export class ScriptRunner {
     if (msg.type === 'log') return this.options.log?.(msg.level, msg.message);
     const current = this.current;
     if (msg.type === 'request') {
-      if (!current?.onRequest) return this.answer({ t: 'err', m: 'ERR no script is running' });
+      if (!current?.onRequest) return this.send({ t: 'err', m: 'ERR no script is running' });
       let reply: Promise<Wire> | Wire;
       try {
         reply = current.onRequest(msg.request);
@@ -121,33 +142,69 @@ export class ScriptRunner {
       }
       if (reply instanceof Promise) {
         reply.then(
-          (r) => worker === this.worker && this.answer(r),
-          (err) => worker === this.worker && this.answer({ t: 'err', m: err instanceof Error ? err.message : String(err) }),
+          (r) => worker === this.worker && this.send(r),
+          (err) => worker === this.worker && this.send({ t: 'err', m: err instanceof Error ? err.message : String(err) }),
         );
-      } else this.answer(reply);
+      } else this.send(reply);
       return;
     }
     if (!current || current.id !== msg.id) return;
     this.current = null;
     this.running = null;
+    this.fromWorker!.unref();
     current.resolve(msg.result);
     this.next();
   }
 
-  private answer(reply: Wire): void {
-    this.replies!.postMessage(reply);
-    Atomics.store(this.flag!, 0, 1);
-    Atomics.notify(this.flag!, 0);
+  /** Posts a job or a reply to the worker and wakes it, then waits briefly for its answer (see pump). */
+  private send(message: ToWorker | Wire): void {
+    const flag = this.flag!;
+    // The worker is blocked until this message: it cannot have set TO_MAIN for the next one yet.
+    Atomics.store(flag, TO_MAIN, 0);
+    this.toWorker!.postMessage(message);
+    Atomics.store(flag, TO_WORKER, 1);
+    Atomics.notify(flag, TO_WORKER);
+    this.pump();
+  }
+
+  /**
+   * Waits up to HANDOVER_WAIT_MS for the worker's answer (a request or a job's end) and handles
+   * it at once, with any log lines before it. Not there in time: the port's listener gets it.
+   */
+  private pump(): void {
+    const worker = this.worker!;
+    const port = this.fromWorker!;
+    const now = performance.now();
+    if (this.stretchSince === null) {
+      this.stretchSince = now;
+      // After the poll phase, where the port's listener takes what was not waited for here.
+      setImmediate(() => (this.stretchSince = null));
+    } else if (now - this.stretchSince > HANDOVER_BUDGET_MS) return;
+    if (Atomics.wait(this.flag!, TO_MAIN, 0, HANDOVER_WAIT_MS) === 'timed-out') return;
+    for (let received; worker === this.worker && (received = receiveMessageOnPort(port));) {
+      const msg = received.message as FromWorker;
+      this.onMessage(worker, msg);
+      if (msg.type !== 'log') return;
+    }
   }
 
   private onExit(worker: Worker, err: Error): void {
     if (worker !== this.worker) return;
+    const port = this.fromWorker!;
     this.worker = null;
-    this.replies?.close();
-    this.replies = null;
     const current = this.current;
     this.current = null;
     this.running = null;
+    // What the worker posted just before it ended: log lines, and the end of a job that broke the VM itself.
+    let done: JobResult | null = null;
+    for (let received; (received = receiveMessageOnPort(port));) {
+      const msg = received.message as FromWorker;
+      if (msg.type === 'log') this.options.log?.(msg.level, msg.message);
+      else if (msg.type === 'done' && msg.id === current?.id) done = msg.result;
+    }
+    this.toWorker?.close();
+    port.close();
+    this.toWorker = this.fromWorker = null;
     if (current) {
       const reason =
         this.ending?.reason ??
@@ -155,10 +212,12 @@ export class ScriptRunner {
           ? 'ERR Script exceeded the memory limit of scripts (lua-memory-limit)'
           : `ERR Error running script: ${err.message}`);
       if (this.ending?.stop) current.reject(new ScriptStopped(reason));
-      else current.resolve({ ok: false, error: reason });
+      else current.resolve(done ?? { ok: false, error: reason });
     }
     this.ending = null;
     this.next();
+    // A job ended with its worker (a kill, the memory limit): the next script need not wait for a new one to load.
+    if (current) this.warm();
   }
 
   private submit(job: Job, onRequest?: RequestHandler): Promise<JobResult> {
@@ -175,11 +234,13 @@ export class ScriptRunner {
     const pending = this.queue.shift()!;
     const id = this.nextId++;
     this.current = { ...pending, id };
+    // A job's end is awaited: the process stays up for it (an idle worker does not keep it up).
+    this.fromWorker!.ref();
     const { job } = pending;
     if (job.type === 'eval' || job.type === 'fcall') {
       this.running = { kind: job.type === 'eval' ? 'eval' : 'function', since: performance.now(), wrote: false };
     }
-    this.worker!.postMessage({ ...job, id });
+    this.send({ ...job, id });
   }
 
   /** Compiles a script (SCRIPT LOAD, EVAL's first run); throws RespError with Redis's text. */

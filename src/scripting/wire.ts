@@ -21,6 +21,10 @@ export type WireTagged = Exclude<Wire, Uint8Array | number | bigint | null | Wir
 
 export const wireError = (m: string): Wire => ({ t: 'err', m });
 
+/** The slots of the Int32Array the main thread and the worker signal each other on: set when a message is posted to that side. */
+export const TO_WORKER = 0;
+export const TO_MAIN = 1;
+
 /** What a script asked the host for, from the worker. */
 export type HostRequest = { kind: 'call'; argv: Uint8Array[]; resp: 2 | 3 } | { kind: 'acl'; argv: Uint8Array[] };
 

@@ -83,6 +83,29 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
     }
   });
 
+  it('--lock-only: the lock-traffic test alone on every target, with INFO counts per script; writes no report', async () => {
+    const tmp = tempDir('respql-bench-test-');
+    try {
+      const out = path.join(tmp.dir, 'BENCHMARKS.md');
+      writeFileSync(out, '# untouched\n');
+      const args = ['--lock-only', '--reps', '1', '--session-seconds', '1', '--out', out];
+      const result = await run(process.execPath, [BENCH, ...args, '--postgres-setting', 'shared_buffers=64MB'], { timeoutMs: 60_000 });
+      expect(result.code, result.stderr).to.equal(0);
+      for (const target of ['respql, SQLite', 'respql, PostgreSQL', 'redis, appendfsync always', 'redis, no persistence'])
+        expect(
+          opsPerSecond(result.stdout, target, 'lock traffic (SET NX PX, then EVALSHA of the release script)', '-P 1'),
+          target,
+        ).to.be.greaterThan(0);
+      for (const backend of ['SQLite', 'PostgreSQL'])
+        expect(result.stdout).to.match(
+          new RegExp(`^- respql, ${backend}, rep 1: \\d+ EVALSHA; per EVALSHA: [\\d.]+ transactions, [\\d.]+ statements`, 'm'),
+        );
+      expect(readFileSync(out, 'utf8')).to.equal('# untouched\n');
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('refuses a malformed PostgreSQL setting in one line, before starting anything', async () => {
     const result = await run(process.execPath, [BENCH, '--postgres-setting', 'fsync=off; DROP'], { timeoutMs: 10_000 });
     expect(result.code).to.equal(1);

@@ -8,6 +8,13 @@ import { RawClient, toStrings } from '../support/resp-client';
 import { BACKENDS, startRespql, type RunningRespql } from '../support/respql';
 
 const reply = async (c: RawClient, ...argv: string[]) => toStrings(await c.send(...argv));
+/** INFO respql's counters. */
+async function respqlInfo(c: RawClient): Promise<Record<string, number>> {
+  const text = String(await reply(c, 'INFO', 'respql'));
+  return Object.fromEntries(
+    text.split('\r\n').flatMap((l) => (/^(\w+):(\d+)$/.exec(l) ? [[l.split(':')[0], Number(l.split(':')[1])]] : [])),
+  );
+}
 /** Writes a, then spins ~300 ms on redis.call('time'), then writes b. */
 const SLOW_PAIR =
   "redis.call('set', KEYS[1], ARGV[1]) local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000 then break end end redis.call('set', KEYS[2], ARGV[1]) return 'ok'";
@@ -56,6 +63,49 @@ for (const backend of BACKENDS) {
       } finally {
         await w.close();
         await s.close();
+      }
+    });
+
+    it('scripts from many clients share group commits, and none is seen half done or run twice', async function () {
+      const clients = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(respql.port)));
+      const readers = await Promise.all(Array.from({ length: 2 }, () => RawClient.connect(respql.port)));
+      try {
+        // Writes a then b, with a write between them; readers must never see a and b differ.
+        const sha = String(
+          await reply(
+            clients[0],
+            'SCRIPT',
+            'LOAD',
+            "redis.call('set', KEYS[1], ARGV[1]) redis.call('incr', KEYS[3]) redis.call('set', KEYS[2], ARGV[1]) return 1",
+          ),
+        );
+        const before = await respqlInfo(clients[0]);
+        const perClient = 10;
+        let writing = true;
+        const seen: unknown[] = [];
+        const reading = Promise.all(
+          readers.map(async (r) => {
+            while (writing) seen.push(await reply(r, 'MGET', 'share:a', 'share:b'));
+          }),
+        );
+        await Promise.all(
+          clients.map(async (c, i) => {
+            for (let n = 0; n < perClient; n++)
+              expect(await reply(c, 'EVALSHA', sha, '3', 'share:a', 'share:b', 'share:n', `${i}.${n}`)).to.equal(1);
+          }),
+        );
+        writing = false;
+        await reading;
+        const after = await respqlInfo(clients[0]);
+        const scripts = clients.length * perClient;
+        expect(await reply(clients[0], 'GET', 'share:n')).to.equal(String(scripts));
+        // Readers' commands share those transactions too: fewer transactions than scripts alone shows the sharing.
+        expect(after.sql_transactions - before.sql_transactions).to.be.lessThan(scripts / 2);
+        if (backend === 'sqlite') expect(after.sql_wal_flushes - before.sql_wal_flushes).to.be.lessThan(scripts / 2);
+        expect(seen.length).to.be.greaterThan(0);
+        for (const pair of seen) expect((pair as unknown[])[0]).to.equal((pair as unknown[])[1], JSON.stringify(pair));
+      } finally {
+        await Promise.all([...clients, ...readers].map((c) => c.close()));
       }
     });
 

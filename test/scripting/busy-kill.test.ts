@@ -33,6 +33,9 @@ async function transcript(port: number): Promise<unknown[]> {
     out.push(await looping);
     out.push(await reply(other, 'PING'));
     out.push(await reply(other, 'SCRIPT', 'KILL'));
+    // respql's next script waits for a new worker to load (up to a second on a loaded machine):
+    // done here, so that the script below has written when SCRIPT KILL comes.
+    out.push(await reply(other, 'EVAL', 'return 1', '0'));
     // A script that wrote cannot be killed; it ends by itself here (a bounded loop).
     const writing = reply(
       runner,
@@ -88,6 +91,31 @@ describe('scripting: BUSY and SCRIPT KILL against redis-server', function () {
       await respql.stop();
     }
   });
+
+  for (const backend of BACKENDS) {
+    it(`a client keeps being answered while a script loops on redis.call (${backend})`, async function () {
+      // On SQLite each redis.call completes without an event-loop turn: the runner must still yield to it.
+      const respql = await startRespql(backend, { busyReplyThresholdMs: 5000 });
+      const runner = await RawClient.connect(respql.port);
+      const other = await RawClient.connect(respql.port);
+      try {
+        await reply(other, 'SET', 'busy:calls', 'v');
+        const looping = reply(runner, 'EVAL', "while true do redis.call('get', KEYS[1]) end", '1', 'busy:calls');
+        await sleep(200);
+        for (let i = 0; i < 5; i++) {
+          const started = performance.now();
+          expect(await reply(other, 'PING')).to.equal('PONG');
+          expect(performance.now() - started).to.be.lessThan(100);
+        }
+        expect(await reply(other, 'SCRIPT', 'KILL')).to.equal('OK');
+        expect(errorText(await looping)).to.match(/Script killed by user with SCRIPT KILL/);
+      } finally {
+        await runner.close();
+        await other.close();
+        await respql.stop();
+      }
+    });
+  }
 
   it('SHUTDOWN NOSAVE ends a script that has written, whose writes are not committed (sqlite)', async function () {
     const db = await freshDatabaseUrl('sqlite');

@@ -63,6 +63,35 @@ describe('scripting: the script worker', function () {
     expect(await evalScript('return 5')).to.equal(5);
   });
 
+  it('keeps the event loop turning while a script loops on redis.call answered at once, and counts nothing twice', async function () {
+    // Answered in a microtask, as SQLite's statements are: the main thread waits for the worker
+    // itself between calls, but yields to the event loop within its budget.
+    expect(await evalScript('return 1')).to.equal(1); // the worker is up
+    let calls = 0;
+    const running = evalScript("local n = 0 while true do n = redis.call('INCR', 'n') end", () => Promise.resolve(++calls));
+    let ticks: number;
+    try {
+      ticks = await new Promise<number>((resolve) => {
+        let n = 0;
+        const t = setInterval(() => n++, 10);
+        setTimeout(() => (clearInterval(t), resolve(n)), 300);
+      });
+    } finally {
+      expect(runner.kill('eval')).to.equal(null);
+    }
+    expect(((await running) as { m: string }).m).to.equal('ERR Script killed by user with SCRIPT KILL...');
+    expect(ticks).to.be.greaterThan(10);
+    expect(calls).to.be.greaterThan(ticks);
+    // The next script on a new worker sees every answer once, in order.
+    const seen: number[] = [];
+    const reply = await evalScript(
+      "local t = {} for i = 1, 200 do t[i] = redis.call('ECHO', i) end return t",
+      (req) => (seen.push(Number(Buffer.from(req.argv[1]).toString())), Promise.resolve(seen.length * 10)),
+    );
+    expect(seen).to.deep.equal(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(reply).to.deep.equal(Array.from({ length: 200 }, (_, i) => (i + 1) * 10));
+  });
+
   it('a script that wrote cannot be killed', async function () {
     // The script runs until the test lets it end (its GET of 'stop' answers 1), whatever the machine's speed.
     let stop = false;
