@@ -80,8 +80,10 @@ async function runScript(
 ): Promise<Reply> {
   const { server, client, store } = ctx;
   const scripting = server.scripting;
-  // The script's own client: the caller's identity, its own protocol (redis.setresp) and no MULTI.
+  // The script's own client: the caller's identity, its own protocol (redis.setresp), no MULTI,
+  // and its own database (a SELECT in the script is the script's, as in Redis 7).
   const scriptClient = Object.create(client, {
+    db: { value: store.db, writable: true },
     protocol: { value: 2, writable: true },
     multi: { value: null, writable: true },
     closeAfterReply: { value: false, writable: true },
