@@ -1,6 +1,7 @@
 import { Errors, RespError } from '../protocol/errors';
 import { OK, QUEUED, type Reply } from '../protocol/reply';
 import type { PlainOp, Store } from '../store/store';
+import { MissingDatabase } from '../store/databases';
 import { lookedUp, type ClientState, type CommandContext, type KeyLookups, type ServerContext } from './context';
 import { newEventsOn, plainEvents, publishKeyEvents, type KeyEvent, type NotifyType } from './notify';
 import { ALLOWED_WHILE_SUBSCRIBED } from './pubsub';
@@ -226,9 +227,9 @@ export class CommandPipeline {
   private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {
     try {
       const result = spec.run(args, ctx);
-      return result instanceof Promise ? result.catch(asReply) : result;
+      return result instanceof Promise ? result.catch(inTransaction) : result;
     } catch (err) {
-      return asReply(err);
+      return inTransaction(err);
     }
   }
 }
@@ -251,6 +252,15 @@ export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer
 
 function checkArity(spec: CommandSpec<unknown>, argc: number): void {
   if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) throw Errors.wrongArity(spec.name);
+}
+
+/**
+ * asReply for a command run inside another's transaction (EXEC's queue, a script), except that a
+ * database not open yet fails the whole transaction: the engine opens it and runs it again.
+ */
+function inTransaction(err: unknown): RespError {
+  if (err instanceof MissingDatabase) throw err;
+  return asReply(err);
 }
 
 /** A command's error becomes its reply; anything else is a database or internal failure. */

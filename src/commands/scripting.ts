@@ -14,6 +14,7 @@ import { KILLED_MESSAGE } from '../scripting/runner';
 import { sha1hex } from '../scripting/vm';
 import type { HostRequest, Wire } from '../scripting/wire';
 import { globMatch } from './glob';
+import { MissingDatabase } from '../store/databases';
 import { integer, word } from './args';
 import { command, type CommandSpec } from './types';
 import type { ClientState, CommandContext } from './context';
@@ -89,6 +90,7 @@ async function runScript(
     closeAfterReply: { value: false, writable: true },
     replyMode: { value: 'on', writable: true },
   }) as ClientState;
+  let missing: MissingDatabase | undefined;
   const onRequest = async (request: HostRequest): Promise<Wire> => {
     const argv = request.argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     const spec = lookup(server, argv);
@@ -102,9 +104,21 @@ async function runScript(
       if (scripting.runner.running) scripting.runner.running.wrote = true;
     }
     scriptClient.protocol = request.resp;
-    return toWire(await server.call(spec, argv, scriptClient, store));
+    try {
+      return toWire(await server.call(spec, argv, scriptClient, store));
+    } catch (err) {
+      // A database not open yet: the script's result is moot, its transaction runs again once it is (see MissingDatabase).
+      if (err instanceof MissingDatabase) missing ??= err;
+      throw err;
+    }
   };
-  const wire = await start(onRequest);
+  let wire: Wire;
+  try {
+    wire = await start(onRequest);
+  } finally {
+    // eslint-disable-next-line no-unsafe-finally -- the script's own outcome does not count then
+    if (missing) throw missing;
+  }
   return fromWire(wire, (value) => ({ kind: 'bool', value }));
 }
 

@@ -197,8 +197,9 @@ export class SqlEngine implements Engine {
     db = 0,
   ): Promise<T> {
     // Behind tables being created, or a database not yet open: after it, in the order queued.
-    if (this.opening || !this.sqlOf.has(db))
-      return this.openDatabase(db).then(() => this.enqueue<T>(work, plain, executed, readOnly, unbounded, db));
+    const again = () => this.enqueue<T>(work, plain, executed, readOnly, unbounded, db);
+    if (this.opening) return this.opening.then(again, again);
+    if (!this.sqlOf.has(db)) return this.openDatabase(db).then(again);
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
       this.pending.push({
