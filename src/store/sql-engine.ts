@@ -166,6 +166,13 @@ export class SqlEngine implements Engine {
   async migrate(): Promise<void> {
     for (const statement of this.dialect.migrationSetup(this.timeoutMs)) await this.knex.raw(statement);
     await migrateLatest(this.knex, this.options.table, this.dialect);
+    // The numbered databases created so far get the migrations added since (see databases.ts).
+    const registered = await this.knex(databasesTable(this.options.table)).select<{ db: number }[]>('db');
+    for (const row of registered) {
+      const db = Number(row.db);
+      await migrateLatest(this.knex, databaseTable(this.options.table, db), this.dialect, undefined, true);
+      this.sqlOf.set(db, this.statementsFor(db));
+    }
     // Set up every connection for serving again.
     this.prepared = new WeakSet();
   }
