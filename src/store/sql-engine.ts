@@ -283,6 +283,8 @@ export class SqlEngine implements Engine {
         const missing = unwrap(err);
         if (missing instanceof MissingDatabase && !progress.committed) {
           await this.openDatabase(missing.db);
+          // As for work queued behind the opening: its time counts from there.
+          deadline = performance.now() + this.timeoutMs;
           attempt--;
           continue;
         }
