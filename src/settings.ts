@@ -609,10 +609,11 @@ export const SETTINGS: readonly Setting[] = [
   setting({
     name: 'databases',
     type: integer(1n, 2147483647n),
-    default: 1,
-    commands: [],
-    help: 'one database: SELECT 0 only',
-    runtime: { get: () => 1, immutable: true },
+    default: 16,
+    commands: SERVE,
+    help: 'how many databases SELECT offers (0 to databases-1); database n > 0 gets tables <table>_db<n> the first time it is used',
+    apply: (v, o) => (o.options.databases = v),
+    runtime: { get: (c) => c.databases, immutable: true },
   }),
   setting({
     name: 'appendonly',
@@ -724,6 +725,7 @@ export const DEFAULTS = {
   port: defaultOf<number>('port'),
   host: defaultOf<string>('bind'),
   table: defaultOf<string>('table'),
+  databases: defaultOf<number>('databases'),
   cleanupIntervalMs: defaultOf<number>('cleanup-interval'),
   databaseUrl: defaultOf<string>('database-url'),
   shutdownTimeoutMs: defaultOf<number>('shutdown-timeout'),

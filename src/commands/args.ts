@@ -32,6 +32,17 @@ export function integer(arg: Buffer, error: () => RespError = Errors.notInteger)
   return Number(v);
 }
 
+/**
+ * An int as Redis's getIntFromObjectOrReply reads it (a database index): not an integer, or out
+ * of the 32-bit range, each with Redis's text; `error` replaces both (SWAPDB's own messages).
+ */
+export function int32(arg: Buffer, error?: () => RespError): number {
+  const v = parseInt64(arg);
+  if (v === null) throw (error ?? Errors.notInteger)();
+  if (v > 2147483647n || v < -2147483648n) throw (error ?? Errors.intRange)();
+  return Number(v);
+}
+
 /** Keys live in a text column: they must be UTF-8 without NUL bytes. */
 export function key(arg: Buffer): string {
   if (!isUtf8(arg) || arg.includes(0)) throw Errors.keyNotText();

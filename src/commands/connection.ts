@@ -173,19 +173,6 @@ export const hello = command<HelloArgs>({
   },
 });
 
-export const select = command<number>({
-  name: 'select',
-  arity: 2,
-  flags: ['loading', 'stale', 'fast'],
-  keys: [0, 0, 0],
-  data: false,
-  summary: 'Changes the selected database (respql has only database 0).',
-  group: 'connection',
-  since: '1.0.0',
-  parse: (argv) => integer(argv[1]),
-  run: (db) => (db === 0 ? OK : Errors.dbIndexOutOfRange()),
-});
-
 export const reset = command<null>({
   name: 'reset',
   arity: 1,
@@ -203,6 +190,7 @@ export const reset = command<null>({
     client.name = null;
     client.protocol = 2;
     client.replyMode = 'on';
+    client.db = 0;
     client.authenticated = server.config.requirepass === null;
     client.user = 'default';
     return simple('RESET');
@@ -276,7 +264,7 @@ export function clientInfoLine(c: ClientState, now: number, subs = { sub: 0, psu
   const multi = c.multi ? c.multi.queue.length : -1;
   return (
     `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=-1 name=${c.name ?? ''} ` +
-    `age=${age} idle=${idle} flags=${c.multi ? 'x' : c.subscriptions ? 'P' : 'N'} db=0 sub=${subs.sub} psub=${subs.psub} ssub=${subs.ssub} multi=${multi} ` +
+    `age=${age} idle=${idle} flags=${c.multi ? 'x' : c.subscriptions ? 'P' : 'N'} db=${c.db} sub=${subs.sub} psub=${subs.psub} ssub=${subs.ssub} multi=${multi} ` +
     `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r ` +
     `cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.protocol} lib-name=${c.libName ?? ''} lib-ver=${c.libVersion ?? ''}`
   );
@@ -469,4 +457,4 @@ function securityWarning(name: string) {
   });
 }
 
-export const connectionCommands = [securityWarning('post'), securityWarning('host:'), ping, echo, quit, auth, hello, select, reset, client];
+export const connectionCommands = [securityWarning('post'), securityWarning('host:'), ping, echo, quit, auth, hello, reset, client];

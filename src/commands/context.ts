@@ -20,21 +20,27 @@ import type { CommandSpec, QueuedCommand } from './types';
  * when WATCH reaches the store, in queue order, before any later command of the client runs.
  */
 export interface Watch {
+  /** The database and key watched. */
+  readonly db: number;
+  readonly key: string;
   snapshot: Entry | null;
   dirty: boolean;
 }
 
 /** Every client's watches by key (the server's WatchRegistry): what WATCH, EXEC and writes use. */
 export interface Watches {
-  /** Registers a watch for `key` unless the client has one; returns the new watch, or null. */
-  add(client: ClientState, key: string): Watch | null;
-  /** Marks the watches of these keys dirty (a write on this instance changed them). */
-  touch(keys: Iterable<string>): void;
-  /** After a command's writes: its modified keys, and on FLUSHDB/FLUSHALL every watched live key. */
-  signal(store: Pick<Store, 'modified' | 'flushed'>): void;
+  /** Registers a watch for `key` of database `db` unless the client has one; returns the new watch, or null. */
+  add(client: ClientState, key: string, db: number): Watch | null;
+  /** Marks the watches of these keys of database `db` dirty (a write on this instance changed them). */
+  touch(keys: Iterable<string>, db: number): void;
+  /**
+   * After a command's writes, in every database it used: its modified keys, and on FLUSHDB,
+   * FLUSHALL and SWAPDB every watched key that was live.
+   */
+  signal(store: Pick<Store, 'used'>): void;
   /** Takes the client's watches away from it; they still see writes until `release` (EXEC, at its turn). */
-  detach(client: ClientState): [string, Watch][];
-  release(watches: Iterable<[string, Watch]>): void;
+  detach(client: ClientState): Watch[];
+  release(watches: Iterable<Watch>): void;
   unwatchAll(client: ClientState): void;
 }
 
@@ -56,8 +62,10 @@ export interface ClientState {
   multi: { queue: QueuedCommand[]; aborted: boolean } | null;
   /** Close the connection once the reply to the current command is written (QUIT). */
   closeAfterReply: boolean;
-  /** Keys under WATCH, with their snapshot. */
+  /** Keys under WATCH (by database and key, see WatchRegistry), with their snapshot. */
   readonly watched: Map<string, Watch>;
+  /** The selected database (SELECT). */
+  db: number;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
   /** Pub/sub subscriptions (channels, patterns, shard channels); nonzero = subscribed (see PubSubHub). */
@@ -84,7 +92,7 @@ export interface CommandContext {
    * Raises a keyspace notification (Redis's notifyKeyspaceEvent, same type, event name and
    * order): published once the command's transaction has committed, never for a rolled-back write.
    */
-  readonly notify: (type: NotifyType, event: string, key: string) => void;
+  readonly notify: (type: NotifyType, event: string, key: string, db?: number) => void;
 }
 
 /** Counts `found` of `of` read lookups as hits, the rest as misses (Redis's lookupKeyRead). */
@@ -156,6 +164,8 @@ export interface RuntimeConfig {
   readonly luaMemoryBytes: number;
   /** notify-keyspace-events as flags (see src/commands/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number;
+  /** How many databases SELECT offers (0 to databases - 1). */
+  readonly databases: number;
 }
 
 /** The server's own figures (INFO stats and the metrics endpoint). */

@@ -1,6 +1,7 @@
 import { Errors } from '../protocol/errors';
 import { bulk, OK, simple, type Reply } from '../protocol/reply';
-import { key, keys, parseInt64, scanCursor, word } from './args';
+import { int32, key, keys, parseInt64, scanCursor, word } from './args';
+import { outOfRange } from './databases';
 import { lookedUp, type CommandContext } from './context';
 import { globMatch, globPrefix } from './glob';
 import { notifying } from './notify';
@@ -180,7 +181,7 @@ export const scan = command<ScanArgs>({
   },
 });
 
-/** FLUSHDB / FLUSHALL [ASYNC|SYNC]: respql has one database, so both empty the table. */
+/** FLUSHDB / FLUSHALL [ASYNC|SYNC]: the selected database, or every one (ASYNC is as SYNC: one transaction either way). */
 function flushCommand(name: 'flushdb' | 'flushall', summary: string) {
   return command<null>({
     name,
@@ -197,7 +198,8 @@ function flushCommand(name: 'flushdb' | 'flushall', summary: string) {
       return null;
     },
     async run(_, { store }) {
-      await store.flush();
+      if (name === 'flushdb') await store.flush();
+      else for (const db of await store.databases()) await store.database(db).flush();
       return OK;
     },
   });
@@ -265,26 +267,32 @@ export interface CopyArgs {
   from: string;
   to: string;
   replace: boolean;
+  /** The DB options given, in order (the last wins); their range is checked with the client's settings (dispatch). */
+  dbs: number[];
+  /** A syntax error after a DB option: Redis reports that DB's range first. */
+  syntaxError?: boolean;
+  /** The target database, once dispatched (null: the selected one). */
+  db?: number | null;
 }
 
-/** COPY source destination [DB destination-db] [REPLACE]; respql has database 0 only. */
+/** COPY source destination [DB destination-db] [REPLACE]. */
 function parseCopy(argv: Buffer[]): CopyArgs {
-  const args: CopyArgs = { from: key(argv[1]), to: key(argv[2]), replace: false };
+  const args: CopyArgs = { from: key(argv[1]), to: key(argv[2]), replace: false, dbs: [] };
   for (let j = 3; j < argv.length; j++) {
     const opt = word(argv[j]);
     if (opt === 'REPLACE') {
       args.replace = true;
     } else if (opt === 'DB' && j + 1 < argv.length) {
-      const db = parseInt64(argv[j + 1]);
-      if (db === null) throw Errors.notInteger();
-      if (db > 2147483647n || db < -2147483648n) throw Errors.intRange();
-      if (db !== 0n) throw Errors.dbIndexOutOfRange();
+      args.dbs.push(int32(argv[j + 1]));
       j++;
+    } else if (args.dbs.length) {
+      args.syntaxError = true;
+      break;
     } else {
       throw Errors.syntax();
     }
   }
-  if (args.from === args.to) throw Errors.sameObject();
+  if (args.from === args.to && !args.dbs.length) throw Errors.sameObject();
   return args;
 }
 
@@ -298,11 +306,25 @@ export const copy = command<CopyArgs>({
   group: 'generic',
   since: '6.2.0',
   parse: parseCopy,
+  // Redis's order: each DB option's range, then the syntax, then the same key in the same database.
+  dispatch(a, { client, server }) {
+    for (const db of a.dbs) {
+      const error = outOfRange(server, db);
+      if (error) return error;
+    }
+    if (a.syntaxError) return Errors.syntax();
+    const db = a.dbs.length ? a.dbs[a.dbs.length - 1] : client.db;
+    if (db === client.db && a.from === a.to) return Errors.sameObject();
+    return { ...a, db: db === client.db ? null : db };
+  },
   async run(a, { store, lookups, notify }) {
-    const outcome = await store.copy(a.from, a.to, a.replace);
+    const outcome =
+      a.db === null || a.db === undefined
+        ? await store.copy(a.from, a.to, a.replace)
+        : await store.transfer(store.database(a.db), a.from, a.to, a.replace, false);
     if (outcome === 'done') {
-      notify('new', 'new', a.to);
-      notify('generic', 'copy_to', a.to);
+      notify('new', 'new', a.to, a.db ?? undefined);
+      notify('generic', 'copy_to', a.to, a.db ?? undefined);
     }
     // The source is read as lookupKeyRead reads it (the destination is a write lookup, not counted).
     lookedUp(lookups, outcome !== 'missing');

@@ -72,11 +72,12 @@ export function formatNotifyFlags(flags: number): string {
   return out;
 }
 
-/** One event a command raised: its class, Redis's event name and the key. */
+/** One event a command raised: its class, Redis's event name, the key and its database (if not the batch's). */
 export interface KeyEvent {
   type: NotifyType;
   event: string;
   key: string;
+  db?: number;
 }
 
 /** Whether events of `type` are published under `flags` at all (commands may skip the work otherwise). */
@@ -85,18 +86,21 @@ export function notifying(flags: number, type: NotifyType): boolean {
 }
 
 /**
- * notifyKeyspaceEvent for each event, in order: `__keyspace@0__:<key>` gets the event name,
- * `__keyevent@0__:<event>` the key. Failures of the bus (PostgreSQL away) are the events' loss only.
- * With an asynchronous bus, returns when they have been delivered on this instance.
+ * notifyKeyspaceEvent for each event, in order: `__keyspace@<db>__:<key>` gets the event name,
+ * `__keyevent@<db>__:<event>` the key (`db` for the events that name no database of their own).
+ * Failures of the bus (PostgreSQL away) are the events' loss only. With an asynchronous bus,
+ * returns when they have been delivered on this instance.
  */
-export function publishKeyEvents(hub: PubSubHub, flags: number, events: readonly KeyEvent[]): Promise<void> | undefined {
+export function publishKeyEvents(hub: PubSubHub, flags: number, events: readonly KeyEvent[], db = 0): Promise<void> | undefined {
   let last: Promise<number> | undefined;
-  for (const { type, event, key } of events) {
+  for (const { type, event, key, db: on = db } of events) {
     if (!(flags & TYPE_BITS[type])) continue;
     const name = Buffer.from(event);
     const keyBytes = Buffer.from(key, 'utf8');
-    if (flags & KEYSPACE) last = pending(hub.publish(false, Buffer.concat([KEYSPACE_PREFIX, keyBytes]), name)) ?? last;
-    if (flags & KEYEVENT) last = pending(hub.publish(false, Buffer.concat([KEYEVENT_PREFIX, name]), keyBytes)) ?? last;
+    if (flags & KEYSPACE)
+      last = pending(hub.publish(false, Buffer.concat([prefix(KEYSPACE_PREFIXES, 'keyspace', on), keyBytes]), name)) ?? last;
+    if (flags & KEYEVENT)
+      last = pending(hub.publish(false, Buffer.concat([prefix(KEYEVENT_PREFIXES, 'keyevent', on), name]), keyBytes)) ?? last;
   }
   // A bus delivers in order: once the last event is delivered here, all are.
   return last?.then(
@@ -105,8 +109,15 @@ export function publishKeyEvents(hub: PubSubHub, flags: number, events: readonly
   );
 }
 
-const KEYSPACE_PREFIX = Buffer.from('__keyspace@0__:');
-const KEYEVENT_PREFIX = Buffer.from('__keyevent@0__:');
+const KEYSPACE_PREFIXES = new Map<number, Buffer>();
+const KEYEVENT_PREFIXES = new Map<number, Buffer>();
+
+/** `__keyspace@<db>__:` or `__keyevent@<db>__:`, made once per database. */
+function prefix(made: Map<number, Buffer>, kind: string, db: number): Buffer {
+  let p = made.get(db);
+  if (!p) made.set(db, (p = Buffer.from(`__${kind}@${db}__:`)));
+  return p;
+}
 
 /** A bus's pending delivery, its failure handled (the events are lost, the write stands). */
 function pending(result: number | Promise<number>): Promise<number> | undefined {

@@ -1,6 +1,7 @@
 import { Errors, RespError } from '../protocol/errors';
 import { OK, QUEUED, type Reply } from '../protocol/reply';
 import type { PlainOp, Store } from '../store/store';
+import { MissingDatabase } from '../store/databases';
 import { lookedUp, type ClientState, type CommandContext, type KeyLookups, type ServerContext } from './context';
 import { newEventsOn, plainEvents, publishKeyEvents, type KeyEvent, type NotifyType } from './notify';
 import { ALLOWED_WHILE_SUBSCRIBED } from './pubsub';
@@ -113,13 +114,23 @@ export class CommandPipeline {
     let reply: Reply | Promise<Reply>;
     let plain: PlainOp | RespError | null;
     const server = this.server;
+    // The database as the command is read (a SELECT pipelined after it must not move it).
+    const db = client.db;
     // A command without data looks nothing up; one on a given store counts with the command that owns it.
     if (!spec.data)
-      reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow });
+      reply = this.run(spec, args, { client, server, store: store ?? NO_STORE, lookups: server.stats, notify: this.notifyNow(db) });
     else if (store) {
+      // Inside EXEC or a script, on the database selected there.
+      const target = store.database(db);
       const events = this.eventsOn.get(store);
-      const notify = events ? collectInto(events) : this.notifyNow;
-      reply = this.run(spec, args, { client, server, store, lookups: this.lookupsOn.get(store) ?? server.stats, notify });
+      const lookups = this.lookupsOn.get(store);
+      if (target !== store) {
+        // A script run by this command reaches them through its own store.
+        if (events) this.eventsOn.set(target, events);
+        if (lookups) this.lookupsOn.set(target, lookups);
+      }
+      const notify = events ? collectInto(events, db) : this.notifyNow(db);
+      reply = this.run(spec, args, { client, server, store: target, lookups: lookups ?? server.stats, notify });
     } else if (spec.plain && !newEventsOn(server.config.notifyKeyspaceEvents) && (plain = this.plainOp(spec, args))) {
       const op = plain;
       let changedKeys: readonly string[] = [];
@@ -127,7 +138,7 @@ export class CommandPipeline {
         op instanceof RespError
           ? op
           : server.engine
-              .plain(op, (changed) => (server.watches.touch(changed), (changedKeys = changed)))
+              .plain(op, (changed) => (server.watches.touch(changed, db), (changedKeys = changed)), db)
               .then((value) => {
                 // The plain reads are GET's, EXISTS's and the hash reads: one read lookup per key, as Redis's lookupKeyRead.
                 if (op.kind === 'get') lookedUp(server.stats, value !== null);
@@ -135,7 +146,7 @@ export class CommandPipeline {
                 else if (op.kind === 'hread') lookedUp(server.stats, op.found === true);
                 const flags = server.config.notifyKeyspaceEvents;
                 const result = op.kind === 'put' ? OK : value;
-                const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys)) : undefined;
+                const delivered = flags ? publishKeyEvents(server.pubsub, flags, plainEvents(op, changedKeys), db) : undefined;
                 return delivered ? delivered.then(() => result) : result;
               }, asReply);
     } else {
@@ -148,7 +159,7 @@ export class CommandPipeline {
           // Likewise its events: only those of the attempt that committed are published.
           this.eventsOn.set(tx, (events = []));
           try {
-            return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events) });
+            return await spec.run(args, { client, server, store: tx, lookups, notify: collectInto(events, db) });
           } finally {
             // Redis's signalModifiedKey: WATCHes see the keys this command (or EXEC's queue)
             // really changed, before the next command of the batch runs.
@@ -156,14 +167,14 @@ export class CommandPipeline {
           }
         },
         spec.flags.includes('readonly'),
-        spec.unbounded ? { unbounded: true } : undefined,
+        spec.unbounded || db !== 0 ? { unbounded: spec.unbounded, db } : undefined,
       );
       // Counted (and its events published) once the transaction committed: with the reply, or with the command's own error.
       // The reply waits for the events' delivery on this instance (on PostgreSQL, their way through NOTIFY), as in Redis.
       const count = (): Promise<void> | void => {
         lookedUp(server.stats, lookups.keyspaceHits, lookups.keyspaceHits + lookups.keyspaceMisses);
         const flags = server.config.notifyKeyspaceEvents;
-        if (flags && events.length) return publishKeyEvents(server.pubsub, flags, events);
+        if (flags && events.length) return publishKeyEvents(server.pubsub, flags, events, db);
       };
       const committed = transaction.then(
         (r) => {
@@ -196,12 +207,14 @@ export class CommandPipeline {
     return reply;
   }
 
-  /** ctx.notify outside a transaction: published at once. */
-  private readonly notifyNow = (type: NotifyType, event: string, key: string): void => {
-    const flags = this.server.config.notifyKeyspaceEvents;
-    // Nothing waits for these (no transaction): the returned promise never rejects.
-    if (flags) void publishKeyEvents(this.server.pubsub, flags, [{ type, event, key }]);
-  };
+  /** ctx.notify outside a transaction: published at once, on database `db` unless the event names another. */
+  private notifyNow(db: number): (type: NotifyType, event: string, key: string, on?: number) => void {
+    return (type, event, key, on = db) => {
+      const flags = this.server.config.notifyKeyspaceEvents;
+      // Nothing waits for these (no transaction): the returned promise never rejects.
+      if (flags) void publishKeyEvents(this.server.pubsub, flags, [{ type, event, key, db: on }]);
+    };
+  }
 
   private plainOp(spec: CommandSpec<unknown>, args: unknown): PlainOp | RespError | null {
     try {
@@ -214,16 +227,16 @@ export class CommandPipeline {
   private run(spec: CommandSpec<unknown>, args: unknown, ctx: CommandContext): Reply | Promise<Reply> {
     try {
       const result = spec.run(args, ctx);
-      return result instanceof Promise ? result.catch(asReply) : result;
+      return result instanceof Promise ? result.catch(inTransaction) : result;
     } catch (err) {
-      return asReply(err);
+      return inTransaction(err);
     }
   }
 }
 
-/** ctx.notify inside a transaction: collected, published after COMMIT. */
-function collectInto(events: KeyEvent[]): (type: NotifyType, event: string, key: string) => void {
-  return (type, event, key) => void events.push({ type, event, key });
+/** ctx.notify inside a transaction: collected, published after COMMIT; on database `db` unless the event names another. */
+function collectInto(events: KeyEvent[], db: number): (type: NotifyType, event: string, key: string, on?: number) => void {
+  return (type, event, key, on = db) => void events.push({ type, event, key, db: on });
 }
 
 /** The key arguments of a command line, from its [first, last, step] spec (COMMAND GETKEYS too). */
@@ -239,6 +252,15 @@ export function keyArguments(spec: CommandSpec<unknown>, argv: Buffer[]): Buffer
 
 function checkArity(spec: CommandSpec<unknown>, argc: number): void {
   if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) throw Errors.wrongArity(spec.name);
+}
+
+/**
+ * asReply for a command run inside another's transaction (EXEC's queue, a script), except that a
+ * database not open yet fails the whole transaction: the engine opens it and runs it again.
+ */
+function inTransaction(err: unknown): RespError {
+  if (err instanceof MissingDatabase) throw err;
+  return asReply(err);
 }
 
 /** A command's error becomes its reply; anything else is a database or internal failure. */

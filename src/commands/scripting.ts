@@ -14,6 +14,7 @@ import { KILLED_MESSAGE } from '../scripting/runner';
 import { sha1hex } from '../scripting/vm';
 import type { HostRequest, Wire } from '../scripting/wire';
 import { globMatch } from './glob';
+import { MissingDatabase } from '../store/databases';
 import { integer, word } from './args';
 import { command, type CommandSpec } from './types';
 import type { ClientState, CommandContext } from './context';
@@ -80,13 +81,16 @@ async function runScript(
 ): Promise<Reply> {
   const { server, client, store } = ctx;
   const scripting = server.scripting;
-  // The script's own client: the caller's identity, its own protocol (redis.setresp) and no MULTI.
+  // The script's own client: the caller's identity, its own protocol (redis.setresp), no MULTI,
+  // and its own database (a SELECT in the script is the script's, as in Redis 7).
   const scriptClient = Object.create(client, {
+    db: { value: store.db, writable: true },
     protocol: { value: 2, writable: true },
     multi: { value: null, writable: true },
     closeAfterReply: { value: false, writable: true },
     replyMode: { value: 'on', writable: true },
   }) as ClientState;
+  let missing: MissingDatabase | undefined;
   const onRequest = async (request: HostRequest): Promise<Wire> => {
     const argv = request.argv.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     const spec = lookup(server, argv);
@@ -100,9 +104,21 @@ async function runScript(
       if (scripting.runner.running) scripting.runner.running.wrote = true;
     }
     scriptClient.protocol = request.resp;
-    return toWire(await server.call(spec, argv, scriptClient, store));
+    try {
+      return toWire(await server.call(spec, argv, scriptClient, store));
+    } catch (err) {
+      // A database not open yet: the script's result is moot, its transaction runs again once it is (see MissingDatabase).
+      if (err instanceof MissingDatabase) missing ??= err;
+      throw err;
+    }
   };
-  const wire = await start(onRequest);
+  let wire: Wire;
+  try {
+    wire = await start(onRequest);
+  } finally {
+    // eslint-disable-next-line no-unsafe-finally -- the script's own outcome does not count then
+    if (missing) throw missing;
+  }
   return fromWire(wire, (value) => ({ kind: 'bool', value }));
 }
 

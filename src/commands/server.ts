@@ -100,8 +100,13 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         used_cpu_user: (cpu.user / 1e6).toFixed(6),
       };
     case 'keyspace': {
-      const { keys, expires, avgTtl } = await store.expiryStats();
-      return keys ? { db0: `keys=${keys},expires=${expires},avg_ttl=${avgTtl}` } : {};
+      // One line per database with keys, in every instance's registry of databases.
+      const fields: InfoFields = {};
+      for (const db of await store.databases()) {
+        const { keys, expires, avgTtl } = await store.database(db).expiryStats();
+        if (keys) fields[`db${db}`] = `keys=${keys},expires=${expires},avg_ttl=${avgTtl}`;
+      }
+      return fields;
     }
     case 'commandstats': {
       const fields: InfoFields = {};
@@ -355,6 +360,7 @@ const EXTRA_CATEGORIES: Record<string, string[]> = {
   dbsize: ['keyspace'],
   flushdb: ['keyspace', 'dangerous'],
   flushall: ['keyspace', 'dangerous'],
+  swapdb: ['keyspace', 'dangerous'],
   keys: ['dangerous'],
   info: ['dangerous'],
   lastsave: ['admin', 'dangerous'],

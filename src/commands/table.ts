@@ -1,4 +1,5 @@
 import { connectionCommands } from './connection';
+import { databaseCommands } from './databases';
 import { counterCommands } from './counters';
 import { expireCommands } from './expire';
 import { hashCommands } from './hashes';
@@ -17,6 +18,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
     ...connectionCommands,
+    ...databaseCommands,
     ...stringCommands,
     ...counterCommands,
     ...keyCommands,

@@ -2,8 +2,9 @@ import { Errors } from '../protocol/errors';
 import { NULL_ARRAY, OK, type Reply } from '../protocol/reply';
 import type { Entry } from '../store/store';
 import { keys } from './args';
-import type { ClientState, Watch } from './context';
-import { command } from './types';
+import type { ClientState, ServerContext, Watch } from './context';
+import { outOfRange, select } from './databases';
+import { command, type QueuedCommand } from './types';
 
 const sameEntry = (a: Entry | null, b: Entry | null): boolean =>
   a === null || b === null ? a === b : a.expiry === b.expiry && a.value.equals(b.value);
@@ -47,7 +48,6 @@ export const discard = command<null>({
 interface WatchArgs {
   keys: string[];
   added: Watch[];
-  addedKeys: string[];
 }
 
 export const watch = command<WatchArgs>({
@@ -59,23 +59,20 @@ export const watch = command<WatchArgs>({
   summary: 'Monitors changes to keys to determine the execution of a transaction.',
   group: 'transactions',
   since: '2.2.0',
-  parse: (argv) => ({ keys: keys(argv.slice(1)), added: [], addedKeys: [] }),
+  parse: (argv) => ({ keys: keys(argv.slice(1)), added: [] }),
   dispatch({ keys: ks }, { client, server }) {
     if (client.multi) return Errors.watchInMulti();
-    const args: WatchArgs = { keys: ks, added: [], addedKeys: [] };
+    const args: WatchArgs = { keys: ks, added: [] };
     for (const k of ks) {
-      const watch = server.watches.add(client, k);
-      if (watch) {
-        args.added.push(watch);
-        args.addedKeys.push(k);
-      }
+      const watch = server.watches.add(client, k, client.db);
+      if (watch) args.added.push(watch);
     }
     return args;
   },
-  async run({ added, addedKeys }, { store }) {
+  async run({ added }, { store }) {
     // A write that ran before this WATCH's turn does not count.
-    for (let i = 0; i < added.length; i++)
-      Object.assign(added[i], { snapshot: await store.getEntry(addedKeys[i], false, true), dirty: false });
+    for (const watch of added)
+      Object.assign(watch, { snapshot: await store.database(watch.db).getEntry(watch.key, false, true), dirty: false });
     return OK;
   },
   // No snapshot to trust (the client got an error for this WATCH): its EXEC fails, never runs blind.
@@ -100,10 +97,28 @@ export const unwatch = command<null>({
   },
 });
 
+/** The database a client has selected after `queue` ran from `db` (its SELECTs that succeed). */
+function selectedAfter(queue: readonly QueuedCommand[], db: number, server: ServerContext): number {
+  for (const { spec, argv } of queue) {
+    if (spec !== select) continue;
+    try {
+      const n = select.parse(argv);
+      if (!outOfRange(server, n)) db = n;
+    } catch {
+      // Its error is its reply; the database stays.
+    }
+  }
+  return db;
+}
+
 /** What EXEC takes over from the client when it is read: the queued commands and the watches. */
 interface ExecArgs {
   queue: NonNullable<ClientState['multi']>['queue'];
-  watched: [string, Watch][];
+  watched: Watch[];
+  /** The database selected at EXEC: each attempt of the transaction starts there. */
+  db: number;
+  /** The database selected once its SELECTs have run. */
+  after: number;
 }
 
 export const exec = command<ExecArgs>({
@@ -115,7 +130,7 @@ export const exec = command<ExecArgs>({
   summary: 'Executes all commands in a transaction.',
   group: 'transactions',
   since: '1.2.0',
-  parse: (): ExecArgs => ({ queue: [], watched: [] }),
+  parse: (): ExecArgs => ({ queue: [], watched: [], db: 0, after: 0 }),
   // The transaction ends as EXEC is read: a MULTI pipelined after it starts a new one.
   dispatch(_, { client, server }) {
     const transaction = client.multi;
@@ -127,16 +142,35 @@ export const exec = command<ExecArgs>({
       server.watches.release(watched);
       return Errors.execAbort();
     }
-    return { queue: transaction.queue, watched };
+    const db = client.db;
+    // The commands read after EXEC run on the database its SELECTs leave selected (they are read before it runs).
+    client.db = selectedAfter(transaction.queue, db, server);
+    return { queue: transaction.queue, watched, db, after: client.db };
   },
-  async run({ queue, watched }, { client, server, store }): Promise<Reply> {
-    for (const [key, w] of watched) {
-      if (w.dirty || !sameEntry(w.snapshot, await store.getEntry(key, true, true))) return NULL_ARRAY;
+  async run({ queue, watched, db, after }, { client, server, store }): Promise<Reply> {
+    for (const w of watched) {
+      if (w.dirty || !sameEntry(w.snapshot, await store.database(w.db).getEntry(w.key, true, true))) {
+        // Nothing ran, no SELECT of it either (unless the client has selected since).
+        if (client.db === after) client.db = db;
+        return NULL_ARRAY;
+      }
     }
     // All queued commands share this one SQL transaction: atomic, and errors stay per command.
+    // Each runs on the database selected in the transaction so far: the client's, swapped in for
+    // the synchronous start of the call (where the pipeline reads it and SELECT sets it).
     const replies: Reply[] = [];
+    let selected = db;
     for (const { spec, argv } of queue) {
-      replies.push(await server.call(spec, argv, client, store));
+      const outside = client.db;
+      client.db = selected;
+      let reply: Reply | Promise<Reply>;
+      try {
+        reply = server.call(spec, argv, client, store);
+        selected = client.db;
+      } finally {
+        client.db = outside;
+      }
+      replies.push(await reply);
     }
     return replies;
   },

@@ -64,17 +64,20 @@ export class ExpiredEvents {
       this.renewAt = now + this.leaseMs / 3;
     }
     if (!this.stats.leaseHeld) return;
-    for (;;) {
-      const keys = await this.engine.transaction((store) => store.takeExpired(BATCH));
-      if (!keys.length) return;
-      this.stats.raised += keys.length;
-      const flags = this.config.notifyKeyspaceEvents;
-      await publishKeyEvents(
-        this.hub,
-        flags,
-        keys.map((key) => ({ type: 'expired', event: 'expired', key })),
-      );
-      if (keys.length < BATCH) return;
+    for (const db of await this.engine.databases()) {
+      for (;;) {
+        const keys = await this.engine.transaction((store) => store.database(db).takeExpired(BATCH));
+        if (!keys.length) break;
+        this.stats.raised += keys.length;
+        const flags = this.config.notifyKeyspaceEvents;
+        await publishKeyEvents(
+          this.hub,
+          flags,
+          keys.map((key) => ({ type: 'expired', event: 'expired', key })),
+          db,
+        );
+        if (keys.length < BATCH) break;
+      }
     }
   }
 

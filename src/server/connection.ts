@@ -61,6 +61,7 @@ export class Connection {
       closeAfterReply: false,
       replyMode: 'on',
       subscriptions: 0,
+      db: 0,
     };
     const limits = this.limits;
     this.decoder = new RequestDecoder(

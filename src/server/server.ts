@@ -38,6 +38,8 @@ export interface RespqlOptions {
   host?: string;
   /** Sessions table name. Default `sessions`. */
   table?: string;
+  /** How many databases SELECT offers (Redis's `databases`). Default 16. */
+  databases?: number;
   /** Expiry sweeper interval in ms; 0 disables. Default 5 minutes. */
   cleanupIntervalMs?: number;
   /** Run pending migrations on listen(). Default true. */
@@ -153,6 +155,7 @@ export class RespqlServer {
       tlsPort: 0,
       tlsAuthClients: options.tls?.authClients ?? 'yes',
       table: options.table ?? DEFAULTS.table,
+      databases: options.databases ?? DEFAULTS.databases,
       cleanupIntervalMs: options.cleanupIntervalMs ?? DEFAULTS.cleanupIntervalMs,
       loglevel: options.loglevel ?? DEFAULTS.loglevel,
       databaseUrl: options.knex ? '(knex instance)' : databaseUrl,

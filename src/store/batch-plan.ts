@@ -7,6 +7,8 @@ import { plainKeys, plainReads, type PlainOp } from './store';
 /** What the planner sees of a piece of a batch: its plain operation, if it is one. */
 export interface PlannedWork {
   readonly plain?: PlainOp;
+  /** The database it works on: only operations on one database merge. */
+  readonly db?: number;
 }
 
 /** One step of a batch: one piece of work on its own, or plain operations of one kind merged into one statement. */
@@ -45,10 +47,13 @@ function planPlainSpan(batch: readonly PlannedWork[], span: number[]): Step[] {
   // A read must follow the key's last write; a write must follow every earlier read and write of it.
   const lastWrite = new Map<string, number>();
   const lastAny = new Map<string, number>();
-  const groups = new Map<number, number[]>();
+  // Slot -> database -> the operations merged into one statement.
+  const groups = new Map<number, Map<number, number[]>>();
   for (const i of span) {
     const op = batch[i].plain!;
-    const keys = plainKeys(op);
+    const db = batch[i].db ?? 0;
+    // Another database's key is another key (a clash of names only orders two operations that need not be).
+    const keys = db === 0 ? plainKeys(op) : plainKeys(op).map((key) => `${db}\n${key}`);
     const reads = plainReads(op);
     let after = -1;
     for (const key of keys) after = Math.max(after, (reads ? lastWrite : lastAny).get(key) ?? -1);
@@ -58,12 +63,15 @@ function planPlainSpan(batch: readonly PlannedWork[], span: number[]): Step[] {
       lastAny.set(key, Math.max(slot, lastAny.get(key) ?? -1));
       if (!reads) lastWrite.set(key, slot);
     }
-    const group = groups.get(slot);
+    let byDb = groups.get(slot);
+    if (!byDb) groups.set(slot, (byDb = new Map<number, number[]>()));
+    const group = byDb.get(db);
     if (group) group.push(i);
-    else groups.set(slot, [i]);
+    else byDb.set(db, [i]);
   }
   const steps: Step[] = [];
-  for (const slot of [...groups.keys()].sort((a, b) => a - b)) steps.push(...cutAtValueBytes(batch, groups.get(slot)!));
+  for (const slot of [...groups.keys()].sort((a, b) => a - b))
+    for (const group of groups.get(slot)!.values()) steps.push(...cutAtValueBytes(batch, group));
   return steps;
 }
 

@@ -8,6 +8,8 @@ export interface TransactionOptions {
    * it): its batch's deadline waits while it runs, and counts again from its end.
    */
   unbounded?: boolean;
+  /** The database the work's store is on (SELECT's number); 0 if absent. */
+  db?: number;
 }
 
 /** Counters an engine keeps for INFO and the metrics endpoint. */
@@ -45,6 +47,6 @@ export interface Engine {
    * after COMMIT is durable. A read-only transaction takes no write lock.
    */
   transaction<T>(work: (store: Store) => Promise<T>, readOnly?: boolean, options?: TransactionOptions): Promise<T>;
-  /** One plain operation, merged with its neighbours; `executed` gets the keys it changed. */
-  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Reply>;
+  /** One plain operation on database `db`, merged with its neighbours; `executed` gets the keys it changed. */
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void, db?: number): Promise<Reply>;
 }

@@ -12,33 +12,42 @@
 export class ExpiredKeys {
   /** Expired rows counted: found by commands, or deleted by the sweeper unseen. */
   count = 0;
-  /** Key -> expiry (ms) of the row counted when a command found it expired. */
-  private readonly seen = new Map<string, number>();
+  /** Per database: key -> expiry (ms) of the row counted when a command found it expired. */
+  private readonly seenIn = new Map<number, Map<string, number>>();
 
   /** Bounds the memory where no complete sweep runs here (sweeper off, or another instance's). */
   constructor(private readonly maxRemembered = 100_000) {}
 
-  /** A command found `key`'s row expired (at `expiry`). */
-  found(key: string, expiry: number): void {
-    if (this.seen.get(key) === expiry) return;
-    this.count++;
-    this.seen.delete(key);
-    this.seen.set(key, expiry);
-    // The oldest first; forgetting one could only count its row again when swept.
-    if (this.seen.size > this.maxRemembered) this.seen.delete(this.seen.keys().next().value!);
+  private seen(db: number): Map<string, number> {
+    let seen = this.seenIn.get(db);
+    if (!seen) this.seenIn.set(db, (seen = new Map<string, number>()));
+    return seen;
   }
 
-  /** The sweeper deleted these rows (committed): the ones no command counted count now. */
-  swept(rows: readonly { key: string; expiry: number }[]): void {
+  /** A command found `key`'s row (in database `db`) expired (at `expiry`). */
+  found(key: string, expiry: number, db = 0): void {
+    const seen = this.seen(db);
+    if (seen.get(key) === expiry) return;
+    this.count++;
+    seen.delete(key);
+    seen.set(key, expiry);
+    // The oldest first; forgetting one could only count its row again when swept.
+    if (seen.size > this.maxRemembered) seen.delete(seen.keys().next().value!);
+  }
+
+  /** The sweeper deleted these rows of database `db` (committed): the ones no command counted count now. */
+  swept(rows: readonly { key: string; expiry: number }[], db = 0): void {
+    const seen = this.seen(db);
     for (const { key, expiry } of rows) {
-      if (this.seen.get(key) === expiry) this.seen.delete(key);
+      if (seen.get(key) === expiry) seen.delete(key);
       else this.count++;
     }
   }
 
-  /** A sweep deleted every row expired at `now`: the rows remembered up to then are gone. */
-  sweptUpTo(now: number): void {
-    for (const [key, expiry] of this.seen) if (expiry <= now) this.seen.delete(key);
+  /** A sweep deleted every row of database `db` expired at `now`: the rows remembered up to then are gone. */
+  sweptUpTo(now: number, db = 0): void {
+    const seen = this.seen(db);
+    for (const [key, expiry] of seen) if (expiry <= now) seen.delete(key);
   }
 
   /** CONFIG RESETSTAT. */

@@ -8,7 +8,8 @@ import { dialectOf, type Dialect, type SqlConnection } from './dialect';
 import type { Engine, TransactionOptions } from './engine';
 import { ExpiredKeys } from './expired-keys';
 import { migrateLatest } from './migrations';
-import { SqlStore, type PlainResult } from './sql-store';
+import { SqlStore, type Databases, type PlainResult } from './sql-store';
+import { databaseTable, databasesTable, MissingDatabase } from './databases';
 import { statements, type Statements } from './statements';
 import { plainReads, type PlainOp, type Store } from './store';
 
@@ -24,6 +25,8 @@ interface QueuedWork {
   since: number;
   /** May run past the deadline (see TransactionOptions.unbounded). */
   unbounded?: boolean;
+  /** The database it works on (SELECT's number). */
+  db: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -71,6 +74,12 @@ export class SqlEngine implements Engine {
   private unboundedEnd = 0;
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  /** Each open database's statements (see databases.ts): those whose tables this instance has made sure of. */
+  private readonly sqlOf = new Map<number, Statements>();
+  /** Tables being created: every piece queued meanwhile waits, so that pieces keep their order. */
+  private opening: Promise<void> | null = null;
+  /** What the stores know of the numbered databases. */
+  private readonly databasesView: Databases;
   /** INFO's expired_keys. */
   readonly expiredKeys = new ExpiredKeys();
   /** Figures for INFO. */
@@ -93,6 +102,48 @@ export class SqlEngine implements Engine {
   ) {
     this.dialect = dialectOf(knex);
     this.sql = statements(options.table, this.dialect);
+    this.sqlOf.set(0, this.sql);
+    this.databasesView = {
+      table: options.table,
+      statementsOf: (db) => this.sqlOf.get(db) ?? null,
+      found: (dbs) => {
+        for (const db of dbs) if (!this.sqlOf.has(db)) this.sqlOf.set(db, this.statementsFor(db));
+      },
+    };
+  }
+
+  /** Database n's statements: its own tables, and database 0's shared ones (scripts, lease, the registry). */
+  private statementsFor(db: number): Statements {
+    const own = statements(databaseTable(this.options.table, db), this.dialect);
+    const { scripts, claimLease, leaseHolder, releaseLease, databases } = this.sql;
+    return { ...own, scripts, claimLease, leaseHolder, releaseLease, databases };
+  }
+
+  /**
+   * Makes sure database `db`'s tables exist (the same migrations as database 0's, see databases.ts)
+   * and lists it in the registry. Pieces queued meanwhile wait for it.
+   */
+  openDatabase(db: number): Promise<void> {
+    if (this.sqlOf.has(db)) return Promise.resolve();
+    const previous = this.opening ?? Promise.resolve();
+    const opened: Promise<void> = previous
+      .then(async () => {
+        if (this.sqlOf.has(db)) return;
+        for (const statement of this.dialect.migrationSetup(this.timeoutMs)) await this.knex.raw(statement);
+        try {
+          await migrateLatest(this.knex, databaseTable(this.options.table, db), this.dialect, undefined, true);
+          if (db > 0) await this.knex(databasesTable(this.options.table)).insert({ db }).onConflict('db').ignore();
+        } finally {
+          // Set every connection up for serving again (migrationSetup changed it).
+          this.prepared = new WeakSet();
+        }
+        this.sqlOf.set(db, this.statementsFor(db));
+      })
+      .finally(() => {
+        if (this.opening === opened) this.opening = null;
+      });
+    this.opening = opened;
+    return opened;
   }
 
   get backend(): string {
@@ -115,6 +166,13 @@ export class SqlEngine implements Engine {
   async migrate(): Promise<void> {
     for (const statement of this.dialect.migrationSetup(this.timeoutMs)) await this.knex.raw(statement);
     await migrateLatest(this.knex, this.options.table, this.dialect);
+    // The numbered databases created so far get the migrations added since (see databases.ts).
+    const registered = await this.knex(databasesTable(this.options.table)).select<{ db: number }[]>('db');
+    for (const row of registered) {
+      const db = Number(row.db);
+      await migrateLatest(this.knex, databaseTable(this.options.table, db), this.dialect, undefined, true);
+      this.sqlOf.set(db, this.statementsFor(db));
+    }
     // Set up every connection for serving again.
     this.prepared = new WeakSet();
   }
@@ -124,7 +182,7 @@ export class SqlEngine implements Engine {
    * reads (a command flagged `readonly`), so a batch of only such work writes nothing.
    */
   transaction<T>(work: (store: Store) => Promise<T>, readOnly = false, options?: TransactionOptions): Promise<T> {
-    return this.enqueue(work, undefined, undefined, readOnly, options?.unbounded);
+    return this.enqueue(work, undefined, undefined, readOnly, options?.unbounded, options?.db);
   }
 
   /**
@@ -133,8 +191,8 @@ export class SqlEngine implements Engine {
    * in batch order (WATCH needs writes signalled before the next command of the batch runs, not
    * when the reply leaves after the flush).
    */
-  plain(op: PlainOp, executed?: (changed: readonly string[]) => void): Promise<Reply> {
-    return this.enqueue(undefined, op, executed, plainReads(op));
+  plain(op: PlainOp, executed?: (changed: readonly string[]) => void, db = 0): Promise<Reply> {
+    return this.enqueue(undefined, op, executed, plainReads(op), false, db);
   }
 
   private enqueue<T>(
@@ -143,7 +201,12 @@ export class SqlEngine implements Engine {
     executed: QueuedWork['executed'],
     readOnly: boolean,
     unbounded = false,
+    db = 0,
   ): Promise<T> {
+    // Behind tables being created, or a database not yet open: after it, in the order queued.
+    const again = () => this.enqueue<T>(work, plain, executed, readOnly, unbounded, db);
+    if (this.opening) return this.opening.then(again, again);
+    if (!this.sqlOf.has(db)) return this.openDatabase(db).then(again);
     return new Promise<T>((resolve, reject) => {
       // Every piece has the same fields in the same order: one object shape on the hot path.
       this.pending.push({
@@ -153,6 +216,7 @@ export class SqlEngine implements Engine {
         executed,
         since: performance.now(),
         unbounded,
+        db,
         resolve: resolve as (v: unknown) => void,
         reject,
       });
@@ -215,6 +279,15 @@ export class SqlEngine implements Engine {
       try {
         return await this.runBatch(batch, deadline, progress);
       } catch (err) {
+        // A piece reached a database not open yet (rolled back): open it, then run the batch again.
+        const missing = unwrap(err);
+        if (missing instanceof MissingDatabase && !progress.committed) {
+          await this.openDatabase(missing.db);
+          // As for work queued behind the opening: its time counts from there.
+          deadline = performance.now() + this.timeoutMs;
+          attempt--;
+          continue;
+        }
         const pause = RETRY_BASE_MS * 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
         if (progress.committed || !this.dialect.retryReason?.(unwrap(err)) || performance.now() + pause + RETRY_BASE_MS >= deadline)
           throw err;
@@ -336,7 +409,9 @@ export class SqlEngine implements Engine {
       const outcomes = new Array<{ ok: boolean; value: unknown }>(batch.length);
       try {
         for (const step of steps) {
-          const store = new SqlStore(conn, this.sql, this.dialect, this.options.clock(), this.expiredKeys);
+          const db = batch['plain' in step ? step.plain[0] : step.work].db;
+          const sql = db === 0 ? this.sql : this.sqlOf.get(db)!;
+          const store = new SqlStore(conn, sql, this.dialect, this.options.clock(), this.expiredKeys, db, this.databasesView);
           if ('plain' in step) {
             let results: PlainResult[];
             try {
@@ -431,12 +506,12 @@ export class SqlEngine implements Engine {
    * Deletes up to `limit` expired rows in one transaction: the keys deleted, and whether the
    * batch was full (more may be waiting, fields of expired hashes included).
    */
-  async sweepBatch(limit: number): Promise<{ deleted: number; full: boolean }> {
-    const work = async (store: Store) => ({ ...(await store.deleteExpired(limit)), now: store.now });
+  async sweepBatch(limit: number, db = 0): Promise<{ deleted: number; full: boolean }> {
+    const work = async (store: Store) => ({ ...(await store.database(db).deleteExpired(limit)), now: store.now });
     const { swept, full, now } = await this.sweepTransaction(work);
     // Committed: counted now, each row once (see ExpiredKeys).
-    this.expiredKeys.swept(swept);
-    if (!full) this.expiredKeys.sweptUpTo(now);
+    this.expiredKeys.swept(swept, db);
+    if (!full) this.expiredKeys.sweptUpTo(now, db);
     return { deleted: swept.length, full };
   }
 
@@ -451,11 +526,17 @@ export class SqlEngine implements Engine {
         executed: undefined,
         since: performance.now(),
         unbounded: false,
+        db: 0,
         resolve: resolve as (v: unknown) => void,
         reject,
       };
       this.runRetrying([item], item.since + this.timeoutMs).catch((err) => item.reject(unwrap(err)));
     });
+  }
+
+  /** The databases whose tables exist (the registry, which other instances write too), 0 first. */
+  databases(): Promise<number[]> {
+    return this.transaction((store) => store.databases(), true);
   }
 
   /** Store.claimLease in its own piece of a group commit. */

@@ -10,6 +10,8 @@ import { RespError } from '../protocol/errors';
 import { OK, type Reply } from '../protocol/reply';
 import { hashReadReply, keyTypeOf, TypedStore, wrongType } from './typed-store';
 import { sqlScriptTable, type ScriptTable } from './scripts';
+import { MissingDatabase, SWAP_SCRATCH, swapStatements, transferStatements } from './databases';
+import { randomBytes } from 'node:crypto';
 
 const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
@@ -27,10 +29,22 @@ function countAmong(live: Set<string>, keys: readonly string[]): number {
   return keys.reduce((n, key) => n + (live.has(key) ? 1 : 0), 0);
 }
 
+/** What the engine tells a store of the numbered databases (see databases.ts). */
+export interface Databases {
+  /** The sessions table's name (database 0's). */
+  readonly table: string;
+  /** A database's statements, or null when this instance has not made sure of its tables. */
+  statementsOf(db: number): Statements | null;
+  /** The registry says these databases' tables exist. */
+  found(dbs: readonly number[]): void;
+}
+
 /** The Store bound to one connection inside one transaction, at one clock reading. */
 export class SqlStore implements Store {
   readonly modified = new Set<string>();
   flushed = false;
+  /** The stores of this transaction by database, once one reached another database. */
+  private family: Map<number, SqlStore> | null = null;
 
   constructor(
     private readonly conn: SqlConnection,
@@ -39,7 +53,68 @@ export class SqlStore implements Store {
     readonly now: number,
     /** Counts the expired rows this store's reads and deletes come across. */
     private readonly expired: ExpiredKeys,
+    readonly db = 0,
+    private readonly dbs: Databases | null = null,
   ) {}
+
+  database(db: number): SqlStore {
+    if (db === this.db) return this;
+    if (!this.family) this.family = new Map([[this.db, this]]);
+    let store = this.family.get(db);
+    if (store) return store;
+    const sql = this.dbs?.statementsOf(db);
+    if (!sql) throw new MissingDatabase(db);
+    store = new SqlStore(this.conn, sql, this.dialect, this.now, this.expired, db, this.dbs);
+    store.family = this.family;
+    this.family.set(db, store);
+    return store;
+  }
+
+  get used(): readonly SqlStore[] {
+    return this.family ? [...this.family.values()] : [this];
+  }
+
+  async databases(): Promise<number[]> {
+    const rows = await this.conn.all(this.sql.databases, []);
+    const found = rows.map((row) => toNumber(row.db));
+    this.dbs?.found(found);
+    return [0, ...found];
+  }
+
+  async transfer(target: Store, from: string, to: string, replace: boolean, move: boolean): Promise<'missing' | 'exists' | 'done'> {
+    const dst = target as SqlStore;
+    const entry = await this.getEntry(from, true, true);
+    if (!entry) return 'missing';
+    if (this.dialect.lockKey) await this.conn.all(this.dialect.lockKey, [dst.sql.table, to]);
+    if (!replace && (await dst.countExisting([to])) > 0) return 'exists';
+    // Whatever is there goes, an expired row included (its fields and members with it).
+    await dst.typed.deleteRow(to);
+    const sql = transferStatements(this.sql.table, dst.sql.table);
+    const typed = entry.type === 'hash' || entry.type === 'set' ? entry.type : null;
+    await this.conn.run(sql.key, [to, typed ? randomBytes(8) : null, from]);
+    if (typed) await this.conn.run(sql[typed], [to, from]);
+    dst.modified.add(to);
+    if (move) await this.delete([from]);
+    return 'done';
+  }
+
+  async swap(other: Store): Promise<void> {
+    const b = other as SqlStore;
+    // The scratch tables, created the first time (see MissingDatabase).
+    this.database(SWAP_SCRATCH);
+    for (const statement of swapStatements(this.dbs!.table, this.db, b.db, this.dialect)) {
+      if (statement.startsWith('SELECT')) await this.conn.all(statement, []);
+      else await this.conn.run(statement, []);
+    }
+    // As FLUSHDB for WATCH: every watched key that was there is touched (Redis's touchAllWatchedKeysInDb).
+    this.flushed = true;
+    b.flushed = true;
+  }
+
+  /** A command found `key`'s row expired (INFO expired_keys). */
+  private found(key: string, expiry: number): void {
+    this.expired.found(key, expiry, this.db);
+  }
 
   /** Records a key whose live value or expiry a statement changed (`count` rows); true if any. */
   private changed(key: string, count: number): boolean {
@@ -63,7 +138,7 @@ export class SqlStore implements Store {
     const rows = await this.conn.all(this.sql.get, [this.now, key]);
     if (!rows.length) return null;
     if (rows[0].data === null) {
-      this.expired.found(key, toNumber(rows[0].expiry_ms));
+      this.found(key, toNumber(rows[0].expiry_ms));
       return null;
     }
     return rows[0].type === null ? toBuffer(rows[0].data) : wrongType();
@@ -87,7 +162,7 @@ export class SqlStore implements Store {
     const rows = await this.conn.all(this.sql.getMany, [this.now, this.dialect.keyListParam(keys)]);
     const found = new Map<string, Buffer | RespError>();
     for (const row of rows) {
-      if (row.data === null) this.expired.found(row.token as string, toNumber(row.expiry_ms));
+      if (row.data === null) this.found(row.token as string, toNumber(row.expiry_ms));
       else found.set(row.token as string, row.type === null ? toBuffer(row.data) : wrongType());
     }
     return keys.map((k) => found.get(k) ?? null);
@@ -117,7 +192,7 @@ export class SqlStore implements Store {
       // Some missed: which of them are expired rows (counted), not absent ones.
       const missed = keys.filter((_, i) => values[i] === null);
       for (const r of await this.conn.all(this.sql.expiredAmong, [this.dialect.keyListParam(missed), this.now]))
-        this.expired.found(r.token as string, toNumber(r.expiry_ms));
+        this.found(r.token as string, toNumber(r.expiry_ms));
     }
     return values;
   }
@@ -258,7 +333,7 @@ export class SqlStore implements Store {
     const live = new Set<string>();
     for (const row of rows) {
       if (toNumber(row.live) > 0) live.add(row.token as string);
-      else this.expired.found(row.token as string, toNumber(row.expiry_ms));
+      else this.found(row.token as string, toNumber(row.expiry_ms));
     }
     return live;
   }
@@ -372,7 +447,7 @@ export class SqlStore implements Store {
   async take(key: string): Promise<Buffer | null> {
     const rows = await this.conn.all(this.sql.take, [key, this.now, this.now]);
     if (!rows.length && (await this.typed.keyType(key)) !== null) throw wrongType();
-    if (rows.length && !toNumber(rows[0].live)) this.expired.found(key, toNumber(rows[0].expiry_ms));
+    if (rows.length && !toNumber(rows[0].live)) this.found(key, toNumber(rows[0].expiry_ms));
     return rows.length && this.changed(key, toNumber(rows[0].live)) ? toBuffer(rows[0].data) : null;
   }
 

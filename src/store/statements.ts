@@ -5,6 +5,7 @@
 import type { Dialect } from './dialect';
 import { scriptStatements } from './scripts';
 import { leaseTable } from './migrations';
+import { databasesTable } from './databases';
 import { typedTables } from './migrations/typed-keys';
 import { typedStatements } from './typed-store';
 
@@ -63,6 +64,8 @@ export function statements(table: string, d: Dialect) {
     claimLease: `INSERT INTO ${lease} (name, holder, expires_at) VALUES (?, ?, ${d.leaseUntil}) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE ${lease}.holder = excluded.holder OR ${lease}.expires_at <= ${d.leaseNow}`,
     leaseHolder: `SELECT holder FROM ${lease} WHERE name = ?`,
     releaseLease: `DELETE FROM ${lease} WHERE name = ? AND holder = ?`,
+    /** The numbered databases whose tables exist (see databases.ts). */
+    databases: `SELECT db FROM "${databasesTable(table)}" ORDER BY db`,
   };
 }
 export type Statements = ReturnType<typeof statements>;

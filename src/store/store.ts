@@ -42,6 +42,25 @@ export interface ScanPage {
 export interface Store extends ScriptTable {
   /** The clock of this transaction (ms); one reading per command batch item. */
   readonly now: number;
+  /** The database (SELECT's number) this store reads and writes. */
+  readonly db: number;
+  /**
+   * This transaction on database `db` (this store when it is its own): MOVE, COPY ... DB, SWAPDB,
+   * FLUSHALL, a SELECT inside MULTI or a script. Throws MissingDatabase (see databases.ts) when
+   * this instance has not made sure of its tables yet: the engine creates them and runs the batch again.
+   */
+  database(db: number): Store;
+  /** Every database's store this transaction used, this one included (WATCH signals). */
+  readonly used: readonly Store[];
+  /** The databases whose tables exist, 0 first (FLUSHALL, INFO keyspace); they can then be used. */
+  databases(): Promise<number[]>;
+  /**
+   * Copies `from` (value, type, expiry) to `to` in the other database `target` (COPY ... DB),
+   * replacing it only if `replace`; with `move`, deletes `from` here (MOVE).
+   */
+  transfer(target: Store, from: string, to: string, replace: boolean, move: boolean): Promise<'missing' | 'exists' | 'done'>;
+  /** Swaps every key of this database with those of `other` (SWAPDB). */
+  swap(other: Store): Promise<void>;
   /**
    * Keys whose live value or expiry this store's writes changed (a write that changed
    * nothing, like SET NX on a live key, is not here): what invalidates WATCH.
@@ -80,7 +99,7 @@ export interface Store extends ScriptTable {
   scan(cursor: number, count: number, likePrefix?: string): Promise<ScanPage>;
   /** Every live key, optionally narrowed by a literal prefix (KEYS). */
   allKeys(prefix?: string): Promise<Buffer[]>;
-  /** Deletes everything (FLUSHDB). */
+  /** Deletes everything in this database (FLUSHDB). */
   flush(): Promise<void>;
   /** Deletes up to `limit` expired rows (the sweeper's garbage collection); returns their keys and expiries. */
   deleteExpired(limit: number): Promise<{ swept: { key: string; expiry: number }[]; full: boolean }>;

@@ -91,17 +91,21 @@ export class Sweeper {
     return this.stats.leaseHeld;
   }
 
-  /** Batches until a batch comes back short (or, leased, until the lease is lost). */
+  /** Every database, batches until a batch comes back short (or, leased, until the lease is lost). */
   private async sweepAll(leased: boolean): Promise<void> {
     const started = Date.now();
-    let batch: { deleted: number; full: boolean };
-    do {
-      batch = await this.engine.sweepBatch(this.batchSize);
-      this.stats.deleted += batch.deleted;
-      // Let clients' requests in between batches: SQLite's calls are synchronous, and
-      // queueing the next batch at once would keep the engine busy for the whole sweep.
-      await new Promise((resolve) => setImmediate(resolve));
-    } while (batch.full && !this.stopped && (!leased || (await this.claim())));
+    let going = true;
+    for (const db of await this.engine.databases()) {
+      let batch: { deleted: number; full: boolean };
+      do {
+        batch = await this.engine.sweepBatch(this.batchSize, db);
+        this.stats.deleted += batch.deleted;
+        // Let clients' requests in between batches: SQLite's calls are synchronous, and
+        // queueing the next batch at once would keep the engine busy for the whole sweep.
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (batch.full && (going = !this.stopped && (!leased || (await this.claim()))));
+      if (!going) break;
+    }
     this.stats.runs++;
     this.stats.lastDurationMs = Date.now() - started;
   }

@@ -87,16 +87,18 @@ describe('key commands: parse', function () {
   parseTable(rename, [[['rename', 'a', 'b'], { from: 'a', to: 'b' }]]);
 
   parseTable(copy, [
-    [['copy', 'a', 'b'], { from: 'a', to: 'b', replace: false }],
-    [['copy', 'a', 'b', 'replace'], { from: 'a', to: 'b', replace: true }],
-    [['copy', 'a', 'b', 'DB', '0', 'REPLACE'], { from: 'a', to: 'b', replace: true }],
-    [['copy', 'a', 'b', 'DB', '1'], err('ERR DB index is out of range')],
-    [['copy', 'a', 'b', 'DB', '-1'], err('ERR DB index is out of range')],
+    [['copy', 'a', 'b'], { from: 'a', to: 'b', replace: false, dbs: [] }],
+    [['copy', 'a', 'b', 'replace'], { from: 'a', to: 'b', replace: true, dbs: [] }],
+    [['copy', 'a', 'b', 'DB', '0', 'REPLACE'], { from: 'a', to: 'b', replace: true, dbs: [0] }],
+    // The range of a DB option is the server's (checked at dispatch, before a later syntax error).
+    [['copy', 'a', 'b', 'DB', '1'], { from: 'a', to: 'b', replace: false, dbs: [1] }],
+    [['copy', 'a', 'b', 'DB', '-1'], { from: 'a', to: 'b', replace: false, dbs: [-1] }],
+    [['copy', 'a', 'b', 'DB', '99', 'foo'], { from: 'a', to: 'b', replace: false, dbs: [99], syntaxError: true }],
     [['copy', 'a', 'b', 'DB', 'x'], NOT_INT],
     [['copy', 'a', 'b', 'DB', '2147483648'], err('ERR value is out of range, value must between -2147483648 and 2147483647')],
     [['copy', 'a', 'b', 'DB'], SYNTAX],
     [['copy', 'a', 'b', 'foo'], SYNTAX],
     [['copy', 'a', 'a'], err('ERR source and destination objects are the same')],
-    [['copy', 'a', 'a', 'DB', '1'], err('ERR DB index is out of range')],
+    [['copy', 'a', 'a', 'DB', '1'], { from: 'a', to: 'a', replace: false, dbs: [1] }],
   ]);
 });

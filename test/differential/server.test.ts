@@ -193,10 +193,7 @@ describe('differential vs redis-server: proto-max-bulk-len from the command line
 
   it('--proto-max-bulk-len 2mb: CONFIG GET answers 2097152 and a 3 MB bulk gets the protocol error', async () => {
     const args = ['--proto-max-bulk-len', '2mb'];
-    const [redis, respql] = await Promise.all([
-      startRedisServer({ args: ['--databases', '1', ...args] }),
-      spawnRespql(['--database-url', ':memory:', ...args]),
-    ]);
+    const [redis, respql] = await Promise.all([startRedisServer({ args }), spawnRespql(['--database-url', ':memory:', ...args])]);
     try {
       for (const port of [redis.port, respql.port]) {
         expect(await runScript(port, [['CONFIG', 'GET', 'proto-max-bulk-len']])).to.deep.equal([['proto-max-bulk-len', '2097152']]);
@@ -213,7 +210,7 @@ describe('differential vs redis-server: proto-max-bulk-len from the command line
   });
 
   it('CONFIG SET proto-max-bulk-len applies to the connection that sent it at once', async () => {
-    const [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql('sqlite')]);
+    const [redis, respql] = await Promise.all([startRedisServer(), startRespql('sqlite')]);
     try {
       const replies = [];
       for (const port of [redis.port, respql.port]) {
@@ -253,7 +250,7 @@ describe('differential vs redis-server: COMMAND INFO and INFO layout', function 
     'getex',
   ];
   it(names.join(' '), async () => {
-    const [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql('sqlite')]);
+    const [redis, respql] = await Promise.all([startRedisServer(), startRespql('sqlite')]);
     try {
       const script = names.map((name) => ['COMMAND', 'INFO', name]);
       const firstSeven = (replies: unknown[]) => replies.map((r) => (r as unknown[][])[0].slice(0, 7));
@@ -264,7 +261,7 @@ describe('differential vs redis-server: COMMAND INFO and INFO layout', function 
   });
 
   it('INFO answers the sections asked for once each, in its own order, with the same field names (clients)', async () => {
-    const [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql('sqlite')]);
+    const [redis, respql] = await Promise.all([startRedisServer(), startRespql('sqlite')]);
     try {
       const script = [
         ['SET', 'k', 'v', 'EX', '1000'],

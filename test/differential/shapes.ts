@@ -198,7 +198,7 @@ export const TARGETS: readonly string[] = REFERENCE_ONLY ? ['reference redis-ser
 /** Starts respql on `label`'s backend, or in reference-only mode a second redis-server. */
 export async function startTarget(label: string): Promise<Target> {
   if (REFERENCE_ONLY) {
-    const r: RedisServer = await startRedisServer({ args: ['--databases', '1'] });
+    const r: RedisServer = await startRedisServer();
     return { port: r.port, url: r.url, stop: () => r.stop() };
   }
   const s = await startRespql(label as (typeof BACKENDS)[number]);
@@ -210,7 +210,7 @@ export function useReferenceAndTarget(label: string): { readonly redis: RedisSer
   const peers = {} as { redis: RedisServer; target: Target };
   before(async function () {
     this.timeout(60_000);
-    [peers.redis, peers.target] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startTarget(label)]);
+    [peers.redis, peers.target] = await Promise.all([startRedisServer(), startTarget(label)]);
   });
   after(async function () {
     this.timeout(60_000);

@@ -27,7 +27,7 @@ export function describeUnorderedDifferential(title: string, scripts: Script[]):
       let redis: RedisServer;
       let respql: RunningRespql;
       before(async function () {
-        [redis, respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
+        [redis, respql] = await Promise.all([startRedisServer(), startRespql(backend)]);
       });
       after(async function () {
         await Promise.all([redis?.stop(), respql?.stop()]);

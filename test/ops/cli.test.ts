@@ -183,6 +183,7 @@ describe('respql command line', function () {
         '003_partial_expiry_index',
         '004_typed_keys',
         '005_create_scripts',
+        '006_create_databases',
       ]);
       expect(line.msg).to.include('001_create_sessions').and.include('web_sessions');
 

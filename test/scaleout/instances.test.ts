@@ -184,6 +184,7 @@ for (const backend of PGBOUNCER_BACKENDS) {
             '003_partial_expiry_index',
             '004_typed_keys',
             '005_create_scripts',
+            '006_create_databases',
           ]);
         } finally {
           for (const s of servers) await s.close();

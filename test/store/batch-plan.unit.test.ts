@@ -37,6 +37,14 @@ describe('batch planner (planBatch)', function () {
     expect(rows(batch, steps).map((row) => row.split(' ')[0])).to.deep.equal(['get', 'expire']);
   });
 
+  it('merges only the operations of one database: the same name in two databases is two keys', function () {
+    const on = (db: number, w: PlannedWork): PlannedWork => ({ ...w, db });
+    const batch = [get('a'), on(2, get('a')), on(2, get('b')), put('c'), on(2, put('a')), on(3, put('a'))];
+    expect(plan(batch)).to.deep.equal(['get 0', 'get 1,2', 'put 3', 'put 4', 'put 5']);
+    // A write in database 2 does not order a read of the same name in database 0 after it.
+    expect(plan([on(2, put('k')), get('k'), on(2, get('k'))])).to.deep.equal(['get 1', 'put 0', 'get 2']);
+  });
+
   it("runs a read of a key after that key's earlier write, and a write after its earlier reads and writes", function () {
     // GET k before SET k stays before it; GET k after SET k comes after it; another key's GET joins the first group.
     expect(plan([get('k'), put('k'), get('k'), get('other')])).to.deep.equal(['get 0,3', 'put 1', 'get 2']);

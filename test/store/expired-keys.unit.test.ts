@@ -61,4 +61,18 @@ describe('ExpiredKeys (INFO expired_keys)', () => {
     e.swept([{ key: 'k', expiry: 1 }]);
     expect(e.count).to.equal(0);
   });
+
+  it('counts the rows of one name in two databases apart, and sweeps each database on its own', () => {
+    const e = new ExpiredKeys();
+    e.found('k', 1, 0);
+    e.found('k', 1, 3);
+    e.found('k', 1, 3);
+    expect(e.count).to.equal(2);
+    // Database 0's complete sweep forgets only its own rows: database 3's is still known when swept.
+    e.sweptUpTo(10, 0);
+    e.swept([{ key: 'k', expiry: 1 }], 3);
+    expect(e.count).to.equal(2);
+    e.swept([{ key: 'k', expiry: 1 }], 0);
+    expect(e.count).to.equal(3);
+  });
 });

@@ -67,8 +67,7 @@ export function transcript(commands: string[][], replies: unknown[], reference: 
 export function usePeers(backend: Backend): { readonly redis: RedisServer; readonly respql: RunningRespql } {
   const peers = {} as { redis: RedisServer; respql: RunningRespql };
   before(async () => {
-    // respql has one database, like a redis-server started with `databases 1`.
-    [peers.redis, peers.respql] = await Promise.all([startRedisServer({ args: ['--databases', '1'] }), startRespql(backend)]);
+    [peers.redis, peers.respql] = await Promise.all([startRedisServer(), startRespql(backend)]);
   });
   after(async () => {
     await Promise.all([peers.redis?.stop(), peers.respql?.stop()]);

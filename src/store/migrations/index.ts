@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Dialect } from '../dialect';
 import * as typedKeys from './typed-keys';
 import { createScriptsTable, scriptsTable } from '../scripts';
+import { databasesTable } from '../databases';
 
 /**
  * Migrations are listed here in code (not discovered on disk), so the compiled server,
@@ -9,6 +10,8 @@ import { createScriptsTable, scriptsTable } from '../scripts';
  */
 interface Migration {
   name: string;
+  /** Only for database 0's tables: what all the databases share (lease, scripts, the registry of databases). */
+  shared?: boolean;
   up: (knex: Knex, table: string, dialect: Dialect) => Promise<void>;
   down: (knex: Knex, table: string, dialect: Dialect) => Promise<void>;
 }
@@ -21,6 +24,7 @@ const migrations: Migration[] = [
   },
   {
     name: '002_create_sweeper_lease',
+    shared: true,
     up: (knex, table, dialect) => dialect.createLeaseTable(knex, leaseTable(table)),
     down: (knex, table) => knex.schema.dropTable(leaseTable(table)),
   },
@@ -41,8 +45,16 @@ const migrations: Migration[] = [
   {
     // The script cache and function libraries, shared by the instances on one database.
     name: '005_create_scripts',
+    shared: true,
     up: (knex, table) => createScriptsTable(knex, table),
     down: (knex, table) => knex.schema.dropTable(scriptsTable(table)),
+  },
+  {
+    // Numbered databases (see databases.ts): which ones have their tables, for every instance.
+    name: '006_create_databases',
+    shared: true,
+    up: (knex, table) => knex.schema.createTable(databasesTable(table), (t) => t.integer('db').primary().notNullable()),
+    down: (knex, table) => knex.schema.dropTable(databasesTable(table)),
   },
 ];
 
@@ -57,12 +69,20 @@ export function leaseTable(table: string): string {
   return `${table}_sweeper_lease`;
 }
 
-/** A Knex migration source for the sessions table named `table`. */
-export function migrationSource(table: string, dialect: Dialect): Knex.MigrationSource<Migration> {
+/**
+ * A Knex migration source for the sessions table named `table`; `keysOnly` for a numbered
+ * database's tables (see databases.ts), whose log lists the shared migrations as done without them.
+ */
+export function migrationSource(table: string, dialect: Dialect, keysOnly = false): Knex.MigrationSource<Migration> {
   return {
     getMigrations: () => Promise.resolve(migrations),
     getMigrationName: (m) => m.name,
-    getMigration: (m) => Promise.resolve({ up: unbound(m.up), down: unbound(m.down) }),
+    getMigration: (m) =>
+      Promise.resolve(
+        keysOnly && m.shared
+          ? { up: () => Promise.resolve(), down: () => Promise.resolve() }
+          : { up: unbound(m.up), down: unbound(m.down) },
+      ),
   };
 
   /** A migration step in its transaction, without the served connections' statement timeout. */
@@ -79,12 +99,13 @@ export function migrationSource(table: string, dialect: Dialect): Knex.Migration
  * race to create the migration log (duplicate table or key), or of Knex's migration lock,
  * wait and try again, and then find the work done. Other errors fail at once.
  */
-export async function migrateLatest(knex: Knex, table: string, dialect: Dialect, waitMs = 30_000): Promise<void> {
+export async function migrateLatest(knex: Knex, table: string, dialect: Dialect, waitMs = 30_000, keysOnly = false): Promise<void> {
   const deadline = Date.now() + waitMs;
+  const config = migrationConfig(table, dialect, keysOnly);
   for (;;) {
     try {
-      await ensureLockRow(knex, `${migrationConfig(table, dialect).tableName}_lock`);
-      await knex.migrate.latest(migrationConfig(table, dialect));
+      await ensureLockRow(knex, `${config.tableName}_lock`);
+      await knex.migrate.latest(config);
       return;
     } catch (err) {
       // A serialization failure (a SERIALIZABLE database) is the same race, seen as a conflict.
@@ -118,6 +139,6 @@ function isMigrationRace(err: unknown): boolean {
 }
 
 /** Each sessions table keeps its own migration log, so several tables can share a database. */
-export function migrationConfig(table: string, dialect: Dialect): Knex.MigratorConfig {
-  return { migrationSource: migrationSource(table, dialect), tableName: `${table}_migrations` };
+export function migrationConfig(table: string, dialect: Dialect, keysOnly = false): Knex.MigratorConfig {
+  return { migrationSource: migrationSource(table, dialect, keysOnly), tableName: `${table}_migrations` };
 }
