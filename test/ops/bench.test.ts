@@ -33,7 +33,7 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
         '--reps',
         '1',
         '--pgbench-seconds',
-        '1',
+        '3',
         '--session-seconds',
         '1',
         '--out',
