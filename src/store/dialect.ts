@@ -100,6 +100,19 @@ export interface Dialect {
   readonly likeEscape: string;
   /** Random row. */
   readonly random: string;
+  /**
+   * The clause that makes an INSERT an upsert on a clash on `target` (the key's columns): null
+   * leaves the existing row alone; otherwise `update` gives each column's new value and, if
+   * any, a condition on the existing row (`"table".column`) without which it is left alone. Both
+   * name the value the INSERT would have written as `excluded(column)`. A row left alone counts
+   * as no row changed.
+   */
+  onConflict(target: string, update: ((excluded: (column: string) => string) => ConflictUpdate) | null): string;
+  /** A subquery with LIMIT, as the right-hand side of IN (some databases take it only from a derived table). */
+  limitedSubquery(select: string): string;
+  /** `column IN <list>` for a list of binary values bound as one parameter (see binaryListParam). */
+  binaryInList(column: string): string;
+  binaryListParam(values: readonly Buffer[]): unknown;
   /** `token IN <list>` with the whole list bound as one parameter (one statement text for any length). */
   readonly tokenInList: string;
   keyListParam(keys: readonly string[]): unknown;
@@ -129,6 +142,12 @@ export interface Dialect {
   readonly leaseUntil: string;
   /** Creates the lease table: name (primary key), holder, expires_at. */
   createLeaseTable(knex: Knex, table: string): Promise<void>;
+}
+
+/** What an upsert's clash changes (see Dialect.onConflict). */
+export interface ConflictUpdate {
+  set: Record<string, string>;
+  where?: string;
 }
 
 /**

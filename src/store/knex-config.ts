@@ -4,11 +4,12 @@
  */
 import type { Knex } from 'knex';
 import type { Dialect, PreparedStatements } from './dialect';
+import { mariadb } from './dialects/mariadb';
 import { postgres } from './dialects/postgres';
 import { sqlite } from './dialects/sqlite';
 
 /** Every dialect, asked in this order which one a URL is: SQLite, which takes any file path, last. */
-const DIALECTS: readonly Dialect[] = [postgres, sqlite];
+const DIALECTS: readonly Dialect[] = [postgres, mariadb, sqlite];
 
 export interface PoolSettings {
   /** Connections at most where the dialect pools several (SQLite always has one). Default 10. */
@@ -19,7 +20,7 @@ export interface PoolSettings {
   preparedStatements?: PreparedStatements;
 }
 
-/** Knex configuration for a `--database-url`: a postgres:// URL or a SQLite file path. */
+/** Knex configuration for a `--database-url`: a postgres://, mysql:// or mariadb:// URL, or a SQLite file path. */
 export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}): Knex.Config {
   const timeoutMs = settings.timeoutMs ?? 5000;
   const dialect = DIALECTS.find((d) => d.acceptsUrl(databaseUrl))!;

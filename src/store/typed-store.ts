@@ -39,8 +39,12 @@ export function typedStatements(table: string, d: Dialect) {
   const E = d.expiryParam();
   const live = (a: string) => `(${a}.expiry IS NULL OR ${a}.expiry > ${E})`;
   const sqlite = d.name === 'sqlite';
-  // A list of binary values bound as one parameter (see binaryList).
-  const inList = (column: string) => (sqlite ? `${column} IN (SELECT unhex(value) FROM json_each(?))` : `${column} = ANY(?::bytea[])`);
+  const mariadb = d.name === 'mariadb';
+  // A list of binary values bound as one parameter (see TypedStore.binaryList).
+  const inList = (column: string) => d.binaryInList(column);
+  // MariaDB: fields (members) and values as rows of hex strings in a JSON array, numbered from 1 (see jsonRows).
+  const jsonRows = (columns: string) => `JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, ${columns})) AS j`;
+  const hexHash = (hex: string) => `UNHEX(SHA2(UNHEX(${hex}), 256))`;
   const members = (M: string, cols: string) => ({
     all: `SELECT k.type AS type, ${cols} FROM ${K} k LEFT JOIN ${M} m ON m.token = k.token WHERE k.token = ? AND ${live('k')} ORDER BY m.seq`,
     some: `SELECT k.type AS type, ${cols} FROM ${K} k LEFT JOIN ${M} m ON m.token = k.token AND ${inList(M === H ? 'm.field' : 'm.member')} WHERE k.token = ? AND ${live('k')}`,
@@ -84,6 +88,7 @@ export function typedStatements(table: string, d: Dialect) {
     `SELECT 'c' AS kind, token, false AS inserted FROM c UNION ALL SELECT 'f', token, inserted FROM f`;
   return {
     sqlite,
+    mariadb,
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     readMany,
@@ -91,29 +96,45 @@ export function typedStatements(table: string, d: Dialect) {
     type: `SELECT type FROM ${K} WHERE token = ? AND ${live(K)}`,
     // Creates the key, or changes a live key of this type's version; anything else changes nothing.
     claim:
-      `INSERT INTO ${K} (token, data, expiry, type) VALUES (?, ?, NULL, ?) ON CONFLICT (token) DO UPDATE SET data = excluded.data ` +
-      `WHERE ${K}.type = excluded.type AND ${live(K)}`,
+      `INSERT INTO ${K} (token, data, expiry, type) VALUES (?, ?, NULL, ?) ` +
+      d.onConflict('token', (x) => ({ set: { data: x('data') }, where: `${K}.type = ${x('type')} AND ${live(K)}` })),
     dropExpired: `DELETE FROM ${K} WHERE token = ? AND expiry IS NOT NULL AND expiry <= ${E}`,
     // Up to `limit` fields (members) of expired keys: the sweeper takes a big hash apart a batch at a time.
-    sweepHash: `DELETE FROM ${H} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${H} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'hash' LIMIT ?)`,
-    sweepSet: `DELETE FROM ${S} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${S} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'set' LIMIT ?)`,
+    sweepHash: `DELETE FROM ${H} WHERE (token, seq) IN ${d.limitedSubquery(`SELECT m.token, m.seq FROM ${K} k JOIN ${H} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'hash' LIMIT ?`)}`,
+    sweepSet: `DELETE FROM ${S} WHERE (token, seq) IN ${d.limitedSubquery(`SELECT m.token, m.seq FROM ${K} k JOIN ${S} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'set' LIMIT ?`)}`,
     copyKey: `INSERT INTO ${K} (token, data, expiry, type) SELECT ?, ?, expiry, type FROM ${K} WHERE token = ?`,
     deleteKey: `DELETE FROM ${K} WHERE token = ?`,
     hash: {
       ...members(H, 'm.field AS field, m.value AS value'),
       // One field at a time on SQLite (in-process: a statement costs microseconds).
       update: `UPDATE ${H} SET value = ? WHERE token = ? AND field = ?`,
-      insert: `INSERT INTO ${H} (token, seq, field, value) VALUES (?, ${nextSeq(H)}, ?, ?) ON CONFLICT (token, field) DO NOTHING`,
+      insert: `INSERT INTO ${H} (token, seq, field, value) VALUES (?, ${nextSeq(H)}, ?, ?) ${d.onConflict('token, field', null)}`,
       // PostgreSQL: every field in one statement; fields and values each travel as one bytea (see Dialect.bulkUpsert).
       upsertMany:
         `INSERT INTO ${H} (token, seq, field, value) ` +
         `SELECT ?, (SELECT coalesce(max(seq), 0) FROM ${H} WHERE token = ?) + u.i, substring(?::bytea from u.fo for u.fn), substring(?::bytea from u.vo for u.vn) ` +
         `FROM unnest(?::int[], ?::int[], ?::int[], ?::int[]) WITH ORDINALITY AS u(fo, fn, vo, vn, i) ORDER BY u.i ` +
         `ON CONFLICT (token, field) DO UPDATE SET value = excluded.value RETURNING (xmax = 0) AS inserted`,
+      // MariaDB: the last seq and how many of the fields (JSON rows [hex field, hex value]) are there, then
+      // every field in one statement. The count comes first, since an upsert's row count mixes new and
+      // changed rows; the seq too, since an INSERT ... SELECT that reads its own table loses JSON_TABLE's
+      // values (MariaDB 10.11: every field came out empty).
+      existingJson:
+        `SELECT (SELECT coalesce(max(seq), 0) FROM ${H} WHERE token = ?) AS top, ` +
+        `(SELECT count(*) FROM ${H} WHERE token = ? AND field_hash IN (SELECT ${hexHash('j.f')} FROM ${jsonRows("f LONGTEXT PATH '$[0]'")})) AS n`,
+      upsertJson: (onlyNew: boolean) =>
+        `INSERT INTO ${H} (token, seq, field, value) SELECT ?, ? + j.i, UNHEX(j.f), UNHEX(j.v) ` +
+        `FROM ${jsonRows("f LONGTEXT PATH '$[0]', v LONGTEXT PATH '$[1]'")} ORDER BY j.i ` +
+        d.onConflict('token, field', onlyNew ? null : (x) => ({ set: { value: x('value') } })),
     },
     set: {
       ...members(S, 'm.member AS member'),
-      insert: `INSERT INTO ${S} (token, seq, member) VALUES (?, ${nextSeq(S)}, ?) ON CONFLICT (token, member) DO NOTHING`,
+      insert: `INSERT INTO ${S} (token, seq, member) VALUES (?, ${nextSeq(S)}, ?) ${d.onConflict('token, member', null)}`,
+      // MariaDB: the last seq, then every member in one statement (bound as key, last seq, JSON rows [hex member]).
+      top: `SELECT coalesce(max(seq), 0) AS top FROM ${S} WHERE token = ?`,
+      insertJson:
+        `INSERT INTO ${S} (token, seq, member) SELECT ?, ? + j.i, UNHEX(j.m) FROM ${jsonRows("m LONGTEXT PATH '$[0]'")} ` +
+        `ORDER BY j.i ${d.onConflict('token, member', null)}`,
       insertMany:
         `INSERT INTO ${S} (token, seq, member) ` +
         `SELECT ?, (SELECT coalesce(max(seq), 0) FROM ${S} WHERE token = ?) + u.i, substring(?::bytea from u.o for u.n) ` +
@@ -180,7 +201,7 @@ export class TypedStore {
   ) {}
 
   private binaryList(values: readonly Buffer[]): unknown {
-    return this.sql.sqlite ? JSON.stringify(values.map((v) => v.toString('hex'))) : values;
+    return this.dialect.binaryListParam(values);
   }
 
   /** The type of a live key, or null when absent. */
@@ -246,6 +267,12 @@ export class TypedStore {
     await this.claim(key, 'hash');
     const unique = lastValues(pairs);
     const h = this.sql.hash;
+    if (this.sql.mariadb) {
+      const rows = JSON.stringify(unique.map(([f, v]) => [f.toString('hex'), v.toString('hex')]));
+      const [{ top, n }] = await this.conn.all(h.existingJson, [key, key, rows]);
+      await this.conn.run(h.upsertJson(onlyNew), [key, toNumber(top), rows]);
+      return unique.length - toNumber(n);
+    }
     if (this.sql.sqlite || onlyNew) {
       let added = 0;
       for (const [field, value] of unique) {
@@ -296,6 +323,7 @@ export class TypedStore {
   async hashReadMany(
     reads: ReadonlyArray<{ key: string; fields: readonly Buffer[] | null }>,
   ): Promise<([Buffer, Buffer][] | null | RespError)[]> {
+    if (this.sql.mariadb) return this.hashReadEach(reads);
     const param = JSON.stringify(reads.map((r) => (r.fields ? { k: r.key, f: r.fields.map((f) => f.toString('hex')) } : { k: r.key })));
     const rows = await this.conn.all(this.sql.readMany, [param, this.now]);
     const out: ([Buffer, Buffer][] | null | RespError)[] = reads.map(() => null);
@@ -308,6 +336,27 @@ export class TypedStore {
       let pairs = out[pos];
       if (pairs === null) out[pos] = pairs = [];
       if (r.field !== null && Array.isArray(pairs)) pairs.push([toBuffer(r.field), toBuffer(r.value)]);
+    }
+    return out;
+  }
+
+  /** hashReadMany one read at a time (MariaDB has no LATERAL join for the one statement). */
+  private async hashReadEach(
+    reads: ReadonlyArray<{ key: string; fields: readonly Buffer[] | null }>,
+  ): Promise<([Buffer, Buffer][] | null | RespError)[]> {
+    const out: ([Buffer, Buffer][] | null | RespError)[] = [];
+    for (const { key, fields } of reads) {
+      try {
+        if (!fields) {
+          out.push(await this.hashAll(key));
+          continue;
+        }
+        const values = await this.hashGet(key, fields);
+        out.push(values && fields.flatMap((f, i) => (values[i] === null ? [] : [[f, values[i]] as [Buffer, Buffer]])));
+      } catch (err) {
+        if (!(err instanceof RespError)) throw err;
+        out.push(err);
+      }
     }
     return out;
   }
@@ -328,7 +377,7 @@ export class TypedStore {
         throw err;
       }
     };
-    if (this.sql.sqlite || writes.length === 1) {
+    if (this.sql.sqlite || this.sql.mariadb || writes.length === 1) {
       const out: (number | RespError)[] = [];
       for (const w of writes) out.push(await one(w));
       return out;
@@ -390,6 +439,10 @@ export class TypedStore {
   async setAdd(key: string, members: readonly Buffer[]): Promise<number> {
     await this.claim(key, 'set');
     const unique = distinct(members);
+    if (this.sql.mariadb) {
+      const [{ top }] = await this.conn.all(this.sql.set.top, [key]);
+      return this.conn.run(this.sql.set.insertJson, [key, toNumber(top), JSON.stringify(unique.map((m) => [m.toString('hex')]))]);
+    }
     if (this.sql.sqlite) {
       let added = 0;
       for (const m of unique) added += await this.conn.run(this.sql.set.insert, [key, key, m]);

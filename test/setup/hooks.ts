@@ -3,6 +3,7 @@
  * mocha process (once per file in --parallel mode, where the shared cluster is
  * then simply started again on next use).
  */
+import { stopSharedMariadb } from '../support/mariadb';
 import { stopSharedPgbouncer } from '../support/pgbouncer';
 import { stopSharedPostgres } from '../support/postgres';
 
@@ -12,5 +13,6 @@ export const mochaHooks: Mocha.RootHookObject = {
     this.timeout(60_000);
     await stopSharedPgbouncer();
     await stopSharedPostgres();
+    await stopSharedMariadb();
   },
 };

@@ -9,6 +9,7 @@
  */
 import type { Client as PgClient } from 'pg';
 import type { Dialect, PreparedStatements, Row, SqlConnection } from '../dialect';
+import { limitedSubquery, onConflict } from './ansi';
 
 /** What --prepared-statements asked for, per connection (set as the pool creates it). */
 const requested = new WeakMap<object, PreparedStatements>();
@@ -118,6 +119,10 @@ export const postgres: Dialect = {
   rowId: 'id',
   likeEscape: "ESCAPE '\\'",
   random: 'random()',
+  onConflict,
+  limitedSubquery,
+  binaryInList: (column) => `${column} = ANY(?::bytea[])`,
+  binaryListParam: (values) => values,
   tokenInList: 'token = ANY(?::text[])',
   bulkUpsert: (table) =>
     `INSERT INTO "${table}" (token, data, expiry) ` +
