@@ -125,6 +125,8 @@ export interface Dialect {
    * plain SET's CPU). Absent where one statement per row is as cheap (SQLite runs in-process).
    */
   bulkUpsert?(table: string): string;
+  /** bulkUpsert's parameters, where they go otherwise than in the order above (MariaDB: one JSON array of rows). */
+  bulkUpsertParams?(values: Buffer, keys: string[], offsets: number[], lengths: number[], expiries: (number | null)[]): unknown[];
   /**
    * One statement setting many live keys' expiries, bound as (keys, expiries in epoch ms, now),
    * returning the token of each row it changed; `live` is the store's test that a row has not

@@ -21,8 +21,8 @@ const SESSION =
 /** The epoch as a DATETIME, for expiries in epoch ms (exact: integer microseconds, no floating point). */
 const EPOCH = "TIMESTAMP'1970-01-01 00:00:00'";
 
-/** DATETIME's last millisecond (9999-12-31 23:59:59.999): a later expiry is kept until then. */
-const LAST_MS = 253_402_300_799_999;
+/** DATETIME's last millisecond (9999-12-31 23:59:59.999): a later expiry is kept until then (see MAX_EXPIRY_MS). */
+export const MARIADB_LAST_EXPIRY_MS = 253_402_300_799_999;
 
 /** Key locks (see lockKey): one row per bucket of (table, key) hashes, made on first use. */
 const KEY_LOCKS = 'respql_key_locks';
@@ -132,7 +132,7 @@ export const mariadb: Dialect = {
   abort(raw) {
     (raw as Connection).destroy();
   },
-  expiryParam: () => `(${EPOCH} + INTERVAL LEAST(?, ${LAST_MS}) * 1000 MICROSECOND)`,
+  expiryParam: () => `(${EPOCH} + INTERVAL LEAST(?, ${MARIADB_LAST_EXPIRY_MS}) * 1000 MICROSECOND)`,
   expiryMs: (column) => `(TIMESTAMPDIFF(MICROSECOND, ${EPOCH}, ${column}) DIV 1000)`,
   forUpdate: ' FOR UPDATE',
   // No transaction-scoped advisory lock (GET_LOCK lasts the session): a row lock on one of 2^24
@@ -161,6 +161,16 @@ export const mariadb: Dialect = {
   binaryListParam: (values) => JSON.stringify(values.map((v) => v.toString('hex'))),
   tokenInList: `token IN (SELECT l.k FROM JSON_TABLE(?, '$[*]' COLUMNS (k ${MARIADB_TOKEN} PATH '$')) AS l)`,
   keyListParam: (keys) => JSON.stringify(keys),
+  // Rows [key, offset, length, expiry] of one JSON array: JSON_TABLE reads one list at a time.
+  bulkUpsert: (table) =>
+    `INSERT INTO "${table}" (token, data, expiry) ` +
+    `SELECT j.k, SUBSTRING(?, j.o, j.n), ${EPOCH} + INTERVAL LEAST(j.e, ${MARIADB_LAST_EXPIRY_MS}) * 1000 MICROSECOND ` +
+    `FROM JSON_TABLE(?, '$[*]' COLUMNS (k ${MARIADB_TOKEN} PATH '$[0]', o BIGINT PATH '$[1]', n BIGINT PATH '$[2]', e BIGINT PATH '$[3]')) AS j ` +
+    'ON DUPLICATE KEY UPDATE data = VALUES(data), expiry = VALUES(expiry), type = NULL',
+  bulkUpsertParams: (values, keys, offsets, lengths, expiries) => [
+    values,
+    JSON.stringify(keys.map((key, i) => [key, offsets[i], lengths[i], expiries[i]])),
+  ],
   async createTable(knex, table) {
     await knex.raw(
       `CREATE TABLE "${table}" (token ${MARIADB_TOKEN} NOT NULL PRIMARY KEY, data LONGBLOB NOT NULL, expiry DATETIME(3) NULL, ` +
