@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chownSync, constants as fsConstants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
@@ -46,6 +46,7 @@ export async function startMariadb(settings: MariadbOptions = {}): Promise<Maria
   // mariadbd refuses to run as root unless told --user: run as the mysql account then.
   const user = process.getuid?.() === 0 ? 'mysql' : (process.env.USER ?? 'mysql');
   const dir = settings.dir ?? mkdtempSync('/tmp/respql-mariadb-');
+  if (settings.dir) mkdirSync(dir);
   const dataDir = join(dir, 'data');
   const socket = join(dir, 'mariadb.sock');
   const logFile = join(dir, 'mariadb.log');
