@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { RespError } from '../protocol/errors';
 import { map, type Reply } from '../protocol/reply';
 import type { Dialect, SqlConnection } from './dialect';
-import { typedTables } from './migrations/typed-keys';
+import { MARIADB_TOKEN, typedTables } from './migrations/typed-keys';
 
 export type KeyType = 'string' | 'hash' | 'set';
 export type MemberType = 'hash' | 'set';
@@ -86,9 +86,28 @@ export function typedStatements(table: string, d: Dialect) {
     `FROM unnest(?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[]) AS u(k, i, fo, fn, vo, vn) WHERE u.k IN (SELECT token FROM c) ORDER BY u.k, u.i ` +
     `ON CONFLICT (token, field) DO UPDATE SET value = excluded.value RETURNING token, (xmax = 0) AS inserted) ` +
     `SELECT 'c' AS kind, token, false AS inserted FROM c UNION ALL SELECT 'f', token, inserted FROM f`;
+  // MariaDB: many keys' HSETs in a few statements (see TypedStore.hashWriteManyJson), bound as JSON rows.
+  const mariadbWriteMany = {
+    // Claims every key (rows [key, hex version]); which it claimed shows in their version.
+    claim:
+      `INSERT INTO ${K} (token, data, expiry, type) SELECT j.k, UNHEX(j.v), NULL, 'hash' FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', v LONGTEXT PATH '$[1]'`)} ` +
+      d.onConflict('token', (x) => ({ set: { data: x('data') }, where: `${K}.type = ${x('type')} AND ${live(K)}` })),
+    versions: `SELECT token, data FROM ${K} WHERE ${d.tokenInList}`,
+    tops: `SELECT token, max(seq) AS top FROM ${H} WHERE ${d.tokenInList} GROUP BY token`,
+    // Of rows [key, hex field], how many each key has already.
+    existing:
+      `SELECT j.k AS token, count(*) AS n FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', f LONGTEXT PATH '$[1]'`)} ` +
+      `JOIN ${H} h ON h.token = j.k AND h.field_hash = ${hexHash('j.f')} GROUP BY j.k`,
+    // Rows [key, seq, hex field, hex value].
+    upsert:
+      `INSERT INTO ${H} (token, seq, field, value) SELECT j.k, j.s, UNHEX(j.f), UNHEX(j.v) ` +
+      `FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', s BIGINT PATH '$[1]', f LONGTEXT PATH '$[2]', v LONGTEXT PATH '$[3]'`)} ORDER BY j.i ` +
+      d.onConflict('token, field', (x) => ({ set: { value: x('value') } })),
+  };
   return {
     sqlite,
     mariadb,
+    mariadbWriteMany,
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     readMany,
@@ -377,11 +396,12 @@ export class TypedStore {
         throw err;
       }
     };
-    if (this.sql.sqlite || this.sql.mariadb || writes.length === 1) {
+    if (this.sql.sqlite || writes.length === 1) {
       const out: (number | RespError)[] = [];
       for (const w of writes) out.push(await one(w));
       return out;
     }
+    if (this.sql.mariadb) return this.hashWriteManyJson(writes, one);
     const rows: { key: string; i: number; field: Buffer; value: Buffer }[] = [];
     for (const w of writes) lastValues(w.pairs).forEach(([field, value], i) => rows.push({ key: w.key, i: i + 1, field, value }));
     const f = packed(rows.map((r) => r.field));
@@ -411,6 +431,47 @@ export class TypedStore {
       if (claimed.has(w.key)) {
         this.modified.add(w.key);
         out.push(added.get(w.key) ?? 0);
+      } else {
+        out.push(await one(w));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * hashWriteMany on MariaDB, in five statements whatever the number of keys: claim them all,
+   * see which it claimed (their version is ours), read their last seq and how many of the fields
+   * they have, write every field. Keys it could not claim go one by one (`one`), after.
+   */
+  private async hashWriteManyJson(
+    writes: ReadonlyArray<{ key: string; pairs: ReadonlyArray<readonly [Buffer, Buffer]> }>,
+    one: (w: (typeof writes)[number]) => Promise<number | RespError>,
+  ): Promise<(number | RespError)[]> {
+    const sql = this.sql.mariadbWriteMany;
+    const versions = new Map(writes.map((w) => [w.key, randomBytes(8)]));
+    const keyList = this.dialect.keyListParam(writes.map((w) => w.key));
+    await this.conn.run(sql.claim, [JSON.stringify(writes.map((w) => [w.key, versions.get(w.key)!.toString('hex')])), this.now]);
+    const claimed = new Set<string>();
+    for (const r of await this.conn.all(sql.versions, [keyList]))
+      if (toBuffer(r.data).equals(versions.get(r.token as string)!)) claimed.add(r.token as string);
+    const mine = writes.filter((w) => claimed.has(w.key)).map((w) => ({ key: w.key, pairs: lastValues(w.pairs) }));
+    const tops = new Map<string, number>();
+    const existing = new Map<string, number>();
+    if (mine.length) {
+      const fieldRows = mine.flatMap((w) => w.pairs.map(([f]) => [w.key, f.toString('hex')]));
+      for (const r of await this.conn.all(sql.tops, [this.dialect.keyListParam(mine.map((w) => w.key))]))
+        tops.set(r.token as string, toNumber(r.top));
+      for (const r of await this.conn.all(sql.existing, [JSON.stringify(fieldRows)])) existing.set(r.token as string, toNumber(r.n));
+      const rows = mine.flatMap((w) =>
+        w.pairs.map(([f, v], i) => [w.key, (tops.get(w.key) ?? 0) + i + 1, f.toString('hex'), v.toString('hex')]),
+      );
+      await this.conn.run(sql.upsert, [JSON.stringify(rows)]);
+    }
+    const out: (number | RespError)[] = [];
+    for (const w of writes) {
+      if (claimed.has(w.key)) {
+        this.modified.add(w.key);
+        out.push(lastValues(w.pairs).length - (existing.get(w.key) ?? 0));
       } else {
         out.push(await one(w));
       }
