@@ -410,6 +410,14 @@ export const SETTINGS: readonly Setting[] = [
     apply: (v, o) => (o.options.preparedStatements = v),
   }),
   setting({
+    name: 'allow-lazy-commit',
+    type: yesNo,
+    default: false,
+    commands: DATABASE,
+    help: "MariaDB: serve even when the server's innodb_flush_log_at_trx_commit is not 1 (a crash of its machine may then lose acknowledged writes)",
+    apply: (v, o) => (o.options.allowLazyCommit = v),
+  }),
+  setting({
     name: 'shutdown-timeout',
     type: duration(1),
     default: 10_000,

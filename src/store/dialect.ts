@@ -191,6 +191,8 @@ export interface ConnectionSettings {
   timeoutMs: number;
   /** Named prepared statements (PostgreSQL): yes, no (behind a transaction pooler), auto (detected per connection). */
   preparedStatements: PreparedStatements;
+  /** MariaDB: serve even when innodb_flush_log_at_trx_commit is not 1 (a COMMIT then reaches the disk up to a second later). */
+  allowLazyCommit: boolean;
 }
 
 export type PreparedStatements = 'yes' | 'no' | 'auto';

@@ -18,6 +18,8 @@ export interface PoolSettings {
   timeoutMs?: number;
   /** PostgreSQL's named prepared statements (see ConnectionSettings). Default auto. */
   preparedStatements?: PreparedStatements;
+  /** MariaDB: serve on a server whose COMMIT is not flushed (see ConnectionSettings). Default false. */
+  allowLazyCommit?: boolean;
 }
 
 /** Knex configuration for a `--database-url`: a postgres://, mysql:// or mariadb:// URL, or a SQLite file path. */
@@ -29,6 +31,7 @@ export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}):
       poolSize: settings.poolSize ?? 10,
       timeoutMs,
       preparedStatements: settings.preparedStatements ?? 'auto',
+      allowLazyCommit: settings.allowLazyCommit ?? false,
     }),
     acquireConnectionTimeout: timeoutMs,
     // respql reports database errors itself, as one line; Knex would print stack traces.

@@ -68,7 +68,7 @@ describe('MariaDB dialect', function () {
     expect(toStrings(await client.send('PEXPIRETIME', 'ms'))).to.equal(at);
   });
 
-  it('refuses a server whose COMMIT is not durable (innodb_flush_log_at_trx_commit)', async function () {
+  it('refuses a server whose COMMIT is not durable (innodb_flush_log_at_trx_commit), unless --allow-lazy-commit', async function () {
     const url = await freshMariadbDatabase();
     const admin = await createConnection({ uri: url });
     await admin.query('SET GLOBAL innodb_flush_log_at_trx_commit = 2');
@@ -78,9 +78,18 @@ describe('MariaDB dialect', function () {
         await server.listen();
         expect.fail('respql started on a server with innodb_flush_log_at_trx_commit = 2');
       } catch (err) {
-        expect(String(err)).to.match(/innodb_flush_log_at_trx_commit is 2/);
+        expect(String(err)).to.match(/innodb_flush_log_at_trx_commit is 2: .* --allow-lazy-commit yes/);
       } finally {
         await server.close().catch(() => undefined);
+      }
+      const allowed = createServer({ databaseUrl: url, port: 0, cleanupIntervalMs: 0, allowLazyCommit: true });
+      try {
+        const { port } = await allowed.listen();
+        const c = await RawClient.connect(port);
+        expect(toStrings(await c.send('SET', 'lazy', 'v'))).to.equal('OK');
+        await c.close();
+      } finally {
+        await allowed.close();
       }
     } finally {
       await admin.query('SET GLOBAL innodb_flush_log_at_trx_commit = 1');

@@ -24,6 +24,9 @@ const EPOCH = "TIMESTAMP'1970-01-01 00:00:00'";
 /** DATETIME's last millisecond (9999-12-31 23:59:59.999): a later expiry is kept until then (see MAX_EXPIRY_MS). */
 export const MARIADB_LAST_EXPIRY_MS = 253_402_300_799_999;
 
+/** Connections whose pool was told --allow-lazy-commit (set as the pool creates them). */
+const lazyCommitAllowed = new WeakSet<object>();
+
 /** Key locks (see lockKey): one row per bucket of (table, key) hashes, made on first use. */
 const KEY_LOCKS = 'respql_key_locks';
 
@@ -90,13 +93,14 @@ export const mariadb: Dialect = {
   name: 'mariadb',
   knexClients: ['mysql2'],
   acceptsUrl: (databaseUrl) => /^(mysql|mariadb):\/\//i.test(databaseUrl),
-  knexConfig: (databaseUrl, { poolSize, timeoutMs }) => ({
+  knexConfig: (databaseUrl, { poolSize, timeoutMs, allowLazyCommit }) => ({
     client: 'mysql2',
     connection: connectionOptions(databaseUrl, timeoutMs),
     pool: {
       min: 0,
       max: poolSize,
       afterCreate(raw: Connection, done: (err: Error | null, raw: Connection) => void) {
+        if (allowLazyCommit) lazyCommitAllowed.add(raw);
         raw.query(SESSION, (err) => done(err, raw));
       },
     },
@@ -107,11 +111,12 @@ export const mariadb: Dialect = {
   autocommitOneStatement: true,
   sideConnections: true,
   sweepBatchRows: 1000,
-  async setUpConnection(_raw, conn, timeoutMs) {
+  async setUpConnection(raw, conn, timeoutMs) {
     const [row] = await conn.all('SELECT @@innodb_flush_log_at_trx_commit AS flush', []);
-    if (Number(row.flush) !== 1)
+    if (Number(row.flush) !== 1 && !lazyCommitAllowed.has(raw as object))
       throw new Error(
-        `MariaDB's innodb_flush_log_at_trx_commit is ${String(row.flush)}: a COMMIT is not on disk when it returns; respql needs it set to 1`,
+        `MariaDB's innodb_flush_log_at_trx_commit is ${String(row.flush)}: a COMMIT is not on disk when it returns; ` +
+          'set it to 1, or start respql with --allow-lazy-commit yes',
       );
     // max_statement_time in seconds; the lock wait in whole seconds, at least one.
     await conn.run(
