@@ -96,8 +96,8 @@ export interface Dialect {
   readonly lockKey: string | null;
   /** Column that orders rows for SCAN cursors. */
   readonly rowId: string;
-  /** LIKE with a backslash escape character. */
-  readonly likeEscape: string;
+  /** `column LIKE ?`, the pattern bound, with a backslash escape character, comparing as the token column does. */
+  likeToken(column: string): string;
   /** Random row. */
   readonly random: string;
   /**

@@ -138,9 +138,8 @@ describe('likePrefix: the one function that escapes client text for SQL', () => 
         ];
         for (const p of prefixes) {
           for (const c of candidates) {
-            // As the token column compares (MariaDB: byte for byte), with the dialect's own ESCAPE clause.
-            const candidate = backend === 'mariadb' ? '? COLLATE utf8mb4_nopad_bin' : '?';
-            const sql = `SELECT CASE WHEN ${candidate} LIKE ? ${dialectOf(knex).likeEscape} THEN 1 ELSE 0 END AS m`;
+            // The dialect's own LIKE on the token column.
+            const sql = `SELECT CASE WHEN ${dialectOf(knex).likeToken('?')} THEN 1 ELSE 0 END AS m`;
             const rows = (await knex.raw(sql, [c, likePrefix(p)])) as unknown;
             // knex.raw's result: SQLite's rows, mysql2's [rows, fields], pg's { rows }.
             const first = Array.isArray(rows)

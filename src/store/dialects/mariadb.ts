@@ -41,7 +41,40 @@ function bind(params: readonly unknown[]): ExecuteValues[] {
   );
 }
 
-function execute(c: Connection, sql: string, params: readonly unknown[]): Promise<Row[] | ResultSetHeader> {
+/**
+ * A list of keys bound as one parameter (keyListParam, for tokenInList's `token IN (?)`). MariaDB
+ * 10.11 reads `IN (SELECT ... FROM JSON_TABLE(...))` in a DELETE by scanning (and locking) the
+ * whole table, so a list of up to KEY_LIST_PLACEHOLDERS keys goes as that many placeholders
+ * (`IN (?, ?, ...)`: index lookups), a longer one as JSON.
+ */
+class KeyList {
+  constructor(readonly keys: readonly string[]) {}
+}
+const KEY_LIST_PLACEHOLDERS = 1000;
+
+/** The statement with each KeyList parameter written into it (see KeyList). */
+function expandLists(sql: string, params: readonly unknown[]): { sql: string; params: readonly unknown[] } {
+  if (!params.some((p) => p instanceof KeyList)) return { sql, params };
+  const out: unknown[] = [];
+  let i = 0;
+  const text = sql.replace(/\?/g, () => {
+    const p = params[i++];
+    if (!(p instanceof KeyList)) {
+      out.push(p);
+      return '?';
+    }
+    if (p.keys.length > 0 && p.keys.length <= KEY_LIST_PLACEHOLDERS) {
+      out.push(...p.keys);
+      return p.keys.map(() => '?').join(', ');
+    }
+    out.push(JSON.stringify(p.keys));
+    return `SELECT l.k FROM JSON_TABLE(?, '$[*]' COLUMNS (k ${MARIADB_TOKEN} PATH '$')) AS l`;
+  });
+  return { sql: text, params: out };
+}
+
+function execute(c: Connection, statement: string, values: readonly unknown[]): Promise<Row[] | ResultSetHeader> {
+  const { sql, params } = expandLists(statement, values);
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result as Row[] | ResultSetHeader));
     // Parameterless statements (START TRANSACTION, COMMIT, SET) need no prepared statement.
@@ -86,6 +119,9 @@ function connectionOptions(databaseUrl: string, timeoutMs: number) {
     // changes nothing, and says so (see onConflict).
     flags: ['-FOUND_ROWS'],
     supportBigNumbers: true,
+    // Statements per connection: the server holds at most max_prepared_stmt_count (16382) for all
+    // connections together, and each length of a key list (see KeyList) is a statement of its own.
+    maxPreparedStatements: 500,
   };
 }
 
@@ -146,8 +182,9 @@ export const mariadb: Dialect = {
     `INSERT INTO ${KEY_LOCKS} (bucket) VALUES (CONV(LEFT(SHA2(CONCAT(?, 0x00, ?), 256), 6), 16, 10)) ` +
     'ON DUPLICATE KEY UPDATE bucket = bucket',
   rowId: 'id',
-  // The backslash doubled: MariaDB reads backslash escapes in string literals.
-  likeEscape: "ESCAPE '\\\\'",
+  // Byte for byte: MariaDB 10.11's index range for a LIKE prefix under utf8mb4_nopad_bin misses
+  // keys with 4-byte characters after it. (The backslash doubled: MariaDB reads escapes in literals.)
+  likeToken: (column) => `CAST(${column} AS BINARY) LIKE ? ESCAPE '\\\\'`,
   random: 'RAND()',
   onConflict(target, update) {
     if (!update) return `ON DUPLICATE KEY UPDATE ${target.split(',')[0]} = ${target.split(',')[0]}`;
@@ -164,8 +201,8 @@ export const mariadb: Dialect = {
   binaryInList: (column) =>
     `${column}_hash IN (SELECT UNHEX(SHA2(UNHEX(l.v), 256)) FROM JSON_TABLE(?, '$[*]' COLUMNS (v LONGTEXT PATH '$')) AS l)`,
   binaryListParam: (values) => JSON.stringify(values.map((v) => v.toString('hex'))),
-  tokenInList: `token IN (SELECT l.k FROM JSON_TABLE(?, '$[*]' COLUMNS (k ${MARIADB_TOKEN} PATH '$')) AS l)`,
-  keyListParam: (keys) => JSON.stringify(keys),
+  tokenInList: 'token IN (?)',
+  keyListParam: (keys) => new KeyList(keys),
   // Rows [key, offset, length, expiry] of one JSON array: JSON_TABLE reads one list at a time.
   bulkUpsert: (table) =>
     `INSERT INTO "${table}" (token, data, expiry) ` +

@@ -117,7 +117,7 @@ export const postgres: Dialect = {
   forUpdate: ' FOR UPDATE',
   lockKey: 'SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))',
   rowId: 'id',
-  likeEscape: "ESCAPE '\\'",
+  likeToken: (column) => `${column} LIKE ? ESCAPE '\\'`,
   random: 'random()',
   onConflict,
   limitedSubquery,

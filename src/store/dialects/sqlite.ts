@@ -154,7 +154,7 @@ export const sqlite: Dialect = {
   forUpdate: '',
   lockKey: null,
   rowId: 'rowid',
-  likeEscape: "ESCAPE '\\'",
+  likeToken: (column) => `${column} LIKE ? ESCAPE '\\'`,
   random: 'random()',
   onConflict,
   limitedSubquery,
