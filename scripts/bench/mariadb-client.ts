@@ -34,6 +34,7 @@ async function main(url: string, test: 'SET' | 'GET', seconds: number): Promise<
     }),
   );
   await Promise.all(connections.map((c) => c.end()));
+  if (!latencies.length) throw new Error(`no statement completed in ${seconds} s`);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   process.stdout.write(JSON.stringify({ rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99) }) + '\n');
