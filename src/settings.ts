@@ -334,11 +334,11 @@ export const SETTINGS: readonly Setting[] = [
     env: 'DATABASE_URL',
     default: 'respql.sqlite',
     commands: DATABASE,
-    help: 'postgres://user@host:port/db, or a SQLite file path',
+    help: 'postgres://user@host:port/db, mysql:// or mariadb://user@host:port/db, or a SQLite file path',
     type: text((v) => {
-      if (!v.trim()) return 'expected a postgres:// URL or a SQLite file path';
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(postgres(ql)?|sqlite):\/\//i.test(v))
-        return 'only postgres:// URLs and SQLite file paths are supported';
+      if (!v.trim()) return 'expected a postgres://, mysql:// or mariadb:// URL or a SQLite file path';
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(postgres(ql)?|mysql|mariadb|sqlite):\/\//i.test(v))
+        return 'only postgres://, mysql:// and mariadb:// URLs and SQLite file paths are supported';
       return null;
     }),
     quote: hidePassword,
@@ -408,6 +408,14 @@ export const SETTINGS: readonly Setting[] = [
     commands: DATABASE,
     help: 'PostgreSQL named prepared statements: yes, no (behind PgBouncer in transaction mode), auto (detect a pooler)',
     apply: (v, o) => (o.options.preparedStatements = v),
+  }),
+  setting({
+    name: 'allow-lazy-commit',
+    type: yesNo,
+    default: false,
+    commands: DATABASE,
+    help: "MariaDB: serve even when the server's innodb_flush_log_at_trx_commit is not 1 (a crash of its machine may then lose acknowledged writes)",
+    apply: (v, o) => (o.options.allowLazyCommit = v),
   }),
   setting({
     name: 'shutdown-timeout',

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLIENTS, KEYSPACE, type Options, PG_BIN, ROOT, VALUE_SIZE } from './options';
 import { readOr, runSync } from './processes';
-import { NAMES, postgresSettingsText } from './targets';
+import { NAMES, mariadbSettingsText, postgresSettingsText } from './targets';
 import { type Row, type Test, fmtMs, fmtRate } from './results';
 import { PGBENCH_SCRIPTS, SESSION_LABEL, SESSION_SAVES, SESSION_TTL } from './workloads';
 import { HASH_SESSION_LABEL, HASH_SESSIONS } from './hash-sessions';
@@ -24,19 +24,19 @@ export function resultsTable(rows: Row[]): string {
     '| target | test | pipeline | ops/s (median) | ops/s (min–max) | p50 ms | p99 ms |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...sorted.map((r) => {
-      const test =
-        r.target === NAMES.pgbench
-          ? r.test === 'SET'
-            ? 'upsert'
-            : 'select'
-          : r.test === 'SESSION'
-            ? SESSION_LABEL
-            : r.test === 'HASH_SESSION'
-              ? HASH_SESSION_LABEL
-              : r.test === 'LOCK'
-                ? LOCK_LABEL
-                : r.test;
-      return `| ${r.target} | ${test} | ${r.target === NAMES.pgbench ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
+      const reference = r.target === NAMES.pgbench || r.target === NAMES.mariadbClient;
+      const test = reference
+        ? r.test === 'SET'
+          ? 'upsert'
+          : 'select'
+        : r.test === 'SESSION'
+          ? SESSION_LABEL
+          : r.test === 'HASH_SESSION'
+            ? HASH_SESSION_LABEL
+            : r.test === 'LOCK'
+              ? LOCK_LABEL
+              : r.test;
+      return `| ${r.target} | ${test} | ${reference ? '–' : `-P ${r.pipeline}`} | ${fmtRate(r.rps)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} |`;
     }),
   ];
   return lines.join('\n');
@@ -49,7 +49,7 @@ export function ratiosTable(rows: Row[]): string {
     const value = a && b ? `${((a.rps / b.rps) * 100).toFixed(1)} %` : 'n/a';
     return `| ${label} | ${a ? fmtRate(a.rps) : 'n/a'} | ${b ? fmtRate(b.rps) : 'n/a'} | ${value} |`;
   };
-  const { sqlite, postgres, redisAof, redisNone, pgbench } = NAMES;
+  const { sqlite, postgres, redisAof, redisNone, pgbench, mariadb, mariadbClient } = NAMES;
   return [
     '| ratio (medians) | respql ops/s | reference ops/s | respql / reference |',
     '|---|---:|---:|---:|',
@@ -61,8 +61,13 @@ export function ratiosTable(rows: Row[]): string {
     ratio('PostgreSQL GET -P 1 / pgbench select', find(postgres, 'GET', 1), find(pgbench, 'GET', 1)),
     ratio('PostgreSQL SET -P 16 / pgbench upsert', find(postgres, 'SET', 16), find(pgbench, 'SET', 1)),
     ratio('PostgreSQL GET -P 16 / pgbench select', find(postgres, 'GET', 16), find(pgbench, 'GET', 1)),
+    ratio('MariaDB SET -P 1 / one-statement upsert', find(mariadb, 'SET', 1), find(mariadbClient, 'SET', 1)),
+    ratio('MariaDB GET -P 1 / one-statement select', find(mariadb, 'GET', 1), find(mariadbClient, 'GET', 1)),
+    ratio('MariaDB SET -P 16 / one-statement upsert', find(mariadb, 'SET', 16), find(mariadbClient, 'SET', 1)),
+    ratio('MariaDB GET -P 16 / one-statement select', find(mariadb, 'GET', 16), find(mariadbClient, 'GET', 1)),
     ratio(`SQLite ${SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`PostgreSQL ${SESSION_LABEL} / Redis appendfsync always`, find(postgres, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
+    ratio(`MariaDB ${SESSION_LABEL} / Redis appendfsync always`, find(mariadb, 'SESSION', 1), find(redisAof, 'SESSION', 1)),
     ratio(`SQLite ${HASH_SESSION_LABEL} / Redis appendfsync always`, find(sqlite, 'HASH_SESSION', 1), find(redisAof, 'HASH_SESSION', 1)),
     ratio(
       `PostgreSQL ${HASH_SESSION_LABEL} / Redis appendfsync always`,
@@ -136,6 +141,9 @@ Re-run it after changing the hot path; the figures below are only as current as 
 - **redis, no persistence**: \`redis-server --save '' --appendonly no\` — the in-memory ceiling, the reference for reads.
 - **pgbench, same PostgreSQL**: the same upsert and select sent straight to the same PostgreSQL and respql's own \`sessions\` table,
   one statement per transaction, prepared, ${CLIENTS} clients — what respql-on-PostgreSQL could at best approach without batching.
+- **respql, MariaDB**: respql on a throwaway MariaDB (mariadbd ${mariadbSettingsText()}, InnoDB).
+- **one-statement client, same MariaDB**: the same upsert and select sent straight to that MariaDB as pgbench does to PostgreSQL
+  (scripts/bench/mariadb-client.ts: Node.js and mysql2, prepared statements, autocommit, ${CLIENTS} connections).
 
 Every target is first filled with all ${KEYSPACE.toLocaleString('en-US')} keys (\`key:000000000000\`…), so every GET is a hit and every SET replaces a row.
 Then \`redis-benchmark -t set,get -c ${CLIENTS} -d ${VALUE_SIZE} -r ${KEYSPACE}\` runs against each target with \`-P 1\` (\`-n ${options.requests}\`)
@@ -190,7 +198,17 @@ ${commands.join('\n')}
  * others as they were (each names its own date and commit); the *-notes blocks are written
  * by hand (what the figures and profiles showed, and why) and only ever kept.
  */
-export const BLOCKS = ['main', 'profile', 'profile-notes', 'scale', 'scale-rows', 'scale-sweep', 'scale-idle', 'scale-notes'] as const;
+export const BLOCKS = [
+  'main',
+  'mariadb-notes',
+  'profile',
+  'profile-notes',
+  'scale',
+  'scale-rows',
+  'scale-sweep',
+  'scale-idle',
+  'scale-notes',
+] as const;
 export type Block = (typeof BLOCKS)[number];
 
 export function blockOf(text: string, name: Block): string | undefined {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RawClient, isErrorReply, type Reply } from '../../src/ops/resp-client';
 import { freePort } from '../../test/support/free-port';
+import { MARIADB_DURABILITY, startMariadb } from '../../test/support/mariadb';
 import { POSTGRES_DURABILITY, startCluster } from '../../test/support/postgres';
 import { KEYSPACE, type Options, PG_BIN, VALUE_SIZE, fail } from './options';
 import { type RunResult, logCommand, onCleanup, readOr, run, sleep, startDaemon } from './processes';
@@ -156,6 +157,28 @@ export function psql(pg: Postgres, ...statements: string[]): Promise<RunResult> 
   return run(`${PG_BIN}/psql`, [...args, ...statements.flatMap((sql) => ['-c', sql])]);
 }
 
+/** The throwaway MariaDB (test/support/mariadb.ts), in the run's temp dir, stopped at clean-up, with a database `respql`. */
+export async function startMariadbTarget(tmp: string): Promise<{ url: string }> {
+  const server = await startMariadb({ dir: path.join(tmp, 'mariadb'), options: ['--max-connections=300'] });
+  onCleanup(() => server.stop());
+  await mariadbSql(server.url, 'CREATE DATABASE respql CHARACTER SET utf8mb4');
+  return { url: `${server.url}respql` };
+}
+
+/** Runs statements on a MariaDB URL, one connection. */
+export async function mariadbSql(url: string, ...statements: string[]): Promise<void> {
+  const { createConnection } = await import('mysql2/promise');
+  const c = await createConnection({ uri: url });
+  try {
+    for (const sql of statements) await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The MariaDB server's durability options, as the reports describe them. */
+export const mariadbSettingsText = (): string => MARIADB_DURABILITY.map((s) => `\`${s}\``).join(', ');
+
 // Measurements
 
 export const NAMES = {
@@ -164,6 +187,8 @@ export const NAMES = {
   redisAof: 'redis, appendfsync always',
   redisNone: 'redis, no persistence',
   pgbench: 'pgbench, same PostgreSQL',
+  mariadb: 'respql, MariaDB',
+  mariadbClient: 'one-statement client, same MariaDB',
 } as const;
 
 /** One command on a connection of its own. */

@@ -3,7 +3,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CLIENTS, KEYSPACE, type Options, PG_BIN, PIPELINES, VALUE_SIZE, fail } from './options';
 import { progress, run } from './processes';
-import { NAMES, type Postgres, type Target, command, keyName, prefill, psql, startPostgres, startRedis, startRespql } from './targets';
+import {
+  NAMES,
+  type Postgres,
+  type Target,
+  command,
+  keyName,
+  mariadbSql,
+  prefill,
+  psql,
+  startMariadbTarget,
+  startPostgres,
+  startRedis,
+  startRespql,
+} from './targets';
 import { type Sample, type Test, fmtRate, quantile, rotate } from './results';
 import { hashSessionTraffic, prefillHashSessions } from './hash-sessions';
 import { lockTraffic } from './lock-traffic';
@@ -128,15 +141,25 @@ export function readPgbenchLatencies(dir: string): number[] {
   return ms.sort((a, b) => a - b);
 }
 
+/** The same upsert and select sent straight to MariaDB (scripts/bench/mariadb-client.ts, a process of its own). */
+export async function mariadbClient(url: string, test: 'SET' | 'GET', seconds: number): Promise<Sample> {
+  const script = path.join(__dirname, 'mariadb-client.js');
+  const { stdout } = await run(process.execPath, [script, url, test, String(seconds)], { timeoutMs: (seconds + 60) * 1000 });
+  const r = JSON.parse(stdout) as { rps: number; p50: number; p99: number };
+  return { target: NAMES.mariadbClient, test, pipeline: 1, ...r };
+}
+
 export async function benchmark(options: Options, tmp: string): Promise<Sample[]> {
   const pg = await startPostgres(tmp, options.postgresSettings);
+  const maria = await startMariadbTarget(tmp);
   const targets: Target[] = [
     await startRespql(options, tmp, NAMES.sqlite, path.join(tmp, 'respql.sqlite')),
     await startRespql(options, tmp, NAMES.postgres, pg.url),
+    await startRespql(options, tmp, NAMES.mariadb, maria.url),
     await startRedis(tmp, NAMES.redisAof, ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']),
     await startRedis(tmp, NAMES.redisNone, ['--appendonly', 'no', '--save', '']),
   ];
-  await prefillAll(targets, pg);
+  await prefillAll(targets, pg, maria.url);
 
   const samples: Sample[] = [];
   for (let rep = 0; rep < options.reps; rep++) {
@@ -168,6 +191,12 @@ export async function benchmark(options: Options, tmp: string): Promise<Sample[]
       const s = await pgbench(pg, tmp, test, options.pgbenchSeconds);
       progress(`  ${fmtRate(s.rps)} tps, p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`);
       samples.push(s);
+      progress(
+        `rep ${rep + 1}/${options.reps}: one-statement MariaDB client ${test === 'SET' ? 'upsert' : 'select'}, ${options.pgbenchSeconds} s`,
+      );
+      const m = await mariadbClient(maria.url, test, options.pgbenchSeconds);
+      progress(`  ${fmtRate(m.rps)} tps, p50 ${m.p50.toFixed(3)} ms, p99 ${m.p99.toFixed(3)} ms`);
+      samples.push(m);
     }
   }
   return samples;
@@ -179,10 +208,17 @@ export async function benchmark(options: Options, tmp: string): Promise<Sample[]
  * and respql on PostgreSQL would take ~20 s over the protocol, so that table is filled with
  * one INSERT ... SELECT of the rows respql's SET would write (expiry NULL).
  */
-export async function prefillAll(targets: Target[], pg: Postgres): Promise<void> {
+export async function prefillAll(targets: Target[], pg: Postgres, mariadbUrl: string): Promise<void> {
   for (const t of targets) {
     progress(`pre-filling ${KEYSPACE} keys into ${t.name}`);
-    if (t.name === NAMES.postgres) {
+    if (t.name === NAMES.mariadb) {
+      await mariadbSql(
+        mariadbUrl,
+        `INSERT INTO sessions (token, data, expiry) SELECT CONCAT('key:', LPAD(seq, 12, '0')), REPEAT('x', ${VALUE_SIZE}), NULL ` +
+          `FROM seq_0_to_${KEYSPACE - 1} ON DUPLICATE KEY UPDATE token = token`,
+        'ANALYZE TABLE sessions',
+      );
+    } else if (t.name === NAMES.postgres) {
       await psql(
         pg,
         `INSERT INTO sessions (token, data, expiry) SELECT 'key:' || lpad(i::text, 12, '0'), convert_to(repeat('x', ${VALUE_SIZE}), 'UTF8'), NULL ` +

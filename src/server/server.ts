@@ -72,6 +72,8 @@ export interface RespqlOptions {
   poolSize?: number;
   /** PostgreSQL named prepared statements: 'no' behind a transaction pooler (PgBouncer); default 'auto' detects one. */
   preparedStatements?: PreparedStatements;
+  /** MariaDB: serve even when its COMMIT is not flushed to disk (innodb_flush_log_at_trx_commit other than 1). Default false. */
+  allowLazyCommit?: boolean;
   /** The longest close() waits for clients' in-flight commands before it drops them. Default 10000 ms. */
   shutdownTimeoutMs?: number;
   /** Called when a client's SHUTDOWN begins closing the server, with a line for the log. */
@@ -144,6 +146,7 @@ export class RespqlServer {
           poolSize: options.poolSize,
           timeoutMs: databaseTimeoutMs,
           preparedStatements: options.preparedStatements,
+          allowLazyCommit: options.allowLazyCommit,
         }),
       );
     const clock = options.clock ?? Date.now;

@@ -96,10 +96,23 @@ export interface Dialect {
   readonly lockKey: string | null;
   /** Column that orders rows for SCAN cursors. */
   readonly rowId: string;
-  /** LIKE with a backslash escape character. */
-  readonly likeEscape: string;
+  /** `column LIKE ?`, the pattern bound, with a backslash escape character, comparing as the token column does. */
+  likeToken(column: string): string;
   /** Random row. */
   readonly random: string;
+  /**
+   * The clause that makes an INSERT an upsert on a clash on `target` (the key's columns): null
+   * leaves the existing row alone; otherwise `update` gives each column's new value and, if
+   * any, a condition on the existing row (`"table".column`) without which it is left alone. Both
+   * name the value the INSERT would have written as `excluded(column)`. A row left alone counts
+   * as no row changed.
+   */
+  onConflict(target: string, update: ((excluded: (column: string) => string) => ConflictUpdate) | null): string;
+  /** A subquery with LIMIT, as the right-hand side of IN (some databases take it only from a derived table). */
+  limitedSubquery(select: string): string;
+  /** `column IN <list>` for a list of binary values bound as one parameter (see binaryListParam). */
+  binaryInList(column: string): string;
+  binaryListParam(values: readonly Buffer[]): unknown;
   /** `token IN <list>` with the whole list bound as one parameter (one statement text for any length). */
   readonly tokenInList: string;
   keyListParam(keys: readonly string[]): unknown;
@@ -112,6 +125,8 @@ export interface Dialect {
    * plain SET's CPU). Absent where one statement per row is as cheap (SQLite runs in-process).
    */
   bulkUpsert?(table: string): string;
+  /** bulkUpsert's parameters, where they go otherwise than in the order above (MariaDB: one JSON array of rows). */
+  bulkUpsertParams?(values: Buffer, keys: string[], offsets: number[], lengths: number[], expiries: (number | null)[]): unknown[];
   /**
    * One statement setting many live keys' expiries, bound as (keys, expiries in epoch ms, now),
    * returning the token of each row it changed; `live` is the store's test that a row has not
@@ -129,6 +144,12 @@ export interface Dialect {
   readonly leaseUntil: string;
   /** Creates the lease table: name (primary key), holder, expires_at. */
   createLeaseTable(knex: Knex, table: string): Promise<void>;
+}
+
+/** What an upsert's clash changes (see Dialect.onConflict). */
+export interface ConflictUpdate {
+  set: Record<string, string>;
+  where?: string;
 }
 
 /**
@@ -170,6 +191,8 @@ export interface ConnectionSettings {
   timeoutMs: number;
   /** Named prepared statements (PostgreSQL): yes, no (behind a transaction pooler), auto (detected per connection). */
   preparedStatements: PreparedStatements;
+  /** MariaDB: serve even when innodb_flush_log_at_trx_commit is not 1 (a COMMIT then reaches the disk up to a second later). */
+  allowLazyCommit: boolean;
 }
 
 export type PreparedStatements = 'yes' | 'no' | 'auto';

@@ -4,11 +4,12 @@
  */
 import type { Knex } from 'knex';
 import type { Dialect, PreparedStatements } from './dialect';
+import { mariadb } from './dialects/mariadb';
 import { postgres } from './dialects/postgres';
 import { sqlite } from './dialects/sqlite';
 
 /** Every dialect, asked in this order which one a URL is: SQLite, which takes any file path, last. */
-const DIALECTS: readonly Dialect[] = [postgres, sqlite];
+const DIALECTS: readonly Dialect[] = [postgres, mariadb, sqlite];
 
 export interface PoolSettings {
   /** Connections at most where the dialect pools several (SQLite always has one). Default 10. */
@@ -17,9 +18,11 @@ export interface PoolSettings {
   timeoutMs?: number;
   /** PostgreSQL's named prepared statements (see ConnectionSettings). Default auto. */
   preparedStatements?: PreparedStatements;
+  /** MariaDB: serve on a server whose COMMIT is not flushed (see ConnectionSettings). Default false. */
+  allowLazyCommit?: boolean;
 }
 
-/** Knex configuration for a `--database-url`: a postgres:// URL or a SQLite file path. */
+/** Knex configuration for a `--database-url`: a postgres://, mysql:// or mariadb:// URL, or a SQLite file path. */
 export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}): Knex.Config {
   const timeoutMs = settings.timeoutMs ?? 5000;
   const dialect = DIALECTS.find((d) => d.acceptsUrl(databaseUrl))!;
@@ -28,6 +31,7 @@ export function knexConfigFor(databaseUrl: string, settings: PoolSettings = {}):
       poolSize: settings.poolSize ?? 10,
       timeoutMs,
       preparedStatements: settings.preparedStatements ?? 'auto',
+      allowLazyCommit: settings.allowLazyCommit ?? false,
     }),
     acquireConnectionTimeout: timeoutMs,
     // respql reports database errors itself, as one line; Knex would print stack traces.

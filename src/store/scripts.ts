@@ -5,7 +5,7 @@
  * and the body. Plain SQL that SQLite and PostgreSQL share.
  */
 import type { Knex } from 'knex';
-import type { SqlConnection } from './dialect';
+import type { Dialect, SqlConnection } from './dialect';
 
 /** What the database keeps for scripting; part of the Store, inside its transaction. */
 export interface ScriptTable {
@@ -24,24 +24,27 @@ export interface ScriptTable {
 
 export const scriptsTable = (table: string): string => `${table}_scripts`;
 
-export async function createScriptsTable(knex: Knex, table: string): Promise<void> {
+export async function createScriptsTable(knex: Knex, table: string, dialect: Dialect): Promise<void> {
   await knex.schema.createTable(scriptsTable(table), (t) => {
-    t.text('kind').notNullable();
-    t.text('name').notNullable();
+    // MariaDB keys only on columns of bounded length, compared byte for byte.
+    const text = (name: string, length: number) =>
+      dialect.name === 'mariadb' ? t.string(name, length).collate('utf8mb4_nopad_bin') : t.text(name);
+    text('kind', 16).notNullable();
+    text('name', 700).notNullable();
     t.binary('body').notNullable();
     t.primary(['kind', 'name']);
   });
 }
 
-export function scriptStatements(table: string) {
+export function scriptStatements(table: string, d: Dialect) {
   const s = `"${scriptsTable(table).replace(/"/g, '""')}"`;
   return {
     getScript: `SELECT body FROM ${s} WHERE kind = 'script' AND name = ?`,
-    putScript: `INSERT INTO ${s} (kind, name, body) VALUES ('script', ?, ?) ON CONFLICT (kind, name) DO NOTHING`,
+    putScript: `INSERT INTO ${s} (kind, name, body) VALUES ('script', ?, ?) ${d.onConflict('kind, name', null)}`,
     hasScripts: (n: number) => `SELECT name FROM ${s} WHERE kind = 'script' AND name IN (${new Array(n).fill('?').join(', ')})`,
     flushScripts: `DELETE FROM ${s} WHERE kind = 'script'`,
     libraries: `SELECT name, body FROM ${s} WHERE kind = 'library' ORDER BY name`,
-    putLibrary: `INSERT INTO ${s} (kind, name, body) VALUES ('library', ?, ?) ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body`,
+    putLibrary: `INSERT INTO ${s} (kind, name, body) VALUES ('library', ?, ?) ${d.onConflict('kind, name', (x) => ({ set: { body: x('body') } }))}`,
     deleteLibrary: `DELETE FROM ${s} WHERE kind = 'library' AND name = ?`,
     flushLibraries: `DELETE FROM ${s} WHERE kind = 'library'`,
   };

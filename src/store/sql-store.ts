@@ -258,13 +258,13 @@ export class SqlStore implements Store {
       next += p.value.length;
     }
     const values = Buffer.concat(puts.map((p) => p.value));
-    await this.conn.run(this.sql.putMany, [
-      values,
-      puts.map((p) => p.key),
-      offsets,
-      puts.map((p) => p.value.length),
-      puts.map((p) => p.expiry),
-    ]);
+    const keys = puts.map((p) => p.key);
+    const lengths = puts.map((p) => p.value.length);
+    const expiries = puts.map((p) => p.expiry);
+    await this.conn.run(
+      this.sql.putMany,
+      this.dialect.bulkUpsertParams?.(values, keys, offsets, lengths, expiries) ?? [values, keys, offsets, lengths, expiries],
+    );
   }
 
   /** New expiries for live keys; returns the keys that were live. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { RespError } from '../protocol/errors';
 import { map, type Reply } from '../protocol/reply';
 import type { Dialect, SqlConnection } from './dialect';
-import { typedTables } from './migrations/typed-keys';
+import { MARIADB_TOKEN, typedTables } from './migrations/typed-keys';
 
 export type KeyType = 'string' | 'hash' | 'set';
 export type MemberType = 'hash' | 'set';
@@ -39,8 +39,12 @@ export function typedStatements(table: string, d: Dialect) {
   const E = d.expiryParam();
   const live = (a: string) => `(${a}.expiry IS NULL OR ${a}.expiry > ${E})`;
   const sqlite = d.name === 'sqlite';
-  // A list of binary values bound as one parameter (see binaryList).
-  const inList = (column: string) => (sqlite ? `${column} IN (SELECT unhex(value) FROM json_each(?))` : `${column} = ANY(?::bytea[])`);
+  const mariadb = d.name === 'mariadb';
+  // A list of binary values bound as one parameter (see TypedStore.binaryList).
+  const inList = (column: string) => d.binaryInList(column);
+  // MariaDB: fields (members) and values as rows of hex strings in a JSON array, numbered from 1 (see jsonRows).
+  const jsonRows = (columns: string) => `JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, ${columns})) AS j`;
+  const hexHash = (hex: string) => `UNHEX(SHA2(UNHEX(${hex}), 256))`;
   const members = (M: string, cols: string) => ({
     all: `SELECT k.type AS type, ${cols} FROM ${K} k LEFT JOIN ${M} m ON m.token = k.token WHERE k.token = ? AND ${live('k')} ORDER BY m.seq`,
     some: `SELECT k.type AS type, ${cols} FROM ${K} k LEFT JOIN ${M} m ON m.token = k.token AND ${inList(M === H ? 'm.field' : 'm.member')} WHERE k.token = ? AND ${live('k')}`,
@@ -82,8 +86,28 @@ export function typedStatements(table: string, d: Dialect) {
     `FROM unnest(?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[]) AS u(k, i, fo, fn, vo, vn) WHERE u.k IN (SELECT token FROM c) ORDER BY u.k, u.i ` +
     `ON CONFLICT (token, field) DO UPDATE SET value = excluded.value RETURNING token, (xmax = 0) AS inserted) ` +
     `SELECT 'c' AS kind, token, false AS inserted FROM c UNION ALL SELECT 'f', token, inserted FROM f`;
+  // MariaDB: many keys' HSETs in a few statements (see TypedStore.hashWriteManyJson), bound as JSON rows.
+  const mariadbWriteMany = {
+    // Claims every key (rows [key, hex version]); which it claimed shows in their version.
+    claim:
+      `INSERT INTO ${K} (token, data, expiry, type) SELECT j.k, UNHEX(j.v), NULL, 'hash' FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', v LONGTEXT PATH '$[1]'`)} ` +
+      d.onConflict('token', (x) => ({ set: { data: x('data') }, where: `${K}.type = ${x('type')} AND ${live(K)}` })),
+    versions: `SELECT token, data FROM ${K} WHERE ${d.tokenInList}`,
+    tops: `SELECT token, max(seq) AS top FROM ${H} WHERE ${d.tokenInList} GROUP BY token`,
+    // Of rows [key, hex field], how many each key has already.
+    existing:
+      `SELECT j.k AS token, count(*) AS n FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', f LONGTEXT PATH '$[1]'`)} ` +
+      `JOIN ${H} h ON h.token = j.k AND h.field_hash = ${hexHash('j.f')} GROUP BY j.k`,
+    // Rows [key, seq, hex field, hex value].
+    upsert:
+      `INSERT INTO ${H} (token, seq, field, value) SELECT j.k, j.s, UNHEX(j.f), UNHEX(j.v) ` +
+      `FROM ${jsonRows(`k ${MARIADB_TOKEN} PATH '$[0]', s BIGINT PATH '$[1]', f LONGTEXT PATH '$[2]', v LONGTEXT PATH '$[3]'`)} ORDER BY j.i ` +
+      d.onConflict('token, field', (x) => ({ set: { value: x('value') } })),
+  };
   return {
     sqlite,
+    mariadb,
+    mariadbWriteMany,
     /** The table name, bound into the key lock (see Dialect.lockKey). */
     table,
     readMany,
@@ -91,29 +115,45 @@ export function typedStatements(table: string, d: Dialect) {
     type: `SELECT type FROM ${K} WHERE token = ? AND ${live(K)}`,
     // Creates the key, or changes a live key of this type's version; anything else changes nothing.
     claim:
-      `INSERT INTO ${K} (token, data, expiry, type) VALUES (?, ?, NULL, ?) ON CONFLICT (token) DO UPDATE SET data = excluded.data ` +
-      `WHERE ${K}.type = excluded.type AND ${live(K)}`,
+      `INSERT INTO ${K} (token, data, expiry, type) VALUES (?, ?, NULL, ?) ` +
+      d.onConflict('token', (x) => ({ set: { data: x('data') }, where: `${K}.type = ${x('type')} AND ${live(K)}` })),
     dropExpired: `DELETE FROM ${K} WHERE token = ? AND expiry IS NOT NULL AND expiry <= ${E}`,
     // Up to `limit` fields (members) of expired keys: the sweeper takes a big hash apart a batch at a time.
-    sweepHash: `DELETE FROM ${H} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${H} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'hash' LIMIT ?)`,
-    sweepSet: `DELETE FROM ${S} WHERE (token, seq) IN (SELECT m.token, m.seq FROM ${K} k JOIN ${S} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'set' LIMIT ?)`,
+    sweepHash: `DELETE FROM ${H} WHERE (token, seq) IN ${d.limitedSubquery(`SELECT m.token, m.seq FROM ${K} k JOIN ${H} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'hash' LIMIT ?`)}`,
+    sweepSet: `DELETE FROM ${S} WHERE (token, seq) IN ${d.limitedSubquery(`SELECT m.token, m.seq FROM ${K} k JOIN ${S} m ON m.token = k.token WHERE k.expiry <= ${E} AND k.type = 'set' LIMIT ?`)}`,
     copyKey: `INSERT INTO ${K} (token, data, expiry, type) SELECT ?, ?, expiry, type FROM ${K} WHERE token = ?`,
     deleteKey: `DELETE FROM ${K} WHERE token = ?`,
     hash: {
       ...members(H, 'm.field AS field, m.value AS value'),
       // One field at a time on SQLite (in-process: a statement costs microseconds).
       update: `UPDATE ${H} SET value = ? WHERE token = ? AND field = ?`,
-      insert: `INSERT INTO ${H} (token, seq, field, value) VALUES (?, ${nextSeq(H)}, ?, ?) ON CONFLICT (token, field) DO NOTHING`,
+      insert: `INSERT INTO ${H} (token, seq, field, value) VALUES (?, ${nextSeq(H)}, ?, ?) ${d.onConflict('token, field', null)}`,
       // PostgreSQL: every field in one statement; fields and values each travel as one bytea (see Dialect.bulkUpsert).
       upsertMany:
         `INSERT INTO ${H} (token, seq, field, value) ` +
         `SELECT ?, (SELECT coalesce(max(seq), 0) FROM ${H} WHERE token = ?) + u.i, substring(?::bytea from u.fo for u.fn), substring(?::bytea from u.vo for u.vn) ` +
         `FROM unnest(?::int[], ?::int[], ?::int[], ?::int[]) WITH ORDINALITY AS u(fo, fn, vo, vn, i) ORDER BY u.i ` +
         `ON CONFLICT (token, field) DO UPDATE SET value = excluded.value RETURNING (xmax = 0) AS inserted`,
+      // MariaDB: the last seq and how many of the fields (JSON rows [hex field, hex value]) are there, then
+      // every field in one statement. The count comes first, since an upsert's row count mixes new and
+      // changed rows; the seq too, since an INSERT ... SELECT that reads its own table loses JSON_TABLE's
+      // values (MariaDB 10.11: every field came out empty).
+      existingJson:
+        `SELECT (SELECT coalesce(max(seq), 0) FROM ${H} WHERE token = ?) AS top, ` +
+        `(SELECT count(*) FROM ${H} WHERE token = ? AND field_hash IN (SELECT ${hexHash('j.f')} FROM ${jsonRows("f LONGTEXT PATH '$[0]'")})) AS n`,
+      upsertJson: (onlyNew: boolean) =>
+        `INSERT INTO ${H} (token, seq, field, value) SELECT ?, ? + j.i, UNHEX(j.f), UNHEX(j.v) ` +
+        `FROM ${jsonRows("f LONGTEXT PATH '$[0]', v LONGTEXT PATH '$[1]'")} ORDER BY j.i ` +
+        d.onConflict('token, field', onlyNew ? null : (x) => ({ set: { value: x('value') } })),
     },
     set: {
       ...members(S, 'm.member AS member'),
-      insert: `INSERT INTO ${S} (token, seq, member) VALUES (?, ${nextSeq(S)}, ?) ON CONFLICT (token, member) DO NOTHING`,
+      insert: `INSERT INTO ${S} (token, seq, member) VALUES (?, ${nextSeq(S)}, ?) ${d.onConflict('token, member', null)}`,
+      // MariaDB: the last seq, then every member in one statement (bound as key, last seq, JSON rows [hex member]).
+      top: `SELECT coalesce(max(seq), 0) AS top FROM ${S} WHERE token = ?`,
+      insertJson:
+        `INSERT INTO ${S} (token, seq, member) SELECT ?, ? + j.i, UNHEX(j.m) FROM ${jsonRows("m LONGTEXT PATH '$[0]'")} ` +
+        `ORDER BY j.i ${d.onConflict('token, member', null)}`,
       insertMany:
         `INSERT INTO ${S} (token, seq, member) ` +
         `SELECT ?, (SELECT coalesce(max(seq), 0) FROM ${S} WHERE token = ?) + u.i, substring(?::bytea from u.o for u.n) ` +
@@ -180,7 +220,7 @@ export class TypedStore {
   ) {}
 
   private binaryList(values: readonly Buffer[]): unknown {
-    return this.sql.sqlite ? JSON.stringify(values.map((v) => v.toString('hex'))) : values;
+    return this.dialect.binaryListParam(values);
   }
 
   /** The type of a live key, or null when absent. */
@@ -246,6 +286,12 @@ export class TypedStore {
     await this.claim(key, 'hash');
     const unique = lastValues(pairs);
     const h = this.sql.hash;
+    if (this.sql.mariadb) {
+      const rows = JSON.stringify(unique.map(([f, v]) => [f.toString('hex'), v.toString('hex')]));
+      const [{ top, n }] = await this.conn.all(h.existingJson, [key, key, rows]);
+      await this.conn.run(h.upsertJson(onlyNew), [key, toNumber(top), rows]);
+      return unique.length - toNumber(n);
+    }
     if (this.sql.sqlite || onlyNew) {
       let added = 0;
       for (const [field, value] of unique) {
@@ -296,6 +342,7 @@ export class TypedStore {
   async hashReadMany(
     reads: ReadonlyArray<{ key: string; fields: readonly Buffer[] | null }>,
   ): Promise<([Buffer, Buffer][] | null | RespError)[]> {
+    if (this.sql.mariadb) return this.hashReadEach(reads);
     const param = JSON.stringify(reads.map((r) => (r.fields ? { k: r.key, f: r.fields.map((f) => f.toString('hex')) } : { k: r.key })));
     const rows = await this.conn.all(this.sql.readMany, [param, this.now]);
     const out: ([Buffer, Buffer][] | null | RespError)[] = reads.map(() => null);
@@ -308,6 +355,27 @@ export class TypedStore {
       let pairs = out[pos];
       if (pairs === null) out[pos] = pairs = [];
       if (r.field !== null && Array.isArray(pairs)) pairs.push([toBuffer(r.field), toBuffer(r.value)]);
+    }
+    return out;
+  }
+
+  /** hashReadMany one read at a time (MariaDB has no LATERAL join for the one statement). */
+  private async hashReadEach(
+    reads: ReadonlyArray<{ key: string; fields: readonly Buffer[] | null }>,
+  ): Promise<([Buffer, Buffer][] | null | RespError)[]> {
+    const out: ([Buffer, Buffer][] | null | RespError)[] = [];
+    for (const { key, fields } of reads) {
+      try {
+        if (!fields) {
+          out.push(await this.hashAll(key));
+          continue;
+        }
+        const values = await this.hashGet(key, fields);
+        out.push(values && fields.flatMap((f, i) => (values[i] === null ? [] : [[f, values[i]] as [Buffer, Buffer]])));
+      } catch (err) {
+        if (!(err instanceof RespError)) throw err;
+        out.push(err);
+      }
     }
     return out;
   }
@@ -333,6 +401,7 @@ export class TypedStore {
       for (const w of writes) out.push(await one(w));
       return out;
     }
+    if (this.sql.mariadb) return this.hashWriteManyJson(writes, one);
     const rows: { key: string; i: number; field: Buffer; value: Buffer }[] = [];
     for (const w of writes) lastValues(w.pairs).forEach(([field, value], i) => rows.push({ key: w.key, i: i + 1, field, value }));
     const f = packed(rows.map((r) => r.field));
@@ -369,6 +438,47 @@ export class TypedStore {
     return out;
   }
 
+  /**
+   * hashWriteMany on MariaDB, in five statements whatever the number of keys: claim them all,
+   * see which it claimed (their version is ours), read their last seq and how many of the fields
+   * they have, write every field. Keys it could not claim go one by one (`one`), after.
+   */
+  private async hashWriteManyJson(
+    writes: ReadonlyArray<{ key: string; pairs: ReadonlyArray<readonly [Buffer, Buffer]> }>,
+    one: (w: (typeof writes)[number]) => Promise<number | RespError>,
+  ): Promise<(number | RespError)[]> {
+    const sql = this.sql.mariadbWriteMany;
+    const versions = new Map(writes.map((w) => [w.key, randomBytes(8)]));
+    const keyList = this.dialect.keyListParam(writes.map((w) => w.key));
+    await this.conn.run(sql.claim, [JSON.stringify(writes.map((w) => [w.key, versions.get(w.key)!.toString('hex')])), this.now]);
+    const claimed = new Set<string>();
+    for (const r of await this.conn.all(sql.versions, [keyList]))
+      if (toBuffer(r.data).equals(versions.get(r.token as string)!)) claimed.add(r.token as string);
+    const mine = writes.filter((w) => claimed.has(w.key)).map((w) => ({ key: w.key, pairs: lastValues(w.pairs) }));
+    const tops = new Map<string, number>();
+    const existing = new Map<string, number>();
+    if (mine.length) {
+      const fieldRows = mine.flatMap((w) => w.pairs.map(([f]) => [w.key, f.toString('hex')]));
+      for (const r of await this.conn.all(sql.tops, [this.dialect.keyListParam(mine.map((w) => w.key))]))
+        tops.set(r.token as string, toNumber(r.top));
+      for (const r of await this.conn.all(sql.existing, [JSON.stringify(fieldRows)])) existing.set(r.token as string, toNumber(r.n));
+      const rows = mine.flatMap((w) =>
+        w.pairs.map(([f, v], i) => [w.key, (tops.get(w.key) ?? 0) + i + 1, f.toString('hex'), v.toString('hex')]),
+      );
+      await this.conn.run(sql.upsert, [JSON.stringify(rows)]);
+    }
+    const out: (number | RespError)[] = [];
+    for (const w of writes) {
+      if (claimed.has(w.key)) {
+        this.modified.add(w.key);
+        out.push(lastValues(w.pairs).length - (existing.get(w.key) ?? 0));
+      } else {
+        out.push(await one(w));
+      }
+    }
+    return out;
+  }
+
   // ---- sets
 
   /** Every member; null when the key is absent. */
@@ -390,6 +500,10 @@ export class TypedStore {
   async setAdd(key: string, members: readonly Buffer[]): Promise<number> {
     await this.claim(key, 'set');
     const unique = distinct(members);
+    if (this.sql.mariadb) {
+      const [{ top }] = await this.conn.all(this.sql.set.top, [key]);
+      return this.conn.run(this.sql.set.insertJson, [key, toNumber(top), JSON.stringify(unique.map((m) => [m.toString('hex')]))]);
+    }
     if (this.sql.sqlite) {
       let added = 0;
       for (const m of unique) added += await this.conn.run(this.sql.set.insert, [key, key, m]);

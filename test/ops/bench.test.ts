@@ -43,7 +43,7 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
       expect(result.code, result.stderr).to.equal(0);
       const report = readFileSync(out, 'utf8');
 
-      const targets = ['respql, SQLite', 'respql, PostgreSQL', 'redis, appendfsync always', 'redis, no persistence'];
+      const targets = ['respql, SQLite', 'respql, PostgreSQL', 'respql, MariaDB', 'redis, appendfsync always', 'redis, no persistence'];
       for (const target of targets) {
         for (const test of ['SET', 'GET']) {
           for (const pipeline of ['-P 1', '-P 16']) {
@@ -67,9 +67,11 @@ describe('npm run bench (scripts/bench.ts), in miniature', function () {
       }
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'upsert', '–')).to.be.greaterThan(0);
       expect(opsPerSecond(report, 'pgbench, same PostgreSQL', 'select', '–')).to.be.greaterThan(0);
+      expect(opsPerSecond(report, 'one-statement client, same MariaDB', 'upsert', '–')).to.be.greaterThan(0);
+      expect(opsPerSecond(report, 'one-statement client, same MariaDB', 'select', '–')).to.be.greaterThan(0);
 
       const ratios = report.split('\n').filter((line) => / \/ .* \| [\d.]+ % \|$/.test(line));
-      expect(ratios).to.have.length(14);
+      expect(ratios).to.have.length(19);
 
       // How to repeat it: the servers' command lines, the extra setting among them, and the versions.
       expect(report).to.match(/pg_ctl .*-c synchronous_commit=on .*-c shared_buffers=64MB/);

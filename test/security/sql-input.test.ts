@@ -14,6 +14,7 @@
  */
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { dialectOf } from '../../src/store/dialect';
 import { likePrefix } from '../../src/store/statements';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { RawClient, toStrings } from '../support/resp-client';
@@ -137,8 +138,16 @@ describe('likePrefix: the one function that escapes client text for SQL', () => 
         ];
         for (const p of prefixes) {
           for (const c of candidates) {
-            const rows = (await knex.raw(`SELECT CASE WHEN ? LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END AS m`, [c, likePrefix(p)])) as unknown;
-            const m = Number((Array.isArray(rows) ? rows[0] : (rows as { rows: { m: unknown }[] }).rows[0]).m);
+            // The dialect's own LIKE on the token column.
+            const sql = `SELECT CASE WHEN ${dialectOf(knex).likeToken('?')} THEN 1 ELSE 0 END AS m`;
+            const rows = (await knex.raw(sql, [c, likePrefix(p)])) as unknown;
+            // knex.raw's result: SQLite's rows, mysql2's [rows, fields], pg's { rows }.
+            const first = Array.isArray(rows)
+              ? Array.isArray(rows[0])
+                ? rows[0][0]
+                : rows[0]
+              : (rows as { rows: { m: unknown }[] }).rows[0];
+            const m = Number((first as { m: unknown }).m);
             // SQLite's LIKE ignores ASCII case: the prefix only narrows, the glob decides.
             const fold = (s: string) => (backend === 'sqlite' ? s.replace(/[A-Z]/g, (ch) => ch.toLowerCase()) : s);
             expect(m, `${JSON.stringify(c)} LIKE likePrefix(${JSON.stringify(p)})`).to.equal(fold(c).startsWith(fold(p)) ? 1 : 0);
@@ -325,6 +334,12 @@ async function listTables(knex: Knex, backend: string): Promise<string[]> {
   if (backend === 'sqlite') {
     const rows = await knex.raw<{ name: string }[]>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
     return rows.map((row) => row.name);
+  }
+  if (backend === 'mariadb') {
+    const [rows] = await knex.raw<[{ tablename: string }[]]>(
+      `SELECT table_name AS tablename FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name`,
+    );
+    return rows.map((row) => row.tablename);
   }
   const result = await knex.raw<{ rows: { tablename: string }[] }>(
     `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`,

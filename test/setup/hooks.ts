@@ -2,28 +2,36 @@
  * Mocha hooks, loaded through .mocharc.json "require".
  *
  * Global fixtures (once per `mocha` run, in the main process): one throwaway PostgreSQL
- * cluster for the whole run, handed to every test process as TEST_DATABASE_URL. In
- * --parallel mode each worker process then shares it instead of starting a cluster per
- * file; test files still get databases of their own (freshDatabase).
+ * cluster and one MariaDB server for the whole run, handed to every test process as
+ * TEST_DATABASE_URL and TEST_MARIADB_URL. In --parallel mode each worker process then
+ * shares them instead of starting servers per file; test files still get databases of
+ * their own (freshDatabase, freshMariadbDatabase).
  *
  * Root hooks (once per mocha process, or per file in --parallel mode): drop what that
- * process created on the shared cluster, stop its PgBouncer.
+ * process created on the shared servers, stop its PgBouncer.
  */
 import { startCluster, type PostgresCluster } from '../support/postgres';
+import { startMariadb, stopSharedMariadb, type MariadbServer } from '../support/mariadb';
 import { stopSharedPgbouncer } from '../support/pgbouncer';
 import { stopSharedPostgres } from '../support/postgres';
 
 let cluster: PostgresCluster | undefined;
+let mariadb: MariadbServer | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
-  if (process.env.TEST_DATABASE_URL) return;
-  // Parallel test processes each keep pools open on it.
-  cluster = await startCluster({ settings: ['max_connections=400'] });
-  process.env.TEST_DATABASE_URL = cluster.url;
+  // Parallel test processes each keep pools open on them.
+  const [pg, maria] = await Promise.all([
+    process.env.TEST_DATABASE_URL ? undefined : startCluster({ settings: ['max_connections=400'] }),
+    process.env.TEST_MARIADB_URL ? undefined : startMariadb(),
+  ]);
+  cluster = pg;
+  mariadb = maria;
+  if (cluster) process.env.TEST_DATABASE_URL = cluster.url;
+  if (mariadb) process.env.TEST_MARIADB_URL = mariadb.url;
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
-  await cluster?.stop();
+  await Promise.all([cluster?.stop(), mariadb?.stop()]);
 }
 
 export const mochaHooks: Mocha.RootHookObject = {
@@ -32,5 +40,6 @@ export const mochaHooks: Mocha.RootHookObject = {
     this.timeout(60_000);
     await stopSharedPgbouncer();
     await stopSharedPostgres();
+    await stopSharedMariadb();
   },
 };

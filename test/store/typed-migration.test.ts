@@ -28,6 +28,16 @@ for (const backend of BACKENDS) {
     it(`adds the type column and the field tables to ${ROWS.toLocaleString('en')} string rows in well under a second`, async function () {
       const fresh = await freshDatabaseUrl(backend);
       cleanup = fresh.cleanup;
+      if (backend === 'mariadb') {
+        dropDatabase = async () => {
+          const admin = createKnex(knexConfigFor(fresh.url));
+          try {
+            await admin.raw(`DROP DATABASE IF EXISTS "${new URL(fresh.url).pathname.slice(1)}"`);
+          } finally {
+            await admin.destroy();
+          }
+        };
+      }
       if (backend === 'postgres') {
         dropDatabase = async () => {
           const url = new URL(fresh.url);
@@ -49,6 +59,11 @@ for (const backend of BACKENDS) {
       if (backend === 'sqlite') {
         await db.raw(
           `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) INSERT INTO sessions (token, data, expiry) SELECT 'sess:' || i, CAST('value ' || i AS BLOB), NULL FROM n`,
+        );
+      } else if (backend === 'mariadb') {
+        // seq_1_to_N: MariaDB's Sequence engine.
+        await db.raw(
+          `INSERT INTO sessions (token, data, expiry) SELECT CONCAT('sess:', seq), CONCAT('value ', seq), NULL FROM seq_1_to_${ROWS}`,
         );
       } else {
         await db.raw(

@@ -1,10 +1,12 @@
 /**
- * Proves the test harness itself: the throwaway PostgreSQL cluster, the
+ * Proves the test harness itself: the throwaway PostgreSQL cluster and MariaDB server, the
  * throwaway redis-server and the raw RESP client. If these fail, every other
  * test's failure is suspect.
  */
 import { expect } from 'chai';
+import { createConnection } from 'mysql2/promise';
 import { Client } from 'pg';
+import { freshMariadbDatabase } from './mariadb';
 import { freshDatabase, sharedPostgres } from './postgres';
 import { startRedisServer, type RedisServer } from './redis-server';
 import { RawClient, encodeCommand, rawExchange, toStrings } from './resp-client';
@@ -34,6 +36,24 @@ describe('test harness', function () {
       try {
         const result = await client.query<{ name: string }>('select current_database() as name');
         expect(`/${result.rows[0].name}`).to.equal(new URL(a).pathname);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  describe('mariadb', function () {
+    it('hands out separate fresh utf8mb4 databases on one durable server', async function () {
+      // The first caller pays for mariadb-install-db + startup.
+      this.timeout(60_000);
+      const [a, b] = await Promise.all([freshMariadbDatabase(), freshMariadbDatabase()]);
+      expect(a).to.not.equal(b);
+      const client = await createConnection({ uri: a });
+      try {
+        const [rows] = await client.query(
+          'SELECT DATABASE() AS name, @@character_set_database AS charset, @@innodb_flush_log_at_trx_commit AS flush',
+        );
+        expect(rows).to.deep.equal([{ name: new URL(a).pathname.slice(1), charset: 'utf8mb4', flush: 1 }]);
       } finally {
         await client.end();
       }

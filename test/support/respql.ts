@@ -1,18 +1,19 @@
 /**
- * Starts respql for a test on either backend: a fresh SQLite file in a temp dir, or a
- * fresh database in the shared throwaway PostgreSQL cluster. Both run in every test run.
+ * Starts respql for a test on any backend: a fresh SQLite file in a temp dir, or a fresh
+ * database in the shared throwaway PostgreSQL cluster or MariaDB server. All run in every test run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, type RespqlOptions, type RespqlServer } from '../../src';
 import { sharedPgbouncer } from './pgbouncer';
+import { freshMariadbDatabase } from './mariadb';
 import { freshDatabase } from './postgres';
 import { RawClient, toStrings } from './resp-client';
 
 /** 'pgbouncer': the shared cluster through PgBouncer in transaction mode (see PGBOUNCER_BACKENDS). */
-export type Backend = 'sqlite' | 'postgres' | 'pgbouncer';
-export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+export type Backend = 'sqlite' | 'postgres' | 'mariadb' | 'pgbouncer';
+export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres', 'mariadb'];
 /** For the files that also run through PgBouncer (a representative subset: it would double the PostgreSQL time). */
 export const PGBOUNCER_BACKENDS: readonly Backend[] = [...BACKENDS, 'pgbouncer'];
 
@@ -25,8 +26,9 @@ export interface RunningRespql {
   stop(): Promise<void>;
 }
 
-/** A database URL for a backend: a new SQLite path or a new PostgreSQL database. */
+/** A database URL for a backend: a new SQLite path, or a new PostgreSQL or MariaDB database. */
 export async function freshDatabaseUrl(backend: Backend): Promise<{ url: string; cleanup(): void }> {
+  if (backend === 'mariadb') return { url: await freshMariadbDatabase(), cleanup: () => undefined };
   // RESPQL_TEST_POSTGRES_VIA=pgbouncer: the whole PostgreSQL suite through PgBouncer (not in CI: see .ci/run).
   if (backend === 'postgres' && process.env.RESPQL_TEST_POSTGRES_VIA !== 'pgbouncer')
     return { url: await freshDatabase(), cleanup: () => undefined };

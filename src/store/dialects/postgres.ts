@@ -9,6 +9,7 @@
  */
 import type { Client as PgClient } from 'pg';
 import type { Dialect, PreparedStatements, Row, SqlConnection } from '../dialect';
+import { limitedSubquery, onConflict } from './ansi';
 
 /** What --prepared-statements asked for, per connection (set as the pool creates it). */
 const requested = new WeakMap<object, PreparedStatements>();
@@ -116,8 +117,12 @@ export const postgres: Dialect = {
   forUpdate: ' FOR UPDATE',
   lockKey: 'SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))',
   rowId: 'id',
-  likeEscape: "ESCAPE '\\'",
+  likeToken: (column) => `${column} LIKE ? ESCAPE '\\'`,
   random: 'random()',
+  onConflict,
+  limitedSubquery,
+  binaryInList: (column) => `${column} = ANY(?::bytea[])`,
+  binaryListParam: (values) => values,
   tokenInList: 'token = ANY(?::text[])',
   bulkUpsert: (table) =>
     `INSERT INTO "${table}" (token, data, expiry) ` +

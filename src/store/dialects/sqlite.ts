@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Dialect, FlushCommits, Row, SqlConnection } from '../dialect';
 import type { CheckpointReport, CheckpointWorkerData } from '../wal-checkpoint-worker';
+import { limitedSubquery, onConflict } from './ansi';
 
 /** How much of a SQLite file is read through mmap (1 GiB: a million 1 KB sessions). */
 const SQLITE_MMAP_BYTES = 1 << 30;
@@ -153,8 +154,12 @@ export const sqlite: Dialect = {
   forUpdate: '',
   lockKey: null,
   rowId: 'rowid',
-  likeEscape: "ESCAPE '\\'",
+  likeToken: (column) => `${column} LIKE ? ESCAPE '\\'`,
   random: 'random()',
+  onConflict,
+  limitedSubquery,
+  binaryInList: (column) => `${column} IN (SELECT unhex(value) FROM json_each(?))`,
+  binaryListParam: (values) => JSON.stringify(values.map((v) => v.toString('hex'))),
   tokenInList: 'token IN (SELECT value FROM json_each(?))',
   keyListParam: (keys) => JSON.stringify(keys),
   packedRead: {

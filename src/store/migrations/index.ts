@@ -34,8 +34,10 @@ const migrations: Migration[] = [
     // frames per SET -> 1; BENCHMARKS.md). `expiry <= ?` implies IS NOT NULL, so the sweep
     // still uses the index on both databases.
     name: '003_partial_expiry_index',
-    up: (knex, table) => replaceExpiryIndex(knex, table, 'WHERE expiry IS NOT NULL'),
-    down: (knex, table) => replaceExpiryIndex(knex, table, ''),
+    // MariaDB has no partial indexes: its full index stays.
+    up: (knex, table, dialect) =>
+      dialect.name === 'mariadb' ? Promise.resolve() : replaceExpiryIndex(knex, table, 'WHERE expiry IS NOT NULL'),
+    down: (knex, table, dialect) => (dialect.name === 'mariadb' ? Promise.resolve() : replaceExpiryIndex(knex, table, '')),
   },
   {
     name: '004_typed_keys',
@@ -46,7 +48,7 @@ const migrations: Migration[] = [
     // The script cache and function libraries, shared by the instances on one database.
     name: '005_create_scripts',
     shared: true,
-    up: (knex, table) => createScriptsTable(knex, table),
+    up: (knex, table, dialect) => createScriptsTable(knex, table, dialect),
     down: (knex, table) => knex.schema.dropTable(scriptsTable(table)),
   },
   {
@@ -135,6 +137,8 @@ function isMigrationRace(err: unknown): boolean {
   if (e?.name === 'MigrationLocked') return true;
   // PostgreSQL: unique_violation, duplicate_table, duplicate_object (the row type); SQLite: another process holds the write lock, or won the CREATE.
   if (e?.code === '23505' || e?.code === '42P07' || e?.code === '42710' || e?.code === 'SQLITE_BUSY') return true;
+  // MariaDB: duplicate key, table exists.
+  if (e?.code === 'ER_DUP_ENTRY' || e?.code === 'ER_TABLE_EXISTS_ERROR') return true;
   return e?.code === 'SQLITE_ERROR' && /already exists/.test(String(e.message));
 }
 

@@ -40,6 +40,10 @@ export async function up(knex: Knex, table: string, dialect: string): Promise<vo
     );
     return;
   }
+  if (dialect === 'mariadb') {
+    await mariadbUp(knex, table);
+    return;
+  }
   await knex.raw(
     `CREATE TABLE ${h} (token text NOT NULL, seq integer NOT NULL, field bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (token, seq))`,
   );
@@ -61,10 +65,39 @@ export async function up(knex: Knex, table: string, dialect: string): Promise<vo
   );
 }
 
+/**
+ * MariaDB: a field (member) is found by a stored SHA-256 of it, since InnoDB indexes at most
+ * 3072 bytes of a key and fields are any length. A key's rows go with its row through a foreign
+ * key (a trigger may not write a table its statement reads, as the sweep does); the retype
+ * trigger drops them when a SET turns the key into a string.
+ */
+async function mariadbUp(knex: Knex, table: string): Promise<void> {
+  const { hash, set } = typedTables(table);
+  const token = `token ${MARIADB_TOKEN} NOT NULL`;
+  const owned = (name: string) => `CONSTRAINT "${name}_key" FOREIGN KEY (token) REFERENCES "${table}" (token) ON DELETE CASCADE`;
+  const digest = (column: string) => `${column}_hash BINARY(32) AS (UNHEX(SHA2(${column}, 256))) STORED`;
+  await knex.raw(
+    `CREATE TABLE "${hash}" (${token}, seq integer NOT NULL, field LONGBLOB NOT NULL, value LONGBLOB NOT NULL, ${digest('field')}, ` +
+      `PRIMARY KEY (token, seq), UNIQUE KEY "${hash}_field_idx" (token, field_hash), ${owned(hash)}) ENGINE=InnoDB`,
+  );
+  await knex.raw(
+    `CREATE TABLE "${set}" (${token}, seq integer NOT NULL, member LONGBLOB NOT NULL, ${digest('member')}, ` +
+      `PRIMARY KEY (token, seq), UNIQUE KEY "${set}_member_idx" (token, member_hash), ${owned(set)}) ENGINE=InnoDB`,
+  );
+  await knex.raw(
+    `CREATE TRIGGER "${table}_typed_retype" AFTER UPDATE ON "${table}" FOR EACH ROW ` +
+      `BEGIN IF OLD.type IS NOT NULL AND NOT (NEW.type <=> OLD.type) THEN ` +
+      `DELETE FROM "${hash}" WHERE token = OLD.token; DELETE FROM "${set}" WHERE token = OLD.token; END IF; END`,
+  );
+}
+
+/** MariaDB's key column: text compared byte for byte, trailing spaces included, short enough for InnoDB's index (with seq). */
+export const MARIADB_TOKEN = 'VARCHAR(750) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin';
+
 export async function down(knex: Knex, table: string, dialect: string): Promise<void> {
   const { hash, set } = typedTables(table);
   await knex.raw(`DROP TRIGGER "${table}_typed_retype"${dialect === 'postgres' ? ` ON "${table}"` : ''}`);
-  await knex.raw(`DROP TRIGGER "${table}_typed_delete"${dialect === 'postgres' ? ` ON "${table}"` : ''}`);
+  if (dialect !== 'mariadb') await knex.raw(`DROP TRIGGER "${table}_typed_delete"${dialect === 'postgres' ? ` ON "${table}"` : ''}`);
   if (dialect === 'postgres') await knex.raw(`DROP FUNCTION "${table}_drop_members"()`);
   await knex.raw(`DROP TABLE "${hash}"`);
   await knex.raw(`DROP TABLE "${set}"`);
