@@ -190,7 +190,18 @@ ${commands.join('\n')}
  * others as they were (each names its own date and commit); the *-notes blocks are written
  * by hand (what the figures and profiles showed, and why) and only ever kept.
  */
-export const BLOCKS = ['main', 'profile', 'profile-notes', 'scale', 'scale-rows', 'scale-sweep', 'scale-idle', 'scale-notes'] as const;
+export const BLOCKS = [
+  'main',
+  'workers',
+  'workers-notes',
+  'profile',
+  'profile-notes',
+  'scale',
+  'scale-rows',
+  'scale-sweep',
+  'scale-idle',
+  'scale-notes',
+] as const;
 export type Block = (typeof BLOCKS)[number];
 
 export function blockOf(text: string, name: Block): string | undefined {

@@ -207,7 +207,17 @@ export interface ServerContext {
 }
 
 /** What one worker asks of every other (see src/server/worker-ipc.ts, which answers with the functions below). */
-export type PeerRequest = 'client-list' | 'client-kill' | 'info' | 'config-set' | 'config-resetstat';
+export type PeerRequest =
+  | 'client-list'
+  | 'client-kill'
+  | 'info'
+  | 'config-set'
+  | 'config-resetstat'
+  | 'publish'
+  | 'receivers'
+  | 'pubsub-channels'
+  | 'pubsub-numsub'
+  | 'pubsub-patterns';
 
 export interface Peers {
   /** Runs `kind` with `payload` on every other worker; resolves with the answers of those that answered. */

@@ -179,11 +179,12 @@ export class RespqlServer {
     // On PostgreSQL messages cross instances through LISTEN/NOTIFY; on SQLite they stay in the process
     // (in the processes of one server: its workers pass them on).
     this.worker = options.worker ?? null;
-    if (this.engine.backend === 'postgres') {
-      this.pubsub.bus = new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError);
-    } else if (this.worker) {
-      this.pubsub.bus = this.worker.bus(this.pubsub);
-    }
+    const bus =
+      this.engine.backend === 'postgres'
+        ? new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError)
+        : null;
+    if (this.worker) this.pubsub.bus = this.worker.bus(this.pubsub, bus);
+    else if (bus) this.pubsub.bus = bus;
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.expiredEvents = new ExpiredEvents(

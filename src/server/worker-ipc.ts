@@ -24,22 +24,20 @@ export type ToPrimary =
   | { t: 'ready'; port: number }
   | { t: 'ask'; id: number; kind: PeerRequest; payload: unknown }
   | { t: 'answer'; id: number; value: unknown }
-  | { t: 'publish'; shard: boolean; channel: Buffer; message: Buffer }
   | { t: 'shutdown'; reason: string };
 
 /** Primary to worker. */
 export type ToWorker =
   | { t: 'asked'; id: number; kind: PeerRequest; payload: unknown }
   | { t: 'answers'; id: number; values: unknown[] }
-  | { t: 'message'; shard: boolean; channel: Buffer; message: Buffer }
   | { t: 'stop'; reason: string };
 
 /** Client ids a worker generation may hand out before the next generation's range (never reached in practice). */
 const IDS_PER_GENERATION = 2 ** 32;
 
 /** What each request runs on the worker asked. */
-const ANSWERS: Record<PeerRequest, (server: ServerContext, payload: unknown) => unknown> = {
-  'client-list': (server, ids) => clientListLines(ids as number[] | null, server),
+const ANSWERS: Record<PeerRequest, (server: ServerContext, payload: never) => unknown> = {
+  'client-list': (server, ids) => clientListLines(ids, server),
   'client-kill': (server, args) => {
     const killed = killClients(args as Buffer[], null, server);
     return typeof killed === 'number' ? killed : 0;
@@ -47,7 +45,14 @@ const ANSWERS: Record<PeerRequest, (server: ServerContext, payload: unknown) => 
   info: (server, sections) => perProcessInfo(server, sections as string[]),
   'config-set': (server, args) => void configSet(args as Buffer[], server),
   'config-resetstat': (server) => resetStats(server),
+  publish: (server, [shard, channel, message]: [boolean, Buffer, Buffer]) => server.pubsub.deliver(shard, channel, message),
+  receivers: (server, [shard, channel]: [boolean, Buffer]) => server.pubsub.receivers(shard, channel),
+  'pubsub-channels': (server, [shard, pattern]: [boolean, Buffer | null]) => server.pubsub.channels(shard, pattern),
+  'pubsub-numsub': (server, [shard, names]: [boolean, Buffer[]]) => server.pubsub.numsub(shard, names),
+  'pubsub-patterns': (server) => server.pubsub.patterns(),
 };
+
+const sum = (counts: unknown[]) => counts.reduce<number>((n, c) => n + Number(c), 0);
 
 /** One worker's end of the link: its peers (for commands), its pub/sub bus, its client ids. */
 export class WorkerLink implements Peers {
@@ -89,12 +94,27 @@ export class WorkerLink implements Peers {
     });
   }
 
-  /** Pub/sub for a backend that does not carry messages between processes itself. */
-  bus(hub: PubSubHub): MessageBus {
+  /**
+   * Pub/sub across the workers. Where the database carries messages to every process
+   * (PostgreSQL's bus), PUBLISH's count adds the other workers' receivers to this one's;
+   * otherwise (SQLite) each message goes to the other workers through the primary, and
+   * PUBLISH answers once they have all delivered it, with their receivers counted.
+   */
+  bus(hub: PubSubHub, database: MessageBus | null): MessageBus {
+    if (database) {
+      return {
+        publish: (shard, channel, message) =>
+          Promise.all([database.publish(shard, channel, message), this.ask('receivers', [shard, channel])]).then(
+            ([here, others]) => here + sum(others),
+          ),
+        start: () => database.start(),
+        close: () => database.close(),
+      };
+    }
     return {
       publish: (shard, channel, message) => {
-        this.send({ t: 'publish', shard, channel, message });
-        return hub.deliver(shard, channel, message);
+        const here = hub.deliver(shard, channel, message);
+        return this.ask('publish', [shard, channel, message]).then((others) => here + sum(others));
       },
       start: () => Promise.resolve(),
       close: () => Promise.resolve(),
@@ -121,13 +141,11 @@ export class WorkerLink implements Peers {
       this.asks.delete(msg.id);
     } else if (msg.t === 'asked') {
       const server = this.server;
-      const value = server ? Promise.resolve().then(() => ANSWERS[msg.kind](server, msg.payload)) : Promise.resolve(null);
+      const value = server ? Promise.resolve().then(() => ANSWERS[msg.kind](server, msg.payload as never)) : Promise.resolve(null);
       void value.then(
         (v) => this.send({ t: 'answer', id: msg.id, value: v }),
         () => this.send({ t: 'answer', id: msg.id, value: null }),
       );
-    } else if (msg.t === 'message') {
-      this.server?.pubsub.deliver(msg.shard, msg.channel, msg.message);
     } else if (msg.t === 'stop') {
       this.onStop(msg.reason);
     }

@@ -129,9 +129,6 @@ export async function runPrimary(
         if (!ask?.waiting.delete(worker)) return;
         ask.values.push(msg.value);
         if (!ask.waiting.size) finish(msg.id);
-      } else if (msg.t === 'publish') {
-        for (const s of live())
-          if (s.worker !== worker) send(s.worker, { t: 'message', shard: msg.shard, channel: msg.channel, message: msg.message });
       } else if (msg.t === 'shutdown') {
         stop(msg.reason);
       }

@@ -77,14 +77,16 @@ for (const backend of BACKENDS) {
       expect(await clients[0].config('SET', 'timeout', '0')).to.equal('OK');
     });
 
-    it('delivers PUBLISH to subscribers on every worker', async () => {
+    it('delivers PUBLISH to subscribers on every worker, and counts them all', async () => {
       const subscribers = await connectAll(proc.port, 4);
       try {
         expect(new Set(await Promise.all(subscribers.map(workerPid))).size).to.equal(2);
         const got = subscribers.map(() => [] as string[]);
         await Promise.all(subscribers.map((s) => s.subscribe('news')));
         subscribers.forEach((s, i) => s.on('message', (_channel: string, message: string) => got[i].push(message)));
-        for (const m of ['a', 'b', 'c']) await clients[0].publish('news', m);
+        // PUBLISH counts the receivers on every worker.
+        for (const m of ['a', 'b', 'c']) expect(await clients[0].publish('news', m)).to.equal(subscribers.length);
+        expect(await clients[1].pubsub('NUMSUB', 'news')).to.deep.equal(['news', subscribers.length]);
         await sleep(200);
         for (const g of got) expect(g).to.deep.equal(['a', 'b', 'c']);
       } finally {
@@ -145,7 +147,7 @@ for (const backend of BACKENDS) {
       const exitCode = await new Promise<number | null>((resolve) =>
         proc.proc.exitCode !== null ? resolve(proc.proc.exitCode) : proc.proc.once('exit', (code) => resolve(code)),
       );
-      expect(exitCode).to.equal(0);
+      expect(exitCode, proc.output()).to.equal(0);
       const alive = pids.filter((pid) => {
         try {
           process.kill(pid, 0);
