@@ -153,7 +153,9 @@ function render(
             `| ${label(backend, workers)} ${test} -P 16 / ${ref} | ${fmtRate(a.rps)} | ${fmtRate(b.rps)} | ${(a.rps / b.rps).toFixed(2)}× | |`,
           );
       }
-  return `Produced by \`npm run bench -- --workers ${counts.join(',')}\` (scripts/bench/workers.ts) on ${new Date().toISOString().slice(0, 10)}; the run took ${elapsedS} s.
+  return `## Several cores: \`--workers\`
+
+Produced by \`npm run bench -- --workers ${counts.join(',')}\` (scripts/bench/workers.ts) on ${new Date().toISOString().slice(0, 10)}; the run took ${elapsedS} s.
 
 Each respql target is \`respql --workers N\` on the same database as the other targets of its backend (a SQLite file with
 the default durable settings; a throwaway PostgreSQL cluster with \`fsync=on\`, \`synchronous_commit=on\`), filled with
@@ -168,7 +170,11 @@ ${results.join('\n')}
 
 ${ratios.join('\n')}
 
-Machine: ${machine(tmp, load).split('\n').join(' ')}
+### Machine
+
+${machine(tmp, load)}
+
+### Versions
 
 ${versions(options.respql)}`;
 }
