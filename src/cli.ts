@@ -34,7 +34,13 @@ async function serve(parsed: ParsedCommandLine, baseLog: Logger): Promise<void> 
   if (cluster.isPrimary && workers > 1) return runPrimary(parsed, workers, baseLog, firstLine);
   const index = Number(process.env[WORKER_ENV.index]);
   const link = cluster.isWorker
-    ? new WorkerLink(index, Number(process.env[WORKER_ENV.count]), Number(process.env[WORKER_ENV.generation]), (reason) => stop(reason))
+    ? new WorkerLink(
+        index,
+        Number(process.env[WORKER_ENV.count]),
+        Number(process.env[WORKER_ENV.generation]),
+        parsed.options.metricsPort != null,
+        (reason) => stop(reason),
+      )
     : undefined;
   // One log stream: each worker's lines carry its index.
   const log = link ? (baseLog.child({ worker: index }) as Logger) : baseLog;

@@ -65,6 +65,8 @@ export class WorkerLink implements Peers {
     readonly index: number,
     readonly count: number,
     generation: number,
+    /** Whether the primary serves metrics (--metrics-port): only then are they observed. */
+    private readonly metrics: boolean,
     /** Called when the primary stops every worker (SIGTERM, another worker's SHUTDOWN). */
     private readonly onStop: (reason: string) => void,
   ) {
@@ -81,6 +83,8 @@ export class WorkerLink implements Peers {
   /** Called once by the server it serves; its metrics go to the primary's endpoint. */
   serve(server: ServerContext): void {
     this.server = server;
+    // Observing latencies costs every command a little: not without an endpoint to read them.
+    if (!this.metrics) return;
     // Constructing one makes prom-client answer the primary's requests for this worker's metrics.
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([createRegistry(server)]);
