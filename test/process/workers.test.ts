@@ -35,7 +35,7 @@ for (const backend of BACKENDS) {
     before(async () => {
       const db = await freshDatabaseUrl(backend);
       cleanup = db.cleanup;
-      proc = await spawnRespql(['--database-url', db.url, '--workers', '2', '--cleanup-interval', '0']);
+      proc = await spawnRespql(['--database-url', db.url, '--workers', '2', '--cleanup-interval', '0', '--metrics-port', '0']);
       clients = await connectAll(proc.port, 6);
     });
     after(async () => {
@@ -69,6 +69,12 @@ for (const backend of BACKENDS) {
       expect(await killer.client('KILL', 'ID', String(victimId))).to.equal(1);
       await closed;
       expect(await killer.client('KILL', 'ID', String(victimId))).to.equal(0);
+    });
+
+    it("serves one Prometheus endpoint with every worker's figures added up", async () => {
+      const url = /Prometheus metrics on (http:\/\/[^\s"]+\/metrics)/.exec(proc.output())![1];
+      const body = await (await fetch(url)).text();
+      expect(body).to.match(new RegExp(`^respql_connected_clients ${clients.length}$`, 'm'));
     });
 
     it('applies CONFIG SET on every worker', async () => {
