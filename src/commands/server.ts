@@ -22,8 +22,47 @@ const PER_PROCESS_SECTIONS = ['clients', 'stats'];
 const NOT_SUMMED = new Set(['maxclients']);
 
 /** INFO's clients and stats sections of this process (what another worker asks for to add up). */
-export function perProcessInfo(server: ServerContext, sections: string[]): Promise<(InfoFields | null)[]> {
-  return Promise.all(sections.filter((name) => PER_PROCESS_SECTIONS.includes(name)).map((name) => infoSection(name, server, null)));
+export function perProcessInfo(server: ServerContext, sections: string[]): (InfoFields | null)[] {
+  return sections.filter((name) => PER_PROCESS_SECTIONS.includes(name)).map((name) => processSection(name, server));
+}
+
+/** INFO clients and stats: this process's connections and figures. */
+function processSection(name: string, server: ServerContext): InfoFields | null {
+  switch (name) {
+    case 'clients':
+      return {
+        connected_clients: server.clients.size,
+        cluster_connections: 0,
+        maxclients: server.config.limits.maxClients,
+        client_recent_max_input_buffer: 0,
+        client_recent_max_output_buffer: 0,
+        blocked_clients: 0,
+        tracking_clients: 0,
+        clients_in_timeout_table: 0,
+      };
+    case 'stats': {
+      const s = server.stats;
+      return {
+        total_connections_received: s.connectionsReceived,
+        total_commands_processed: s.commandsProcessed,
+        instantaneous_ops_per_sec: server.rates.opsPerSec(),
+        total_net_input_bytes: s.netInputBytes,
+        total_net_output_bytes: s.netOutputBytes,
+        instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
+        instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
+        rejected_connections: s.rejectedConnections,
+        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
+        expired_keys: server.engine.expiredKeys.count,
+        evicted_keys: 0,
+        // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
+        keyspace_hits: s.keyspaceHits,
+        keyspace_misses: s.keyspaceMisses,
+        total_error_replies: s.errorReplies,
+      };
+    }
+    default:
+      return null;
+  }
 }
 
 /** Adds the other workers' figures of a per-process section to this one's (rates keep their decimals). */
@@ -37,7 +76,7 @@ function addUp(fields: InfoFields, others: InfoFields[]): InfoFields {
   return sum;
 }
 
-async function infoSection(name: string, server: ServerContext, store: Store | null): Promise<InfoFields | null> {
+async function infoSection(name: string, server: ServerContext, store: Store): Promise<InfoFields | null> {
   const now = server.now();
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
@@ -59,16 +98,8 @@ async function infoSection(name: string, server: ServerContext, store: Store | n
         storage_table: server.config.table,
       };
     case 'clients':
-      return {
-        connected_clients: server.clients.size,
-        cluster_connections: 0,
-        maxclients: server.config.limits.maxClients,
-        client_recent_max_input_buffer: 0,
-        client_recent_max_output_buffer: 0,
-        blocked_clients: 0,
-        tracking_clients: 0,
-        clients_in_timeout_table: 0,
-      };
+    case 'stats':
+      return processSection(name, server);
     case 'memory':
       return {
         used_memory: mem.heapUsed,
@@ -93,26 +124,6 @@ async function infoSection(name: string, server: ServerContext, store: Store | n
         aof_rewrite_in_progress: 0,
         aof_last_write_status: 'ok',
       };
-    case 'stats': {
-      const s = server.stats;
-      return {
-        total_connections_received: s.connectionsReceived,
-        total_commands_processed: s.commandsProcessed,
-        instantaneous_ops_per_sec: server.rates.opsPerSec(),
-        total_net_input_bytes: s.netInputBytes,
-        total_net_output_bytes: s.netOutputBytes,
-        instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
-        instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
-        rejected_connections: s.rejectedConnections,
-        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
-        expired_keys: server.engine.expiredKeys.count,
-        evicted_keys: 0,
-        // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
-        keyspace_hits: s.keyspaceHits,
-        keyspace_misses: s.keyspaceMisses,
-        total_error_replies: s.errorReplies,
-      };
-    }
     case 'replication':
       return { role: 'master', connected_slaves: 0 };
     case 'cpu':
@@ -121,7 +132,6 @@ async function infoSection(name: string, server: ServerContext, store: Store | n
         used_cpu_user: (cpu.user / 1e6).toFixed(6),
       };
     case 'keyspace': {
-      if (!store) return null;
       const { keys, expires, avgTtl } = await store.expiryStats();
       return keys ? { db0: `keys=${keys},expires=${expires},avg_ttl=${avgTtl}` } : {};
     }
