@@ -14,6 +14,7 @@
  *
  * Usage: node dist/scripts/bench.js [--requests N] [--requests-pipelined N] [--reps N]
  *          [--pgbench-seconds S] [--out FILE] [--profile | --profile-only] [--scale | --scale-only]
+ * --workers 1,2 runs only the comparison of respql's worker counts (scripts/bench/workers.ts).
  * --scale adds the measurements at scale (1,000,000 rows, sweeping 1,000,000 expired rows,
  * 10,000 idle connections); it takes longer than the main run, so it is not in the default.
  * BENCHMARKS.md is made of marked blocks (main, profile, scale): a run rewrites the blocks it
@@ -41,6 +42,7 @@ import { benchmark } from './bench/workloads';
 import { profile } from './bench/profile';
 import { lockOnly } from './bench/lock-only';
 import { holdConnections, scale } from './bench/scale';
+import { workersBench } from './bench/workers';
 import { type Block, ratiosTable, renderMain, resultsTable, writeReport } from './bench/report';
 
 async function main(): Promise<void> {
@@ -65,7 +67,10 @@ async function main(): Promise<void> {
       return;
     }
     const produced: Partial<Record<Block, string>> = {};
-    if (!options.profileOnly && !options.scaleOnly) {
+    if (options.workers) {
+      produced.workers = await workersBench(options, tmp);
+      process.stdout.write(`\n${produced.workers}\n`);
+    } else if (!options.profileOnly && !options.scaleOnly) {
       const commands = recordCommands();
       const rows = summarize(await benchmark(options, tmp));
       commandLogs.delete(commands);

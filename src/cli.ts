@@ -4,6 +4,8 @@
  * and the environment (src/config.ts); a bad one is reported on stderr as one line naming
  * it, with exit status 1. Everything else is logged through pino (src/ops/logger.ts).
  */
+import cluster from 'node:cluster';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, helpText, parseCommandLine, parseRedisUrl, type ParsedCommandLine } from './config';
 import { importFromRedis, skippedNonString, type ImportSummary } from './ops/import';
@@ -12,6 +14,8 @@ import { migrate } from './ops/migrate';
 import { ping } from './ops/ping';
 import { createServer, DatabaseUnavailableError, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULTS, type RespqlServer } from './server/server';
 import { TlsConfigError } from './server/tls';
+import { WORKER_ENV, WorkerLink } from './server/worker-ipc';
+import { runPrimary } from './server/workers';
 import { VERSION } from './version';
 
 function firstLine(err: unknown): string {
@@ -24,7 +28,22 @@ function describeDatabase(databaseUrl: string, backend: string): string {
   return path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/i, ''));
 }
 
-async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
+/** `--workers`: this process is a worker (one whole server), the primary of several, or the only one. */
+async function serve(parsed: ParsedCommandLine, baseLog: Logger): Promise<void> {
+  const workers = parsed.serve.workers || os.availableParallelism();
+  if (cluster.isPrimary && workers > 1) return runPrimary(parsed, workers, baseLog, firstLine);
+  const index = Number(process.env[WORKER_ENV.index]);
+  const link = cluster.isWorker
+    ? new WorkerLink(
+        index,
+        Number(process.env[WORKER_ENV.count]),
+        Number(process.env[WORKER_ENV.generation]),
+        parsed.options.metricsPort != null,
+        (reason) => stop(reason),
+      )
+    : undefined;
+  // One log stream: each worker's lines carry its index.
+  const log = link ? (baseLog.child({ worker: index }) as Logger) : baseLog;
   log.debug(
     {
       port: parsed.options.port ?? DEFAULTS.port,
@@ -40,8 +59,13 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
   try {
     server = createServer({
       ...parsed.options,
+      // The primary migrated, and serves the metrics of every worker.
+      ...(link && { worker: link, migrate: false, metricsPort: undefined }),
       onError: (err) => log.warning({ err: firstLine(err) }, `sweeper: ${firstLine(err)}`),
-      onShutdown: (reason) => stop(reason),
+      onShutdown: (reason) => {
+        link?.shutdown(reason);
+        stop(reason);
+      },
       loglevel: parsed.log.level,
       // CONFIG SET loglevel: the log follows, as redis-server's does.
       onConfigChange: (config) => (log.level = config.loglevel),
@@ -75,8 +99,9 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
         auth: c.requirepass ? 'required' : 'off',
         users: [...c.users.keys()],
       },
-      `respql ${VERSION} ready on ${address.address}:${address.port}${c.tlsPort ? (c.port ? `, TLS on port ${c.tlsPort}` : ' (TLS)') : ''}`,
+      `${link ? `worker ${index} serving` : `respql ${VERSION} ready`} on ${address.address}:${address.port}${c.tlsPort ? (c.port ? `, TLS on port ${c.tlsPort}` : ' (TLS)') : ''}`,
     );
+    link?.ready(address.port);
   } catch (err) {
     const why =
       err instanceof DatabaseUnavailableError
@@ -92,6 +117,8 @@ async function serve(parsed: ParsedCommandLine, log: Logger): Promise<void> {
     log.notice({ metrics: `http://${host}:${metrics.port}/metrics` }, `Prometheus metrics on http://${host}:${metrics.port}/metrics`);
   }
   process.on('SIGTERM', () => stop('SIGTERM received'));
+  // A worker whose primary is gone (killed) stops too.
+  if (link) process.on('disconnect', () => stop('the primary process is gone'));
   process.on('SIGINT', () => {
     // A second Ctrl-C does not wait, as in Redis.
     if (stopping) {

@@ -40,6 +40,8 @@ export interface ParsedCommandLine {
   options: RespqlOptions;
   log: { level: LogLevel; format: LogFormat };
   import: ImportSettings;
+  /** Settings of the serve command itself rather than of each server process. */
+  serve: { workers: number };
 }
 
 /** Checks a value with the setting's validator and applies it; `source` is the flag or variable it came from. */
@@ -72,6 +74,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
     options: {},
     log: { level: defaultOf('loglevel'), format: defaultOf('log-format') },
     import: { from: null, match: null, batch: defaultOf('batch') },
+    serve: { workers: defaultOf('workers') },
   };
   let special: 'help' | 'version' | null = null;
   let seenCommand = false;

@@ -418,6 +418,14 @@ export const SETTINGS: readonly Setting[] = [
     apply: (v, o) => (o.options.allowLazyCommit = v),
   }),
   setting({
+    name: 'workers',
+    type: integer(0n, 1024n),
+    default: 1,
+    commands: SERVE,
+    help: 'processes serving the port as one server, each with its own event loop and database connections (0 = one per core)',
+    apply: (v, o) => (o.serve.workers = v),
+  }),
+  setting({
     name: 'shutdown-timeout',
     type: duration(1),
     default: 10_000,

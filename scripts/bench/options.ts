@@ -38,6 +38,8 @@ export interface Options {
   scaleParts: ScalePart[];
   /** More `-c name=value` settings for the throwaway PostgreSQL cluster, after the fixed ones. */
   postgresSettings: string[];
+  /** --workers 1,2: only the comparison of respql's worker counts (scripts/bench/workers.ts). */
+  workers: number[] | null;
 }
 
 export const SCALE_PARTS = ['rows', 'sweep', 'idle'] as const;
@@ -63,7 +65,9 @@ export const OPTION_HELP = `Options (flag / environment variable, default):
   --idle-connections N     BENCH_IDLE_CONNECTIONS    idle connections held open (10000)
   --scale-parts LIST       BENCH_SCALE_PARTS         which scale measurements: rows,sweep,idle (all)
   --postgres-setting N=V   BENCH_POSTGRES_SETTINGS   a setting for the throwaway PostgreSQL cluster, e.g. shared_buffers=2GB
-                                                     (the flag may repeat; the variable takes a space-separated list) (none)`;
+                                                     (the flag may repeat; the variable takes a space-separated list) (none)
+  --workers LIST                                     only compare respql --workers counts, e.g. 1,2, with redis-server;
+                                                     rewrites only the report's workers block`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const o: Options = {
@@ -87,6 +91,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       .split(/\s+/)
       .filter(Boolean)
       .map((v) => postgresSetting('BENCH_POSTGRES_SETTINGS', v)),
+    workers: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -108,6 +113,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (flag === '--idle-connections') o.idleConnections = positive(flag, value());
     else if (flag === '--scale-parts') o.scaleParts = scaleParts(flag, value());
     else if (flag === '--postgres-setting') o.postgresSettings.push(postgresSetting(flag, value()));
+    else if (flag === '--workers')
+      o.workers = value()
+        .split(',')
+        .map((w) => positive(flag, w.trim()));
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(OPTION_HELP + '\n');
       process.exit(0);

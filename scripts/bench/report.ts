@@ -201,6 +201,8 @@ ${commands.join('\n')}
 export const BLOCKS = [
   'main',
   'mariadb-notes',
+  'workers',
+  'workers-notes',
   'profile',
   'profile-notes',
   'scale',
@@ -208,6 +210,8 @@ export const BLOCKS = [
   'scale-sweep',
   'scale-idle',
   'scale-notes',
+  // Written from `npm run bench:pubsub`'s output (scripts/bench-pubsub.ts), kept by `npm run bench`.
+  'pubsub-notes',
 ] as const;
 export type Block = (typeof BLOCKS)[number];
 

@@ -202,7 +202,17 @@ export const reset = command<null>({
  * itself) or CLIENT KILL <filter value> ... (the new form: how many were killed; SKIPME yes
  * by default), checked in Redis 7.0's order. A client that kills itself gets its reply first.
  */
-function clientKill(args: Buffer[], self: ClientState, server: ServerContext): Reply {
+function clientKill(args: Buffer[], self: ClientState, server: ServerContext): Reply | Promise<Reply> {
+  const killed = killClients(args, self, server);
+  if (killed instanceof RespError) return killed;
+  const answer = (total: number): Reply => (args.length === 1 ? (total ? OK : Errors.noSuchClient()) : total);
+  if (!server.peers) return answer(killed);
+  // The other workers' clients too (their answers: how many each killed).
+  return server.peers.ask('client-kill', args).then((counts) => answer(counts.reduce<number>((n, c) => n + Number(c), killed)));
+}
+
+/** CLIENT KILL's work on this process's clients (`self` null when another worker asks): how many matched, or the error. */
+export function killClients(args: Buffer[], self: ClientState | null, server: ServerContext): number | RespError {
   const oldForm = args.length === 1;
   let id: number | null = null;
   let addr: string | null = oldForm ? args[0].toString('latin1') : null;
@@ -243,10 +253,9 @@ function clientKill(args: Buffer[], self: ClientState, server: ServerContext): R
       !(skipMe && c === self),
   );
   for (const c of victims) {
-    if (c === self) self.closeAfterReply = true;
+    if (c === self) c.closeAfterReply = true;
     else server.killClient(c.id);
   }
-  if (oldForm) return victims.length ? OK : Errors.noSuchClient();
   return victims.length;
 }
 
@@ -258,6 +267,14 @@ function setClientName(client: ClientState, name: Buffer): RespError | null {
 }
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names. */
+/** CLIENT LIST's lines for this process's clients (all, or those of `ids`). */
+export function clientListLines(ids: number[] | null, server: ServerContext): string[] {
+  const now = server.now();
+  return [...server.clients.values()]
+    .filter((c) => ids === null || ids.includes(c.id))
+    .map((c) => clientInfoLine(c, now, server.pubsub.counts(c)) + '\n');
+}
+
 export function clientInfoLine(c: ClientState, now: number, subs = { sub: 0, psub: 0, ssub: 0 }): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
@@ -350,11 +367,14 @@ const clientSubcommands: Record<string, CommandSpec> = {
       throw Errors.syntax();
     },
     run(ids, { server }) {
-      const now = server.now();
-      const lines = [...server.clients.values()]
-        .filter((c) => ids === null || ids.includes(c.id))
-        .map((c) => clientInfoLine(c, now, server.pubsub.counts(c)) + '\n');
-      return verbatim(lines.join(''));
+      const lines = clientListLines(ids, server);
+      if (!server.peers) return verbatim(lines.join(''));
+      // Every worker's clients, in id order as one server lists them.
+      return server.peers.ask('client-list', ids).then((more) => {
+        const all = lines.concat(...(more as (string[] | null)[]).map((m) => m ?? []));
+        const idOf = (line: string) => Number(/^id=(\d+)/.exec(line)![1]);
+        return verbatim(all.sort((a, b) => idOf(a) - idOf(b)).join(''));
+      });
     },
   }),
   kill: sub<Buffer[]>({

@@ -212,4 +212,24 @@ export interface ServerContext {
   requestShutdown(reason: string): void;
   /** After CONFIG SET: applies the changed settings to open connections and the log level. */
   applyConfig(): void;
+  /** The other workers of a `--workers` server, so that they answer as one server; null in a single process. */
+  readonly peers: Peers | null;
+}
+
+/** What one worker asks of every other (see src/server/worker-ipc.ts, which answers with the functions below). */
+export type PeerRequest =
+  | 'client-list'
+  | 'client-kill'
+  | 'info'
+  | 'config-set'
+  | 'config-resetstat'
+  | 'publish'
+  | 'receivers'
+  | 'pubsub-channels'
+  | 'pubsub-numsub'
+  | 'pubsub-patterns';
+
+export interface Peers {
+  /** Runs `kind` with `payload` on every other worker; resolves with the answers of those that answered. */
+  ask(kind: PeerRequest, payload: unknown): Promise<unknown[]>;
 }

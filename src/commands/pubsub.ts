@@ -1,8 +1,9 @@
 /** Pub/sub commands (Redis 7.0): the state lives in the server's PubSubHub (src/pubsub/hub.ts). */
 import { Errors } from '../protocol/errors';
-import { simple } from '../protocol/reply';
+import { simple, type Reply } from '../protocol/reply';
 import type { SubscriptionKind } from '../pubsub/hub';
 import { command, type CommandSpec } from './types';
+import type { ServerContext } from './context';
 
 const PUBSUB_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
 
@@ -71,6 +72,27 @@ function publishCommand(name: string, shard: boolean, since: string, summary: st
 export const publish = publishCommand('publish', false, '2.0.0', 'Posts a message to a channel.');
 export const spublish = publishCommand('spublish', true, '7.0.0', 'Post a message to a shard channel');
 
+/** PUBSUB CHANNELS / SHARDCHANNELS: with `--workers`, the channels of every worker, each once. */
+function channels(server: ServerContext, shard: boolean, pattern: Buffer | null): Reply | Promise<Reply> {
+  const here = server.pubsub.channels(shard, pattern);
+  if (!server.peers) return here;
+  return server.peers.ask('pubsub-channels', [shard, pattern]).then((more) => {
+    const all = new Map<string, Buffer>();
+    for (const name of [here, ...(more as Buffer[][])].flat()) all.set(name.toString('latin1'), name);
+    return [...all.values()];
+  });
+}
+
+/** PUBSUB NUMSUB / SHARDNUMSUB: with `--workers`, each channel's subscribers on every worker. */
+function numsub(server: ServerContext, shard: boolean, names: Buffer[]): Reply | Promise<Reply> {
+  const here = server.pubsub.numsub(shard, names);
+  if (!server.peers) return here.flat();
+  return server.peers.ask('pubsub-numsub', [shard, names]).then((more) => {
+    for (const counts of more as [Buffer, number][][]) counts.forEach(([, n], i) => (here[i][1] += n));
+    return here.flat();
+  });
+}
+
 const sub = <A>(spec: Omit<CommandSpec<A>, 'keys' | 'data' | 'group' | 'flags'>): CommandSpec<A> =>
   command<A>({ keys: [0, 0, 0], data: false, group: 'pubsub', flags: ['pubsub', 'loading', 'stale'], ...spec });
 
@@ -81,7 +103,7 @@ const pubsubSubcommands: Record<string, CommandSpec> = {
     summary: 'Returns the active channels.',
     since: '2.8.0',
     parse: (argv) => argv[2] ?? null,
-    run: (pattern, { server }) => server.pubsub.channels(false, pattern),
+    run: (pattern, { server }) => channels(server, false, pattern),
   }),
   numsub: sub<Buffer[]>({
     name: 'pubsub|numsub',
@@ -89,7 +111,7 @@ const pubsubSubcommands: Record<string, CommandSpec> = {
     summary: 'Returns a count of subscribers to channels.',
     since: '2.8.0',
     parse: (argv) => argv.slice(2),
-    run: (channels, { server }) => server.pubsub.numsub(false, channels).flat(),
+    run: (channels, { server }) => numsub(server, false, channels),
   }),
   numpat: sub<null>({
     name: 'pubsub|numpat',
@@ -97,7 +119,13 @@ const pubsubSubcommands: Record<string, CommandSpec> = {
     summary: 'Returns a count of unique pattern subscriptions.',
     since: '2.8.0',
     parse: () => null,
-    run: (_, { server }) => server.pubsub.numpat(),
+    run(_, { server }) {
+      if (!server.peers) return server.pubsub.numpat();
+      // Distinct patterns over every worker.
+      return server.peers
+        .ask('pubsub-patterns', null)
+        .then((more) => new Set([server.pubsub.patterns(), ...(more as Buffer[][])].flat().map((p) => p.toString('latin1'))).size);
+    },
   }),
   shardchannels: sub<Buffer | null>({
     name: 'pubsub|shardchannels',
@@ -105,7 +133,7 @@ const pubsubSubcommands: Record<string, CommandSpec> = {
     summary: 'Returns the active shard channels.',
     since: '7.0.0',
     parse: (argv) => argv[2] ?? null,
-    run: (pattern, { server }) => server.pubsub.channels(true, pattern),
+    run: (pattern, { server }) => channels(server, true, pattern),
   }),
   shardnumsub: sub<Buffer[]>({
     name: 'pubsub|shardnumsub',
@@ -113,7 +141,7 @@ const pubsubSubcommands: Record<string, CommandSpec> = {
     summary: 'Returns the count of subscribers of shard channels.',
     since: '7.0.0',
     parse: (argv) => argv.slice(2),
-    run: (channels, { server }) => server.pubsub.numsub(true, channels).flat(),
+    run: (channels, { server }) => numsub(server, true, channels),
   }),
   help: sub<null>({
     name: 'pubsub|help',

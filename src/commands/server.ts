@@ -14,7 +14,67 @@ const INFO_DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'st
 // Like Redis's `all`: the default sections plus commandstats (what redis_exporter asks for).
 const INFO_ALL_SECTIONS = [...INFO_DEFAULT_SECTIONS, 'commandstats', 'respql'];
 
-type InfoFields = Record<string, string | number>;
+export type InfoFields = Record<string, string | number>;
+
+/** INFO sections whose figures are this process's: with `--workers`, each worker's are summed. */
+const PER_PROCESS_SECTIONS = ['clients', 'stats'];
+/** Fields of those sections that are settings, not counts (the same on every worker). */
+const NOT_SUMMED = new Set(['maxclients']);
+
+/** INFO's clients and stats sections of this process (what another worker asks for to add up). */
+export function perProcessInfo(server: ServerContext, sections: string[]): (InfoFields | null)[] {
+  return sections.filter((name) => PER_PROCESS_SECTIONS.includes(name)).map((name) => processSection(name, server));
+}
+
+/** INFO clients and stats: this process's connections and figures. */
+function processSection(name: string, server: ServerContext): InfoFields | null {
+  switch (name) {
+    case 'clients':
+      return {
+        connected_clients: server.clients.size,
+        cluster_connections: 0,
+        maxclients: server.config.limits.maxClients,
+        client_recent_max_input_buffer: 0,
+        client_recent_max_output_buffer: 0,
+        blocked_clients: 0,
+        tracking_clients: 0,
+        clients_in_timeout_table: 0,
+      };
+    case 'stats': {
+      const s = server.stats;
+      return {
+        total_connections_received: s.connectionsReceived,
+        total_commands_processed: s.commandsProcessed,
+        instantaneous_ops_per_sec: server.rates.opsPerSec(),
+        total_net_input_bytes: s.netInputBytes,
+        total_net_output_bytes: s.netOutputBytes,
+        instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
+        instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
+        rejected_connections: s.rejectedConnections,
+        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
+        expired_keys: server.engine.expiredKeys.count,
+        evicted_keys: 0,
+        // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
+        keyspace_hits: s.keyspaceHits,
+        keyspace_misses: s.keyspaceMisses,
+        total_error_replies: s.errorReplies,
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Adds the other workers' figures of a per-process section to this one's (rates keep their decimals). */
+function addUp(fields: InfoFields, others: InfoFields[]): InfoFields {
+  const sum: InfoFields = { ...fields };
+  for (const [k, v] of Object.entries(fields)) {
+    if (NOT_SUMMED.has(k)) continue;
+    const total = others.reduce((n, o) => n + Number(o[k] ?? 0), Number(v));
+    sum[k] = typeof v === 'string' ? total.toFixed(2) : total;
+  }
+  return sum;
+}
 
 async function infoSection(name: string, server: ServerContext, store: Store): Promise<InfoFields | null> {
   const now = server.now();
@@ -38,16 +98,8 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         storage_table: server.config.table,
       };
     case 'clients':
-      return {
-        connected_clients: server.clients.size,
-        cluster_connections: 0,
-        maxclients: server.config.limits.maxClients,
-        client_recent_max_input_buffer: 0,
-        client_recent_max_output_buffer: 0,
-        blocked_clients: 0,
-        tracking_clients: 0,
-        clients_in_timeout_table: 0,
-      };
+    case 'stats':
+      return processSection(name, server);
     case 'memory':
       return {
         used_memory: mem.heapUsed,
@@ -72,26 +124,6 @@ async function infoSection(name: string, server: ServerContext, store: Store): P
         aof_rewrite_in_progress: 0,
         aof_last_write_status: 'ok',
       };
-    case 'stats': {
-      const s = server.stats;
-      return {
-        total_connections_received: s.connectionsReceived,
-        total_commands_processed: s.commandsProcessed,
-        instantaneous_ops_per_sec: server.rates.opsPerSec(),
-        total_net_input_bytes: s.netInputBytes,
-        total_net_output_bytes: s.netOutputBytes,
-        instantaneous_input_kbps: server.rates.inputKbps().toFixed(2),
-        instantaneous_output_kbps: server.rates.outputKbps().toFixed(2),
-        rejected_connections: s.rejectedConnections,
-        // Expired keys found by commands or deleted by the sweeper, each once (see ExpiredKeys).
-        expired_keys: server.engine.expiredKeys.count,
-        evicted_keys: 0,
-        // Read lookups, as Redis's lookupKeyRead counts them (see KeyLookups).
-        keyspace_hits: s.keyspaceHits,
-        keyspace_misses: s.keyspaceMisses,
-        total_error_replies: s.errorReplies,
-      };
-    }
     case 'replication':
       return { role: 'master', connected_slaves: 0 };
     case 'cpu':
@@ -165,9 +197,17 @@ export const info = command<string[]>({
   },
   async run(sections, { server, store }) {
     const parts: string[] = [];
+    const peers = server.peers ? ((await server.peers.ask('info', sections)) as ((InfoFields | null)[] | null)[]) : [];
+    const perProcess = sections.filter((name) => PER_PROCESS_SECTIONS.includes(name));
     for (const name of sections) {
-      const fields = await infoSection(name, server, store);
+      let fields = await infoSection(name, server, store);
       if (!fields) continue;
+      const i = perProcess.indexOf(name);
+      if (i !== -1 && peers.length)
+        fields = addUp(
+          fields,
+          peers.map((p) => p?.[i] ?? {}),
+        );
       const title = name === 'respql' ? 'Respql' : name[0].toUpperCase() + name.slice(1);
       parts.push(
         `# ${title}\r\n` +
@@ -220,7 +260,15 @@ function shownValue(s: Setting, server: ServerContext): string {
  * up in order, and the first unknown, immutable or repeated one is the error; then each
  * value is checked, and only when all are good are they all applied.
  */
-function configSet(args: Buffer[], server: ServerContext): Reply {
+/** CONFIG RESETSTAT on this process. */
+export function resetStats(server: ServerContext): void {
+  const s = server.stats;
+  for (const k of Object.keys(s) as (keyof typeof s)[]) s[k] = 0;
+  server.commandStats.reset();
+  server.engine.expiredKeys.reset();
+}
+
+export function configSet(args: Buffer[], server: ServerContext): Reply {
   let refused: RespError | null = null;
   const pairs: { setting: Setting; value: string }[] = [];
   for (let i = 0; i < args.length && !refused; i += 2) {
@@ -283,7 +331,12 @@ const configSubcommands: Record<string, CommandSpec> = {
       if (argv.length % 2 !== 0) throw Errors.syntax();
       return argv.slice(2);
     },
-    run: (args, { server }) => configSet(args, server),
+    run(args, { server }) {
+      const reply = configSet(args, server);
+      if (reply !== OK || !server.peers) return reply;
+      // Every worker takes the new values (each checks them as this one did).
+      return server.peers.ask('config-set', args).then(() => reply);
+    },
   }),
   resetstat: command<null>({
     name: 'config|resetstat',
@@ -296,11 +349,8 @@ const configSubcommands: Record<string, CommandSpec> = {
     since: '2.0.0',
     parse: () => null,
     run(_, { server }) {
-      const s = server.stats;
-      for (const k of Object.keys(s) as (keyof typeof s)[]) s[k] = 0;
-      server.commandStats.reset();
-      server.engine.expiredKeys.reset();
-      return OK;
+      resetStats(server);
+      return server.peers ? server.peers.ask('config-resetstat', null).then(() => OK) : OK;
     },
   }),
 };

@@ -154,6 +154,20 @@ export class PubSubHub {
     return receivers;
   }
 
+  /** How many of this instance's subscribers a message on `channel` reaches (deliver's count, without delivering). */
+  receivers(shard: boolean, channel: Buffer): number {
+    const key = id(channel);
+    if (shard) return this.index.shard.get(key)?.clients.size ?? 0;
+    let n = this.index.channel.get(key)?.clients.size ?? 0;
+    for (const { name, clients } of this.index.pattern.values()) if (globMatch(name, channel)) n += clients.size;
+    return n;
+  }
+
+  /** The patterns subscribed on this instance (PUBSUB NUMPAT across the workers of one server). */
+  patterns(): Buffer[] {
+    return [...this.index.pattern.values()].map((p) => p.name);
+  }
+
   /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: channels with subscribers on this instance. */
   channels(shard: boolean, pattern: Buffer | null): Buffer[] {
     const out: Buffer[] = [];

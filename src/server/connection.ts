@@ -39,12 +39,13 @@ export class Connection {
     private readonly socket: Socket,
     private readonly pipeline: CommandPipeline,
     private readonly stats: ServerStats,
-    options: { requirePassword: boolean; limits: ConnectionLimits },
+    /** `id`: a worker's own (unique across workers); by default the next of this process. */
+    options: { requirePassword: boolean; limits: ConnectionLimits; id?: number },
   ) {
     this.limits = options.limits;
     const now = Date.now();
     this.state = {
-      id: nextClientId++,
+      id: options.id ?? nextClientId++,
       name: null,
       protocol: 2,
       authenticated: !options.requirePassword,

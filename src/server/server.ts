@@ -22,6 +22,7 @@ import { PubSubHub } from '../pubsub/hub';
 import { parseNotifyFlags } from '../commands/notify';
 import { PostgresBus } from '../pubsub/postgres-bus';
 import { ExpiredEvents } from '../pubsub/expiry-events';
+import type { WorkerLink } from './worker-ipc';
 
 export type { ConnectionLimits, RuntimeConfig } from '../commands/context';
 
@@ -95,6 +96,8 @@ export interface RespqlOptions {
   luaMemoryMb?: number;
   /** redis.log lines of scripts (level 0-3, Redis's LOG_*). */
   onScriptLog?: (level: number, message: string) => void;
+  /** This server is one worker of `--workers` (set by the CLI): the link to the others. */
+  worker?: WorkerLink;
 }
 
 export { DEFAULT_LIMITS, DEFAULTS } from '../settings';
@@ -124,6 +127,7 @@ export class RespqlServer {
   readonly limits: ConnectionLimits;
   private closed: Promise<void> | null = null;
   private readonly shutdownTimeoutMs: number;
+  private readonly worker: WorkerLink | null;
 
   /** Every client's WATCHed keys (see WatchRegistry). */
   readonly watches = new WatchRegistry();
@@ -178,10 +182,15 @@ export class RespqlServer {
       );
     }
     this.engine = new SqlEngine(knex, { table: this.config.table, clock, timeoutMs: databaseTimeoutMs });
-    // On PostgreSQL messages cross instances through LISTEN/NOTIFY; on SQLite they stay in the process.
-    if (this.engine.backend === 'postgres') {
-      this.pubsub.bus = new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError);
-    }
+    // On PostgreSQL messages cross instances through LISTEN/NOTIFY; on SQLite they stay in the process
+    // (in the processes of one server: its workers pass them on).
+    this.worker = options.worker ?? null;
+    const bus =
+      this.engine.backend === 'postgres'
+        ? new PostgresBus(this.pubsub, pgConnection(knex), this.config.table, databaseTimeoutMs, options.onError)
+        : null;
+    if (this.worker) this.pubsub.bus = this.worker.bus(this.pubsub, bus);
+    else if (bus) this.pubsub.bus = bus;
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.sweeper = new Sweeper(this.engine, this.config.cleanupIntervalMs, this.engine.dialect.sweepBatchRows, options.onError);
     this.expiredEvents = new ExpiredEvents(
@@ -230,7 +239,9 @@ export class RespqlServer {
         for (const conn of this.connections.values()) conn.applyIdleTimeout();
         options.onConfigChange?.(this.config);
       },
+      peers: this.worker,
     };
+    this.worker?.serve(this.context);
     this.pipeline = new CommandPipeline(this.context);
     this.metrics =
       options.metricsPort == null ? null : new MetricsEndpoint(this.context, options.metricsPort, options.metricsHost ?? this.config.bind);
@@ -257,6 +268,7 @@ export class RespqlServer {
     const conn = new Connection(socket, this.pipeline, this.context.stats, {
       requirePassword: this.config.requirepass !== null,
       limits: this.limits,
+      id: this.worker?.nextClientId(),
     });
     const id = conn.state.id;
     this.connections.set(id, conn);

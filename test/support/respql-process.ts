@@ -5,6 +5,9 @@ import { freePort } from './free-port';
 
 export const CLI = path.resolve(__dirname, '../../src/cli.js');
 
+/** RESPQL_TEST_WORKERS=N: the spawned servers (and startRespql's) run with `--workers N`, to prove a suite holds with workers. */
+export const TEST_WORKERS = Number(process.env.RESPQL_TEST_WORKERS ?? 1);
+
 export interface RespqlProcess {
   proc: ChildProcess;
   port: number;
@@ -17,9 +20,12 @@ export interface RespqlProcess {
 
 export async function spawnRespql(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RespqlProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [CLI, '--port', String(port), ...args], {
+  const workers = TEST_WORKERS > 1 && !args.includes('--workers') ? ['--workers', String(TEST_WORKERS)] : [];
+  const proc = spawn(process.execPath, [CLI, '--port', String(port), ...workers, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: kill -9 reaches every worker at once, as a machine crash would.
+    detached: true,
   });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
@@ -49,7 +55,7 @@ export async function spawnRespql(args: string[], env: NodeJS.ProcessEnv = {}): 
     port,
     output: () => out,
     async kill9() {
-      proc.kill('SIGKILL');
+      process.kill(-proc.pid!, 'SIGKILL');
       await exited;
     },
     async stop() {

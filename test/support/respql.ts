@@ -10,6 +10,7 @@ import { sharedPgbouncer } from './pgbouncer';
 import { freshMariadbDatabase } from './mariadb';
 import { freshDatabase } from './postgres';
 import { RawClient, toStrings } from './resp-client';
+import { spawnRespql, TEST_WORKERS } from './respql-process';
 
 /** 'pgbouncer': the shared cluster through PgBouncer in transaction mode (see PGBOUNCER_BACKENDS). */
 export type Backend = 'sqlite' | 'postgres' | 'mariadb' | 'pgbouncer';
@@ -38,7 +39,39 @@ export async function freshDatabaseUrl(backend: Backend): Promise<{ url: string;
   return { url: path.join(dir, 'respql.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Options startRespql passes as flags to a `--workers` server (RESPQL_TEST_WORKERS). */
+const WORKER_FLAGS: Partial<Record<keyof RespqlOptions, (v: never) => string[]>> = {
+  requirepass: (v: string) => ['--requirepass', v],
+  notifyKeyspaceEvents: (v: string) => ['--notify-keyspace-events', v],
+  cleanupIntervalMs: (v: number) => ['--cleanup-interval', `${v}ms`],
+};
+
+/** respql with `--workers` (RESPQL_TEST_WORKERS): the CLI in a process of its own; there is no RespqlServer object to hand out. */
+async function startWorkers(backend: Backend, options: Partial<RespqlOptions>): Promise<RunningRespql> {
+  const flags: string[] = [];
+  for (const [name, value] of Object.entries(options)) {
+    const flag = WORKER_FLAGS[name as keyof RespqlOptions];
+    if (!flag) throw new Error(`startRespql: option ${name} is not passed to a server with RESPQL_TEST_WORKERS`);
+    flags.push(...flag(value as never));
+  }
+  const db = await freshDatabaseUrl(backend);
+  const proc = await spawnRespql(['--database-url', db.url, '--cleanup-interval', '0', ...flags]);
+  return {
+    get server(): RespqlServer {
+      throw new Error('startRespql: no RespqlServer object with RESPQL_TEST_WORKERS');
+    },
+    port: proc.port,
+    url: `redis://127.0.0.1:${proc.port}`,
+    databaseUrl: db.url,
+    async stop() {
+      await proc.stop();
+      db.cleanup();
+    },
+  };
+}
+
 export async function startRespql(backend: Backend, options: Partial<RespqlOptions> = {}): Promise<RunningRespql> {
+  if (TEST_WORKERS > 1 && !options.knex) return startWorkers(backend, options);
   const db = options.knex ? { url: '', cleanup: () => undefined } : await freshDatabaseUrl(backend);
   const server = createServer({ databaseUrl: db.url, port: 0, cleanupIntervalMs: 0, ...options });
   const { port } = await server.listen();
