@@ -2,7 +2,7 @@
 # Builds respql's runtime tree: scripts/build-image.sh SOURCE_DIR TARGET_DIR
 #
 # In a scratch directory: npm ci (all dependencies, compiling better-sqlite3 if no
-# prebuilt binary can be had), tsc for src/ only, then npm prune --omit=dev. TARGET_DIR
+# prebuilt binary can be had), tsc for src/ only, then npm prune --omit=dev (and the type declarations). TARGET_DIR
 # receives package.json, package-lock.json, dist/ and node_modules/ (production only):
 # run it with `node TARGET_DIR/dist/src/cli.js`. The Dockerfile's build stage runs this
 # script; test/ops/build-image.test.ts runs it too, since CI has no Docker engine.
@@ -51,6 +51,9 @@ npm ci --no-audit --no-fund
 rm -rf dist
 npx --no-install tsc -p tsconfig.image.json
 npm prune --omit=dev --no-audit --no-fund
+# Type declarations are never loaded at run time; mysql2 declares @types/node as a peer,
+# which keeps it in the production tree.
+rm -rf node_modules/@types
 # better-sqlite3 needs only its lib/ and the compiled addon at run time: drop the SQLite
 # sources and the compiler's intermediate files (~25 MB when it was built from source).
 B=node_modules/better-sqlite3

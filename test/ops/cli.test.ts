@@ -88,7 +88,7 @@ describe('respql command line', function () {
     });
 
     it('a database URL with an unsupported scheme, without echoing its password', async () => {
-      const r = await cli(['--database-url', 'mysql://app:hunter2@db/app'], { env: CLEAN_ENV });
+      const r = await cli(['--database-url', 'mongodb://app:hunter2@db/app'], { env: CLEAN_ENV });
       expectOneLineNaming(r, '--database-url');
       expect(r.stderr).to.not.include('hunter2');
       expectOneLineNaming(await cli(['migrate'], { env: { ...CLEAN_ENV, DATABASE_URL: 'redis://x' } }), 'DATABASE_URL');
@@ -150,7 +150,7 @@ describe('respql command line', function () {
     });
 
     it('only the settings a command takes are read from the environment', () => {
-      const env = { RESPQL_PORT: '7000', DATABASE_URL: 'mysql://nope', RESPQL_LOGLEVEL: 'loud' };
+      const env = { RESPQL_PORT: '7000', DATABASE_URL: 'mongodb://nope', RESPQL_LOGLEVEL: 'loud' };
       expect(parseCommandLine(['ping'], env).options.port).to.equal(7000);
       expect(() => parseCommandLine(['migrate'], env)).to.throw(/DATABASE_URL/);
     });

@@ -14,7 +14,18 @@ import { spawnRespql, TEST_WORKERS } from './respql-process';
 
 /** 'pgbouncer': the shared cluster through PgBouncer in transaction mode (see PGBOUNCER_BACKENDS). */
 export type Backend = 'sqlite' | 'postgres' | 'mariadb' | 'pgbouncer';
-export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres', 'mariadb'];
+const ALL_BACKENDS: readonly Backend[] = ['sqlite', 'postgres', 'mariadb'];
+/** Every backend; RESPQL_TEST_BACKENDS=postgres (a comma-separated list) keeps only those: CI's serializable run (.ci/run). */
+export const BACKENDS: readonly Backend[] = chosenBackends(process.env.RESPQL_TEST_BACKENDS);
+
+function chosenBackends(list: string | undefined): readonly Backend[] {
+  if (!list) return ALL_BACKENDS;
+  const chosen = list.split(',').map((name) => name.trim());
+  const unknown = chosen.filter((name) => !ALL_BACKENDS.includes(name as Backend));
+  if (unknown.length > 0)
+    throw new Error(`RESPQL_TEST_BACKENDS: unknown backend ${unknown.join(', ')} (known: ${ALL_BACKENDS.join(', ')})`);
+  return chosen as Backend[];
+}
 /** For the files that also run through PgBouncer (a representative subset: it would double the PostgreSQL time). */
 export const PGBOUNCER_BACKENDS: readonly Backend[] = [...BACKENDS, 'pgbouncer'];
 
