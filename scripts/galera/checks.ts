@@ -103,18 +103,28 @@ async function sumInfo(cluster: GaleraCluster, field: string): Promise<number> {
 
 export interface SweeperResult {
   expired: number;
-  /** Per instance: whether it holds the lease, its sweeps, the keys it deleted. */
+  /** Per instance at the end: whether it says it holds the lease, whom it names, its sweeps and deletions during the check. */
   instances: { held: boolean; holder: string; id: string; runs: number; deleted: number }[];
-  /** Samples (one every tick) in which more than one instance said it held the lease. */
-  overlaps: number;
+  /** Sampling periods (one tick each) in which more than one instance finished a sweep. */
+  concurrent: number;
+  /** Periods in which the sweeping instance was another than the one before. */
+  handovers: number;
   samples: number;
 }
 
-/** `expired` keys that expire at once, written through all three; then who sweeps them. */
+/**
+ * `expired` keys that expire at once, written through all three; then, every tick, which
+ * instances swept (INFO respql sweeper_runs went up) until they are all deleted. A sweep starts
+ * only after its instance claimed or renewed the lease, which lasts two ticks: two instances
+ * sweeping in one tick would be two holders at once.
+ */
 export async function sweeperLease(cluster: GaleraCluster, expired: number, tickMs: number): Promise<SweeperResult> {
   const clients = cluster.respqls.map((r) => client(r.port));
-  let overlaps = 0;
-  let samples = 0;
+  const infos = () => Promise.all(cluster.respqls.map((r) => respqlInfo(r.port)));
+  const before = await infos();
+  let last = before;
+  const result: SweeperResult = { expired, instances: [], concurrent: 0, handovers: 0, samples: 0 };
+  let sweeper = -1;
   try {
     await Promise.all(
       clients.map((c, i) =>
@@ -124,27 +134,27 @@ export async function sweeperLease(cluster: GaleraCluster, expired: number, tick
     const deadline = performance.now() + 20 * tickMs + 10_000;
     for (;;) {
       await sleep(tickMs);
-      const infos = await Promise.all(cluster.respqls.map((r) => respqlInfo(r.port)));
-      samples++;
-      if (infos.filter((i) => i.sweeper_lease_held === '1').length > 1) overlaps++;
-      const deleted = infos.reduce((sum, i) => sum + Number(i.sweeper_deleted_keys), 0);
-      if ((deleted >= expired && samples >= 5) || performance.now() > deadline)
-        return {
-          expired,
-          overlaps,
-          samples,
-          instances: infos.map((i) => ({
-            held: i.sweeper_lease_held === '1',
-            holder: i.sweeper_lease_holder,
-            id: i.sweeper_instance,
-            runs: Number(i.sweeper_runs),
-            deleted: Number(i.sweeper_deleted_keys),
-          })),
-        };
+      const now = await infos();
+      result.samples++;
+      const swept = now.flatMap((info, i) => (Number(info.sweeper_runs) > Number(last[i].sweeper_runs) ? [i] : []));
+      if (swept.length > 1) result.concurrent++;
+      if (swept.length === 1 && sweeper !== -1 && swept[0] !== sweeper) result.handovers++;
+      if (swept.length === 1) sweeper = swept[0];
+      last = now;
+      const deleted = now.reduce((sum, info, i) => sum + Number(info.sweeper_deleted_keys) - Number(before[i].sweeper_deleted_keys), 0);
+      if ((deleted >= expired && result.samples >= 5) || performance.now() > deadline) break;
     }
   } finally {
     for (const c of clients) c.disconnect();
   }
+  result.instances = last.map((info, i) => ({
+    held: info.sweeper_lease_held === '1',
+    holder: info.sweeper_lease_holder,
+    id: info.sweeper_instance,
+    runs: Number(info.sweeper_runs) - Number(before[i].sweeper_runs),
+    deleted: Number(info.sweeper_deleted_keys) - Number(before[i].sweeper_deleted_keys),
+  }));
+  return result;
 }
 
 export interface KillResult {

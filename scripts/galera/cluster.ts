@@ -178,6 +178,14 @@ export class GaleraCluster {
     ]);
   }
 
+  /** Starts a killed node again: it rejoins and receives what it missed (IST, or a full copy). */
+  async restartNode(index: number): Promise<void> {
+    const node = this.nodes[index];
+    if (node.running) throw new Error(`${node.name} is running`);
+    this.startNode(node, false);
+    await this.waitSynced(this.nodes, 3, 90_000);
+  }
+
   private startNode(node: GaleraNode, bootstrap: boolean): void {
     const peers = this.nodes.map((n) => `127.0.0.1:${n.gcommPort}`).join(',');
     const provider = [

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { GaleraCluster } from '../../scripts/galera/cluster';
 import { causalReads, incrConflicts, killUnderLoad, sweeperLease } from '../../scripts/galera/checks';
 
-const TICK_MS = 250;
+/** The sweeper's tick: its lease lasts two. */
+const TICK_MS = 1000;
 
 describe('Galera: three MariaDB nodes, one respql per node', function () {
   this.timeout(60_000);
@@ -38,12 +39,11 @@ describe('Galera: three MariaDB nodes, one respql per node', function () {
 
   it('sweeps on one instance at a time (the lease)', async () => {
     const r = await sweeperLease(cluster, 300, TICK_MS);
-    expect(r.overlaps, `samples with two lease holders, of ${r.samples}`).to.equal(0);
+    expect(r.concurrent, `ticks in which two instances swept, of ${r.samples}`).to.equal(0);
+    expect(r.instances.reduce((sum, i) => sum + i.deleted, 0)).to.equal(300);
     const holders = r.instances.filter((i) => i.held);
     expect(holders).to.have.length(1);
     expect(r.instances.map((i) => i.holder)).to.deep.equal(r.instances.map(() => holders[0].id));
-    expect(r.instances.filter((i) => i.deleted > 0 || i.runs > 0).map((i) => i.id)).to.deep.equal([holders[0].id]);
-    expect(holders[0].deleted).to.equal(300);
   });
 
   it('loses no acknowledged write when a node is killed under a 50-client load; the other two keep serving', async () => {
