@@ -165,6 +165,8 @@ export interface KillResult {
   /** Error replies per instance, and how long the dead node's instance took to give them (ms). */
   errors: number[];
   deadErrorMs: { median: number; max: number };
+  /** The slowest acknowledged SET on a surviving instance after the kill, ms (the cluster evicting the dead node). */
+  survivorMaxMs: number;
   /** Keys with an acknowledged write: holding it (or a later one) through each surviving instance, or not. */
   keysChecked: number;
   present: number;
@@ -195,6 +197,7 @@ export async function killUnderLoad(
     acknowledgedAfterKill: Array<number>(n).fill(0),
     errors: Array<number>(n).fill(0),
     deadErrorMs: { median: 0, max: 0 },
+    survivorMaxMs: 0,
     keysChecked: 0,
     present: 0,
     lost: [],
@@ -215,6 +218,7 @@ export async function killUnderLoad(
         await conns[c].set(key, value, 'EX', 3600);
         result.acknowledged[instance]++;
         if (killed) result.acknowledgedAfterKill[instance]++;
+        if (killed && instance !== victim) result.survivorMaxMs = Math.max(result.survivorMaxMs, Math.round(performance.now() - started));
         acked.set(key, version);
         if ((await conns[c].get(key)) !== value) result.staleOwnReads++;
       } catch {

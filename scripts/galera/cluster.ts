@@ -28,6 +28,13 @@ const execFileAsync = promisify(execFile);
  */
 const EVS = 'evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.inactive_check_period=PT1S';
 
+/**
+ * respql's --database-timeout on the cluster: above the stall of every commit while the cluster
+ * evicts a dead node (evs.suspect_timeout and a view change, about 4.5 s here), so that the
+ * instances of the other nodes answer late rather than with an error.
+ */
+export const DATABASE_TIMEOUT_MS = 10_000;
+
 export interface GaleraOptions {
   /** respql's --database-timeout, ms. */
   databaseTimeoutMs: number;

@@ -10,7 +10,7 @@
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { causalReads, incrConflicts, killUnderLoad, sweeperLease } from './checks';
-import { GaleraCluster } from './cluster';
+import { DATABASE_TIMEOUT_MS, GaleraCluster } from './cluster';
 
 /** The sweeper's tick: its lease lasts two. */
 const TICK_MS = 1000;
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const clients = Number(values.clients);
   const afterMs = Number(values.after) * 1000;
   const log = (line: string) => console.log(line);
-  const cluster = await GaleraCluster.start({ databaseTimeoutMs: 5000, cleanupIntervalMs: TICK_MS, log });
+  const cluster = await GaleraCluster.start({ databaseTimeoutMs: DATABASE_TIMEOUT_MS, cleanupIntervalMs: TICK_MS, log });
   let failed = false;
   const check = (ok: boolean, what: string) => {
     if (!ok) failed = true;
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       kill.lost.length === 0 && kill.staleOwnReads === 0 && kill.acknowledgedAfterKill.every((n, i) => i === victim || n > 0),
       `kill -9 of node${victim + 1} under ${clients} clients: ${total} SETs acknowledged (per instance ${kill.acknowledged.join(' / ')}; ` +
         `after the kill ${kill.acknowledgedAfterKill.join(' / ')}), errors per instance ${kill.errors.join(' / ')} ` +
-        `(the dead node's: median ${kill.deadErrorMs.median} ms, max ${kill.deadErrorMs.max} ms); ` +
+        `(the dead node's: median ${kill.deadErrorMs.median} ms, max ${kill.deadErrorMs.max} ms), slowest SET on the others ${kill.survivorMaxMs} ms; ` +
         `${kill.keysChecked} key checks through the two others, ${kill.present} present, ${kill.lost.length} lost`,
     );
     for (const line of kill.lost.slice(0, 10)) log(`     ${line}`);
