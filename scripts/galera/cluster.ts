@@ -23,15 +23,15 @@ const DATABASE = 'respql';
 const execFileAsync = promisify(execFile);
 
 /**
- * Group communication timings: a node that stops answering is suspected after 3 s and the other
- * two go on as the primary component (the defaults, 5 s and 15 s, stall every commit longer).
+ * Group communication timings: a node that stops answering is suspected sooner than by default,
+ * and the other two go on as the primary component sooner (every commit stalls until then).
  */
 const EVS = 'evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.inactive_check_period=PT1S';
 
 /**
  * respql's --database-timeout on the cluster: above the stall of every commit while the cluster
- * evicts a dead node (evs.suspect_timeout and a view change, about 4.5 s here), so that the
- * instances of the other nodes answer late rather than with an error.
+ * evicts a dead node (EVS's suspect timeout, then a view change), so that the instances of the
+ * other nodes answer late rather than with an error.
  */
 export const DATABASE_TIMEOUT_MS = 10_000;
 
