@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
+// Ctrl-C or a kill: exit through the cluster's 'exit' hook, which takes its processes down.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
