@@ -169,8 +169,12 @@ export class GaleraCluster {
 
     const c = await createConnection({ host: '127.0.0.1', port: this.nodes[0].port, user: 'root' });
     await c.query(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4`).finally(() => c.end());
-    // One after another: the first creates the tables (a DDL statement runs on every node at once).
-    for (const node of this.nodes) this.respqls.push(await this.startRespql(node));
+    // All three at once, through their three nodes: they race to create the tables, and the losers
+    // (a duplicate table, or Knex's lock row lost to a certification conflict) wait and find them made.
+    const instances = await Promise.allSettled(this.nodes.map((node) => this.startRespql(node)));
+    // Those that started are stopped with the cluster, should another have failed.
+    for (const r of instances) if (r.status === 'fulfilled') this.respqls.push(r.value);
+    for (const r of instances) if (r.status === 'rejected') throw r.reason;
     log(`respql on ${this.respqls.map((r) => r.port).join(', ')}, one per node`);
   }
 
