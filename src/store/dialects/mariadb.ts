@@ -154,9 +154,14 @@ export const mariadb: Dialect = {
         `MariaDB's innodb_flush_log_at_trx_commit is ${String(row.flush)}: a COMMIT is not on disk when it returns; ` +
           'set it to 1, or start respql with --allow-lazy-commit yes',
       );
+    // On a Galera node, a read waits until the node has applied what the cluster committed before
+    // it (causal reads): a write acknowledged through another node is then seen through this one.
+    const wsrep = await conn.all("SHOW VARIABLES LIKE 'wsrep_on'", []);
+    const galera = wsrep.some((row) => row.Value === 'ON');
     // max_statement_time in seconds; the lock wait in whole seconds, at least one.
     await conn.run(
-      `SET SESSION max_statement_time = ${Math.max(0.001, timeoutMs / 1000)}, innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`,
+      `SET SESSION max_statement_time = ${Math.max(0.001, timeoutMs / 1000)}, innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}` +
+        (galera ? ', wsrep_sync_wait = 1' : ''),
       [],
     );
     return null;
