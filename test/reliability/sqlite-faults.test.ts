@@ -134,7 +134,8 @@ describe('SQLite file faults', () => {
     const info = async (field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(String(await client.send('INFO', 'respql')))![1]);
     const values = Array.from({ length: 3000 }, () => randomBytes(4096));
     try {
-      expect(await info('sql_wal_checkpoints')).to.equal(0);
+      // The migrations' writes at start-up may already have been checkpointed: count from here.
+      const checkpointsBefore = await info('sql_wal_checkpoints');
       const before = statSync(file).size;
       // 12 MB of new rows: a third of the WAL size at which a COMMIT would checkpoint by itself.
       for (let i = 0; i < values.length; i += 100) {
@@ -144,7 +145,7 @@ describe('SQLite file faults', () => {
       const deadline = Date.now() + 10_000;
       while (statSync(file).size < before + 12_000_000 && Date.now() < deadline) await sleep(50);
       expect(statSync(file).size, 'database file').to.be.at.least(before + 12_000_000);
-      expect(await info('sql_wal_checkpoints')).to.be.at.least(1);
+      expect(await info('sql_wal_checkpoints')).to.be.greaterThan(checkpointsBefore);
       expect(await respql.stop()).to.equal(0);
       const db = new Database(file, { readonly: true });
       try {
